@@ -1,0 +1,13 @@
+# Warning and sanitizer flags shared by every target.
+function(tw_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wshadow -Wformat=2
+                         -Wstrict-prototypes -Wmissing-prototypes)
+  if(TCPWHY_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(TCPWHY_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined
+                           -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()

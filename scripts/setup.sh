@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Set-up, build and run, for a fresh Debian 12 machine (as root) or a
+# developer's checkout. Installs only what is missing.
+#
+#   scripts/setup.sh demo   install, build, diagnose the bundled seed capture
+#   scripts/setup.sh test   install, build (warnings are errors), run every test
+#   scripts/setup.sh build  install and build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-demo}
+
+# Build and test dependencies, then what the lab (ctest -L lab) uses.
+packages=(gcc make cmake pkg-config libpcap-dev libcmocka-dev
+          tcpdump nftables iproute2 iptables)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: need root to install packages (or install them yourself)" >&2
+    exit 2
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build() {
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCPWHY_WERROR=ON >/dev/null
+  cmake --build build -j"$(nproc)" >/dev/null
+}
+
+case "$what" in
+  demo)
+    build
+    echo "$ tcpwhy tests/fixtures/synack_lost_rst_v4/client.pcap" >&2
+    status=0
+    build/tcpwhy tests/fixtures/synack_lost_rst_v4/client.pcap || status=$?
+    # 1 means "a connection failed", which is what the demo capture shows
+    [ "$status" -le 1 ]
+    ;;
+  test)
+    build
+    cd build
+    ctest --output-on-failure -j"$(nproc)"
+    ;;
+  build)
+    build
+    ;;
+  *)
+    sed -n '2,8p' "$0" >&2
+    exit 2
+    ;;
+esac

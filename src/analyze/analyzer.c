@@ -1,0 +1,237 @@
+/* The pipeline driver for one capture.
+ *
+ * Frames are decoded and filed into flows as they are read. A flow leaves the
+ * table when it has been idle for idle_ns, when the table needs its room, or
+ * at the end of the capture; its attempts are then judged and reported. At
+ * the end the vantage is decided from every attempt still in the table before
+ * any of them is judged, and those records are sorted by their first packet,
+ * so the output does not depend on the table's internal order. */
+#include "analyze/analyzer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/capture.h"
+#include "decode/decode.h"
+#include "diagnose/diagnose.h"
+#include "track/table.h"
+
+struct run {
+    const struct tw_analyze_options *opt;
+    struct tw_sink *sink;
+    struct tw_file_summary sum;
+    struct tw_analyze_result *res;
+    struct tw_vantage_votes votes;
+    enum tw_vantage vantage;
+    int64_t now_ns;               /* latest capture time seen */
+    bool is_at_end;
+    /* records of the flows finished at the end of the capture, to be sorted */
+    struct tw_attempt_record *pending;
+    size_t n_pending, cap_pending;
+    bool is_out_of_memory;
+};
+
+static void decide_vantage(struct run *r)
+{
+    if (r->opt->vantage >= 0) {
+        r->vantage = (enum tw_vantage)r->opt->vantage;
+        r->sum.is_vantage_given = true;
+        snprintf(r->sum.vantage_why, sizeof r->sum.vantage_why, "--vantage");
+        return;
+    }
+    r->vantage = tw_vantage_decide(&r->votes, r->sum.vantage_why, sizeof r->sum.vantage_why);
+}
+
+static void emit(struct run *r, const struct tw_attempt_record *rec)
+{
+    r->sum.attempts++;
+    r->sum.verdicts[rec->diag.verdict]++;
+    r->res->n_attempts++;
+    if (tw_verdict_is_failure(rec->diag.verdict))
+        r->res->n_failed++;
+    r->sink->attempt(r->sink->ctx, rec);
+}
+
+static void judge(struct run *r, const struct tw_flow *flow, int index, struct tw_attempt_record *rec)
+{
+    const struct tw_attempt *a = &flow->attempts[index];
+    memset(rec, 0, sizeof *rec);
+    rec->file = r->sum.file;
+    rec->key = flow->key;
+    rec->is_isn_known = a->has_syn;
+    rec->isn = a->isn;
+    rec->vantage = r->vantage;
+    rec->first_ns = a->first_ns;
+    rec->last_ns = a->last_ns;
+    rec->n_packets = a->n_packets;
+    rec->is_evicted = flow->is_evicted;
+    struct tw_judge_input in = {flow, index, r->vantage, r->now_ns, true};
+    tw_diagnose_attempt(&in, &rec->diag);
+}
+
+static void keep_pending(struct run *r, const struct tw_attempt_record *rec)
+{
+    if (r->n_pending == r->cap_pending) {
+        size_t cap = r->cap_pending ? 2 * r->cap_pending : 256;
+        struct tw_attempt_record *p = realloc(r->pending, cap * sizeof *p);
+        if (!p) {
+            r->is_out_of_memory = true;
+            emit(r, rec);   /* unsorted, but not lost */
+            return;
+        }
+        r->pending = p;
+        r->cap_pending = cap;
+    }
+    r->pending[r->n_pending++] = *rec;
+}
+
+static void flow_done(void *ctx, struct tw_flow *flow, enum tw_flow_end why)
+{
+    struct run *r = ctx;
+    if (!r->is_at_end && r->opt->vantage < 0) {
+        for (int i = 0; i < flow->n_attempts; i++)
+            tw_vantage_observe(&r->votes, &flow->attempts[i]);
+        decide_vantage(r);
+    }
+    for (int i = 0; i < flow->n_attempts; i++) {
+        struct tw_attempt_record rec;
+        judge(r, flow, i, &rec);
+        if (why == TW_END_CAPTURE)
+            keep_pending(r, &rec);
+        else
+            emit(r, &rec);
+    }
+}
+
+static void observe_flow(void *ctx, const struct tw_flow *flow)
+{
+    struct run *r = ctx;
+    for (int i = 0; i < flow->n_attempts; i++)
+        tw_vantage_observe(&r->votes, &flow->attempts[i]);
+}
+
+static int addr_cmp(const struct tw_flow_key *a, const struct tw_flow_key *b)
+{
+    int c = memcmp(a->client.b, b->client.b, 16);
+    if (!c)
+        c = (a->client_port > b->client_port) - (a->client_port < b->client_port);
+    if (!c)
+        c = memcmp(a->server.b, b->server.b, 16);
+    if (!c)
+        c = (a->server_port > b->server_port) - (a->server_port < b->server_port);
+    return c;
+}
+
+static int by_first_packet(const void *pa, const void *pb)
+{
+    const struct tw_attempt_record *a = pa, *b = pb;
+    if (a->first_ns != b->first_ns)
+        return a->first_ns < b->first_ns ? -1 : 1;
+    return addr_cmp(&a->key, &b->key);
+}
+
+static void count_frame(struct run *r, const struct tw_packet *pkt)
+{
+    r->sum.anomalies[pkt->anomaly]++;
+    r->sum.snapped += pkt->is_snapped;
+    if (pkt->l4 != TW_L4_TCP)
+        return;
+    uint8_t f = pkt->tcp.flags;
+    if ((f & (TW_TCP_SYN | TW_TCP_ACK)) == TW_TCP_SYN)
+        r->sum.tcp_syn++;
+    else if ((f & (TW_TCP_SYN | TW_TCP_ACK)) == (TW_TCP_SYN | TW_TCP_ACK))
+        r->sum.tcp_synack++;
+    if (f & TW_TCP_RST)
+        r->sum.tcp_rst++;
+}
+
+static void track(struct run *r, tw_table *table, const struct tw_packet *pkt)
+{
+    enum tw_side side;
+    struct tw_flow *flow = tw_table_lookup(table, pkt, &side);
+    if (!flow)
+        return;
+    if (flow->n_attempts == TW_FLOW_ATTEMPTS && tw_flow_opens_attempt(flow, pkt, side)) {
+        /* Judge the oldest attempt while its successors are still there to
+         * give it context, then make room. */
+        struct tw_attempt_record rec;
+        if (r->opt->vantage < 0) {
+            tw_vantage_observe(&r->votes, &flow->attempts[0]);
+            decide_vantage(r);
+        }
+        judge(r, flow, 0, &rec);
+        emit(r, &rec);
+        tw_flow_retire_oldest(flow);
+    }
+    tw_flow_add(flow, pkt, side);
+}
+
+enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options *opt,
+                               struct tw_sink *sink, struct tw_analyze_result *res,
+                               struct tw_error *err)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.opt = opt;
+    r.sink = sink;
+    r.res = res;
+    r.sum.file = path;
+    r.sum.is_complete = true;
+    decide_vantage(&r);
+
+    tw_capture *cap = opt->live_ifname ? tw_capture_open_live(opt->live_ifname, opt->bpf_filter, err)
+                                       : tw_capture_open_file(path, opt->bpf_filter, err);
+    if (!cap)
+        return err->status;
+    struct tw_table_limits lim = {opt->memcap_bytes, opt->idle_ns};
+    tw_table *table = tw_table_new(&lim, flow_done, &r, err);
+    if (!table) {
+        tw_capture_free(cap);
+        return err->status;
+    }
+    r.sum.linktype = tw_capture_linktype(cap);
+
+    const struct tw_frame *fr;
+    struct tw_packet pkt;
+    while ((fr = tw_capture_next(cap, err)) != NULL) {
+        memset(&pkt, 0, sizeof pkt);
+        pkt.frame = fr->number;
+        pkt.ts_ns = fr->ts_ns;
+        tw_decode_frame(fr->linktype, fr->bytes, fr->caplen, fr->wirelen, &pkt);
+        pkt.frame = fr->number;
+        pkt.ts_ns = fr->ts_ns;
+        r.sum.packets++;
+        if (r.sum.packets == 1 || fr->ts_ns < r.sum.first_ns)
+            r.sum.first_ns = fr->ts_ns;
+        if (fr->ts_ns > r.now_ns)
+            r.now_ns = fr->ts_ns;
+        r.sum.last_ns = r.now_ns;
+        count_frame(&r, &pkt);
+        track(&r, table, &pkt);
+        tw_table_expire(table, r.now_ns);
+        if (opt->stop_flag && *opt->stop_flag)
+            break;
+    }
+    enum tw_status st = err->status;
+    if (st != TW_OK) {
+        r.sum.is_complete = false;
+        tw_error_format(err, r.sum.error, sizeof r.sum.error);
+    }
+
+    r.is_at_end = true;
+    if (opt->vantage < 0) {
+        tw_table_foreach(table, observe_flow, &r);
+        decide_vantage(&r);
+    }
+    tw_table_flush(table);
+    qsort(r.pending, r.n_pending, sizeof r.pending[0], by_first_packet);
+    for (size_t i = 0; i < r.n_pending; i++)
+        emit(&r, &r.pending[i]);
+    free(r.pending);
+    r.sum.vantage = r.vantage;
+    r.sum.table = *tw_table_stats(table);
+    sink->summary(sink->ctx, &r.sum);
+    tw_table_free(table);
+    tw_capture_free(cap);
+    return st;
+}

@@ -1,0 +1,171 @@
+/* Parsing the command line, tcpdump style: options, then capture files, then
+ * an optional BPF filter expression. With -r FILE or -i IFACE every remaining
+ * word is filter; otherwise words naming existing files (or "-") are inputs
+ * and the first word that is not starts the filter. */
+#include "cli/options.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "diagnose/verdict.h"
+
+#define DEFAULT_MEMCAP (64u << 20)
+#define DEFAULT_IDLE_S 300
+
+enum { OPT_FORMAT = 256, OPT_VANTAGE, OPT_MEMCAP, OPT_IDLE, OPT_VERSION };
+
+static const struct option long_options[] = {
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"vantage", required_argument, NULL, OPT_VANTAGE},
+    {"memcap", required_argument, NULL, OPT_MEMCAP},
+    {"idle", required_argument, NULL, OPT_IDLE},
+    {"verbose", no_argument, NULL, 'v'},
+    {"read", required_argument, NULL, 'r'},
+    {"interface", required_argument, NULL, 'i'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* "64M", "1G", "65536" -> bytes; 0 on error. */
+static size_t parse_size(const char *s)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s)
+        return 0;
+    switch (*end) {
+    case 'k': case 'K': v <<= 10; end++; break;
+    case 'm': case 'M': v <<= 20; end++; break;
+    case 'g': case 'G': v <<= 30; end++; break;
+    default: break;
+    }
+    if (*end == 'i' || *end == 'B')
+        end++;
+    if (*end == 'B')
+        end++;
+    return *end ? 0 : (size_t)v;
+}
+
+static bool is_input(const char *word)
+{
+    struct stat st;
+    return strcmp(word, "-") == 0 || stat(word, &st) == 0;
+}
+
+static char *join_words(char **words, int n)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++)
+        len += strlen(words[i]) + 1;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    s[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        if (i)
+            strcat(s, " ");
+        strcat(s, words[i]);
+    }
+    return s;
+}
+
+int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_error *err)
+{
+    memset(o, 0, sizeof *o);
+    o->vantage = -1;
+    o->memcap_bytes = DEFAULT_MEMCAP;
+    o->idle_ns = (int64_t)DEFAULT_IDLE_S * 1000000000;
+    const char *read_file = NULL;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":hvr:i:", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            tw_cli_usage();
+            return 1;
+        case OPT_VERSION:
+            printf("tcpwhy %s\n", TCPWHY_VERSION);
+            return 1;
+        case 'v':
+            o->is_verbose = true;
+            break;
+        case 'r':
+            read_file = optarg;
+            break;
+        case 'i':
+            o->interface = optarg;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "json") == 0 || strcmp(optarg, "jsonl") == 0)
+                o->format = TW_FORMAT_JSON;
+            else if (strcmp(optarg, "text") == 0)
+                o->format = TW_FORMAT_TEXT;
+            else
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               "--format takes text or json, not '%s'", optarg);
+            break;
+        case OPT_VANTAGE:
+            o->vantage = tw_vantage_parse(optarg);
+            if (o->vantage < 0 || o->vantage == TW_VANTAGE_BOTH)
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               "--vantage takes client, server or middle, not '%s'", optarg);
+            break;
+        case OPT_MEMCAP:
+            o->memcap_bytes = parse_size(optarg);
+            if (o->memcap_bytes < (1u << 20))
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               "--memcap takes a size of at least 1M (e.g. 64M), not '%s'", optarg);
+            break;
+        case OPT_IDLE: {
+            char *end;
+            double s = strtod(optarg, &end);
+            if (end == optarg || *end || s <= 0 || s > 1e6)
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               "--idle takes seconds, not '%s'", optarg);
+            o->idle_ns = (int64_t)(s * 1e9);
+            break;
+        }
+        case ':':
+            return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0, "%s needs an argument",
+                           argv[optind - 1]);
+        default:
+            return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0, "unknown option '%s'",
+                           argv[optind - 1]);
+        }
+    }
+    o->files = calloc((size_t)argc + 1, sizeof *o->files);
+    if (!o->files)
+        return tw_fail(err, TW_E_NOMEM, NULL, TW_OFFSET_UNKNOWN, 0, "out of memory");
+    int i = optind;
+    if (read_file)
+        o->files[o->n_files++] = (char *)read_file;
+    else if (!o->interface)
+        while (i < argc && is_input(argv[i]))
+            o->files[o->n_files++] = argv[i++];
+    if (i < argc) {
+        o->filter = join_words(argv + i, argc - i);
+        if (!o->filter)
+            return tw_fail(err, TW_E_NOMEM, NULL, TW_OFFSET_UNKNOWN, 0, "out of memory");
+    }
+    if (o->interface && read_file)
+        return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0, "-i and -r exclude each other");
+    if (!o->interface && o->n_files == 0) {
+        if (i < argc)
+            return tw_fail(err, TW_E_IO, argv[optind], TW_OFFSET_UNKNOWN, 0,
+                           "no such file (and no capture file was named before it)");
+        return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                       "no capture file given (use '-' for standard input)");
+    }
+    return 0;
+}
+
+void tw_cli_options_fini(struct tw_cli_options *o)
+{
+    free(o->files);
+    free(o->filter);
+    memset(o, 0, sizeof *o);
+}

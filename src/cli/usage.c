@@ -1,0 +1,39 @@
+/* --help text. The verdict list comes from diagnose/verdict.h. */
+#include <stdio.h>
+
+#include "cli/options.h"
+#include "diagnose/verdict.h"
+
+void tw_cli_usage(void)
+{
+    fputs("Usage: tcpwhy [OPTIONS] FILE... [FILTER]\n"
+          "       tcpwhy [OPTIONS] -r FILE [FILTER]\n"
+          "       tcpwhy [OPTIONS] -i INTERFACE [FILTER]\n"
+          "\n"
+          "Tell why TCP connection attempts in packet captures failed. FILE is a pcap or\n"
+          "pcapng capture, '-' for standard input; FILTER is a BPF expression as in\n"
+          "tcpdump (e.g. 'port 443').\n"
+          "\n"
+          "Options:\n"
+          "  -r, --read FILE        read FILE (every word after the options is filter)\n"
+          "  -i, --interface IFACE  capture live from IFACE until interrupted\n"
+          "      --format FMT       text (default) or json (JSON Lines)\n"
+          "      --vantage WHERE    client, server or middle: where the capture was taken\n"
+          "                         (default: inferred from TTLs and timing)\n"
+          "      --memcap SIZE      memory for tracking connections (default 64M)\n"
+          "      --idle SECONDS     a connection quiet this long is finished (default 300)\n"
+          "  -v, --verbose          text: show every attempt, healthy ones too\n"
+          "  -h, --help             this help\n"
+          "      --version          print the version\n"
+          "\n"
+          "Verdicts:\n",
+          stdout);
+    for (int v = 0; v < TW_VERDICT_COUNT; v++)
+        printf("  %-22s %s\n", tw_verdict_name((enum tw_verdict)v),
+               tw_verdict_help((enum tw_verdict)v));
+    fputs("\n"
+          "Exit status: 0 when no attempt failed, 1 when at least one did (any verdict\n"
+          "but ok, ok_after_retrans and unknown), 2 when the analysis could not run to\n"
+          "the end (bad usage, unreadable or damaged input).\n",
+          stdout);
+}

@@ -1,0 +1,56 @@
+/* Judging attempts: the fourth stage of the pipeline.
+ *
+ * tw_diagnose_attempt() reads one attempt's timeline (with its flow, since
+ * some failures span attempts on the same 4-tuple) and the capture's vantage,
+ * and returns the verdict, the handshake packets inferred lost, the evidence
+ * frames and a plain-language explanation. The rules themselves, one per
+ * verdict, are in rules.c. */
+#ifndef TW_DIAGNOSE_DIAGNOSE_H
+#define TW_DIAGNOSE_DIAGNOSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diagnose/verdict.h"
+#include "track/attempt.h"
+
+#define TW_MAX_EVIDENCE 16
+
+struct tw_evidence {
+    uint64_t frame;
+    int64_t ts_ns;
+    const char *role;      /* static string: "syn", "synack_retrans", "client_rst", ... */
+};
+
+struct tw_diagnosis {
+    enum tw_verdict verdict;
+    unsigned lost;         /* enum tw_lost bits */
+    bool rests_on_timestamps; /* a TSecr echo decided the verdict or the loss */
+    uint8_t n_evidence;
+    struct tw_evidence evidence[TW_MAX_EVIDENCE];
+    char why[640];         /* one or two sentences for people */
+};
+
+struct tw_judge_input {
+    const struct tw_flow *flow;
+    int index;                 /* which of flow->attempts */
+    enum tw_vantage vantage;
+    int64_t capture_end_ns;    /* last timestamp of the capture */
+    bool capture_ended;        /* false when judged early (eviction): the future is unknown */
+};
+
+void tw_diagnose_attempt(const struct tw_judge_input *in, struct tw_diagnosis *out);
+
+/* Vantage inference: feed every attempt whose handshake answer was seen,
+ * then ask. */
+struct tw_vantage_votes {
+    double client, server, middle;
+    uint64_t n_ttl, n_timing;  /* attempts that gave each kind of signal */
+    uint64_t n_syn_initial_ttl, n_syn_seen;
+};
+
+void tw_vantage_observe(struct tw_vantage_votes *v, const struct tw_attempt *a);
+enum tw_vantage tw_vantage_decide(const struct tw_vantage_votes *v, char *why,
+                                  unsigned long why_size);
+
+#endif

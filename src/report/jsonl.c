@@ -1,0 +1,112 @@
+/* JSON Lines reporter (--format json): one object per line, keys in a fixed
+ * order, as ../shared/spec/verdicts.md defines for attempt and summary
+ * records. Everything is written as it comes; nothing is buffered. */
+#include <stdlib.h>
+
+#include "report/sink.h"
+
+struct jsonl {
+    FILE *out;
+};
+
+static void endpoint(FILE *out, const struct tw_addr *a, uint16_t port)
+{
+    char buf[80];
+    tw_endpoint_format(a, port, buf, sizeof buf);
+    tw_json_string(out, buf);
+}
+
+static void jsonl_attempt(void *ctx, const struct tw_attempt_record *r)
+{
+    FILE *out = ((struct jsonl *)ctx)->out;
+    char ts[48];
+    fputs("{\"type\":\"attempt\",\"client\":", out);
+    endpoint(out, &r->key.client, r->key.client_port);
+    fputs(",\"server\":", out);
+    endpoint(out, &r->key.server, r->key.server_port);
+    if (r->is_isn_known)
+        fprintf(out, ",\"client_isn\":%u", r->isn);
+    else
+        fputs(",\"client_isn\":null", out);
+    fprintf(out, ",\"verdict\":\"%s\",\"lost\":[", tw_verdict_name(r->diag.verdict));
+    const char *names[4];
+    int n = tw_lost_names(r->diag.lost, names);
+    for (int i = 0; i < n; i++)
+        fprintf(out, "%s\"%s\"", i ? "," : "", names[i]);
+    fprintf(out, "],\"vantage\":\"%s\",\"evidence\":[", tw_vantage_name(r->vantage));
+    for (int i = 0; i < r->diag.n_evidence; i++) {
+        const struct tw_evidence *e = &r->diag.evidence[i];
+        tw_format_time(e->ts_ns, ts, sizeof ts);
+        fputs(i ? ",{\"file\":" : "{\"file\":", out);
+        tw_json_string(out, r->file);
+        fprintf(out, ",\"frame\":%llu,\"ts\":\"%s\",\"role\":\"%s\"}", (unsigned long long)e->frame,
+                ts, e->role);
+    }
+    tw_format_time(r->first_ns, ts, sizeof ts);
+    fprintf(out, "],\"start\":\"%s\",\"duration_s\":%.6f,\"packets\":%u", ts,
+            (double)(r->last_ns - r->first_ns) / 1e9, r->n_packets);
+    fprintf(out, ",\"timestamp_proof\":%s,\"evicted\":%s,\"file\":",
+            r->diag.rests_on_timestamps ? "true" : "false", r->is_evicted ? "true" : "false");
+    tw_json_string(out, r->file);
+    fputs(",\"explanation\":", out);
+    tw_json_string(out, r->diag.why);
+    fputs("}\n", out);
+}
+
+static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
+{
+    FILE *out = ((struct jsonl *)ctx)->out;
+    fputs("{\"type\":\"summary\",\"file\":", out);
+    tw_json_string(out, s->file);
+    fprintf(out,
+            ",\"packets\":%llu,\"tcp_syn\":%llu,\"tcp_synack\":%llu,\"tcp_rst\":%llu,"
+            "\"attempts\":%llu,\"verdicts\":{",
+            (unsigned long long)s->packets, (unsigned long long)s->tcp_syn,
+            (unsigned long long)s->tcp_synack, (unsigned long long)s->tcp_rst,
+            (unsigned long long)s->attempts);
+    bool first = true;
+    for (int v = 0; v < TW_VERDICT_COUNT; v++) {
+        if (!s->verdicts[v])
+            continue;
+        fprintf(out, "%s\"%s\":%llu", first ? "" : ",", tw_verdict_name((enum tw_verdict)v),
+                (unsigned long long)s->verdicts[v]);
+        first = false;
+    }
+    fprintf(out, "},\"vantage\":\"%s\",\"vantage_source\":\"%s\",\"vantage_why\":",
+            tw_vantage_name(s->vantage), s->is_vantage_given ? "given" : "inferred");
+    tw_json_string(out, s->vantage_why);
+    fprintf(out, ",\"complete\":%s", s->is_complete ? "true" : "false");
+    if (!s->is_complete) {
+        fputs(",\"error\":", out);
+        tw_json_string(out, s->error);
+    }
+    fprintf(out, ",\"snapped\":%llu,\"anomalies\":{", (unsigned long long)s->snapped);
+    first = true;
+    for (int a = 1; a < TW_ANOM_COUNT; a++) {
+        if (!s->anomalies[a])
+            continue;
+        fprintf(out, "%s\"%s\":%llu", first ? "" : ",", tw_anomaly_name((enum tw_anomaly)a),
+                (unsigned long long)s->anomalies[a]);
+        first = false;
+    }
+    fprintf(out, "},\"live\":%llu,\"peak\":%llu,\"evicted\":%llu,\"expired\":%llu}\n",
+            (unsigned long long)s->table.live, (unsigned long long)s->table.peak,
+            (unsigned long long)s->table.evicted, (unsigned long long)s->table.expired);
+    fflush(out);
+}
+
+static void jsonl_free(void *ctx) { free(ctx); }
+
+bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt)
+{
+    (void)opt;
+    struct jsonl *j = calloc(1, sizeof *j);
+    if (!j)
+        return false;
+    j->out = out;
+    sink->ctx = j;
+    sink->attempt = jsonl_attempt;
+    sink->summary = jsonl_summary;
+    sink->free = jsonl_free;
+    return true;
+}

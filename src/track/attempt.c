@@ -1,0 +1,254 @@
+/* Filing packets into attempts.
+ *
+ * Which attempt a packet belongs to is decided by sequence numbers, not by
+ * arrival order, because the interesting failures interleave attempts: in the
+ * seed case the server answers the client's new SYN(z) with an ACK for the
+ * old ISN x (ack = x+1), and the client resets it with seq = x+1; both belong
+ * to attempt x. A packet whose numbers match no attempt is filed under the
+ * newest one. */
+#include "track/attempt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/seq.h"
+
+static const char *const event_names[] = {
+#define X(id, name) name,
+    TW_EVENT_LIST(X)
+#undef X
+};
+
+const char *tw_event_name(enum tw_event_kind k)
+{
+    return (unsigned)k < TW_EV_COUNT ? event_names[k] : "?";
+}
+
+/* Slots at the end of a timeline that SYN and SYN+ACK retransmissions may
+ * not take, so that a storm of them cannot push out the RST or ICMP error
+ * that explains the attempt. */
+#define RESERVED_EVENTS 6
+
+static struct tw_attempt *find_by_isn(struct tw_flow *flow, uint32_t isn)
+{
+    for (int i = flow->n_attempts - 1; i >= 0; i--)
+        if (flow->attempts[i].has_syn && flow->attempts[i].isn == isn)
+            return &flow->attempts[i];
+    return NULL;
+}
+
+static struct tw_attempt *newest(struct tw_flow *flow)
+{
+    return flow->n_attempts ? &flow->attempts[flow->n_attempts - 1] : NULL;
+}
+
+bool tw_attempt_completed(const struct tw_attempt *a)
+{
+    if (a->n_ack > 0)
+        return true;
+    bool client_data = false, server_data = false;
+    for (int i = 0; i < a->n_events; i++) {
+        client_data |= a->events[i].kind == TW_EV_CLIENT_DATA;
+        server_data |= a->events[i].kind == TW_EV_SERVER_DATA;
+    }
+    return client_data && server_data;
+}
+
+static bool is_client_syn(const struct tw_packet *pkt, enum tw_side side)
+{
+    return pkt->l4 == TW_L4_TCP && side == TW_FROM_CLIENT &&
+           (pkt->tcp.flags & (TW_TCP_SYN | TW_TCP_ACK | TW_TCP_RST)) == TW_TCP_SYN;
+}
+
+bool tw_flow_opens_attempt(const struct tw_flow *flow, const struct tw_packet *pkt,
+                           enum tw_side side)
+{
+    if (flow->n_attempts == 0)
+        return true;
+    if (!is_client_syn(pkt, side))
+        return false;
+    return find_by_isn((struct tw_flow *)flow, pkt->tcp.seq) == NULL;
+}
+
+void tw_flow_retire_oldest(struct tw_flow *flow)
+{
+    if (flow->n_attempts == 0)
+        return;
+    memmove(&flow->attempts[0], &flow->attempts[1],
+            (size_t)(flow->n_attempts - 1) * sizeof flow->attempts[0]);
+    flow->n_attempts--;
+}
+
+static struct tw_attempt *open_attempt(struct tw_flow *flow, const struct tw_packet *pkt,
+                                       enum tw_side side)
+{
+    struct tw_attempt *a = &flow->attempts[flow->n_attempts++];
+    memset(a, 0, sizeof *a);
+    a->first_ns = pkt->ts_ns;
+    a->first_frame = pkt->frame;
+    if (is_client_syn(pkt, side)) {
+        a->has_syn = true;
+        a->isn = pkt->tcp.seq;
+    }
+    return a;
+}
+
+static void add_event(struct tw_attempt *a, const struct tw_packet *pkt, enum tw_side side,
+                      enum tw_event_kind kind)
+{
+    bool is_retransmittable = kind == TW_EV_SYN || kind == TW_EV_SYNACK ||
+                              kind == TW_EV_SYNACK_OTHER || kind == TW_EV_SERVER_ACK;
+    int room = is_retransmittable ? TW_MAX_EVENTS - RESERVED_EVENTS : TW_MAX_EVENTS;
+    if (a->n_events >= room) {
+        a->n_events_dropped++;
+        return;
+    }
+    struct tw_event *e = &a->events[a->n_events++];
+    memset(e, 0, sizeof *e);
+    e->frame = pkt->frame;
+    e->ts_ns = pkt->ts_ns;
+    e->kind = (uint8_t)kind;
+    e->ttl = pkt->ttl;
+    e->from_client = side == TW_FROM_CLIENT;
+    e->has_ip_id = pkt->has_ip_id;
+    e->ip_id = pkt->ip_id;
+    if (pkt->l4 == TW_L4_TCP) {
+        e->seq = pkt->tcp.seq;
+        e->ack = pkt->tcp.ack;
+        e->tcp_flags = pkt->tcp.flags;
+        e->payload_len = pkt->tcp.payload_len;
+        e->has_ts = pkt->tcp.has_ts;
+        e->tsval = pkt->tcp.tsval;
+        e->tsecr = pkt->tcp.tsecr;
+    } else if (pkt->l4 == TW_L4_ICMP_ERROR) {
+        e->icmp_type = pkt->icmp.type;
+        e->icmp_code = pkt->icmp.code;
+        e->seq = pkt->icmp.quoted_seq;
+    }
+}
+
+static bool has_event(const struct tw_attempt *a, enum tw_event_kind kind)
+{
+    for (int i = 0; i < a->n_events; i++)
+        if (a->events[i].kind == kind)
+            return true;
+    return false;
+}
+
+static void add_once(struct tw_attempt *a, const struct tw_packet *pkt, enum tw_side side,
+                     enum tw_event_kind kind)
+{
+    if (!has_event(a, kind))
+        add_event(a, pkt, side, kind);
+}
+
+/* Payload, FIN and RST: the same for both sides but for the event names. */
+static void file_rest(struct tw_attempt *a, const struct tw_packet *pkt, enum tw_side side)
+{
+    const struct tw_segment *seg = &pkt->tcp;
+    bool from_client = side == TW_FROM_CLIENT;
+    if (seg->flags & TW_TCP_RST) {
+        add_event(a, pkt, side, from_client ? TW_EV_CLIENT_RST : TW_EV_SERVER_RST);
+        return;
+    }
+    if (seg->payload_len > 0)
+        add_once(a, pkt, side, from_client ? TW_EV_CLIENT_DATA : TW_EV_SERVER_DATA);
+    if (seg->flags & TW_TCP_FIN)
+        add_once(a, pkt, side, from_client ? TW_EV_CLIENT_FIN : TW_EV_SERVER_FIN);
+}
+
+static struct tw_attempt *file_client(struct tw_flow *flow, const struct tw_packet *pkt)
+{
+    const struct tw_segment *seg = &pkt->tcp;
+    if ((seg->flags & (TW_TCP_SYN | TW_TCP_ACK | TW_TCP_RST)) == TW_TCP_SYN) {
+        struct tw_attempt *a = find_by_isn(flow, seg->seq);
+        a->n_syn++;
+        add_event(a, pkt, TW_FROM_CLIENT, TW_EV_SYN);
+        return a;
+    }
+    /* A client segment right after the SYN carries seq = ISN+1 (RFC 9293
+     * section 3.4); a RST answering an unexpected ACK carries seq = that
+     * ACK's ack field (section 3.10.7.3), which again names an attempt. */
+    struct tw_attempt *a = find_by_isn(flow, seg->seq - 1);
+    if (!a && (seg->flags & TW_TCP_ACK)) {
+        for (int i = flow->n_attempts - 1; i >= 0 && !a; i--)
+            if (flow->attempts[i].has_synack && flow->attempts[i].server_isn + 1 == seg->ack)
+                a = &flow->attempts[i];
+    }
+    if (!a)
+        a = newest(flow);
+    bool acks_synack = (seg->flags & TW_TCP_ACK) && !(seg->flags & (TW_TCP_SYN | TW_TCP_RST)) &&
+                       a->has_synack && seg->ack == a->server_isn + 1 && seg->seq == a->isn + 1;
+    if (acks_synack) {
+        if (a->n_ack == 0)
+            add_event(a, pkt, TW_FROM_CLIENT, TW_EV_ACK);
+        a->n_ack++;
+    }
+    file_rest(a, pkt, TW_FROM_CLIENT);
+    return a;
+}
+
+static struct tw_attempt *file_server(struct tw_flow *flow, const struct tw_packet *pkt)
+{
+    const struct tw_segment *seg = &pkt->tcp;
+    bool has_ack = seg->flags & TW_TCP_ACK;
+    struct tw_attempt *a = has_ack ? find_by_isn(flow, seg->ack - 1) : NULL;
+    if ((seg->flags & (TW_TCP_SYN | TW_TCP_ACK)) == (TW_TCP_SYN | TW_TCP_ACK) &&
+        !(seg->flags & TW_TCP_RST)) {
+        if (a) {
+            if (!a->has_synack) {
+                a->has_synack = true;
+                a->server_isn = seg->seq;
+            }
+            a->n_synack++;
+            add_event(a, pkt, TW_FROM_SERVER, TW_EV_SYNACK);
+        } else {
+            a = newest(flow);
+            add_event(a, pkt, TW_FROM_SERVER, TW_EV_SYNACK_OTHER);
+        }
+        return a;
+    }
+    if (!a)
+        a = newest(flow);
+    /* A bare ACK before the handshake completed is the server speaking for a
+     * connection it still holds: a challenge ACK (RFC 5961 section 4) or the
+     * SYN-RECEIVED answer to an out-of-window SYN (RFC 9293 section 3.10.7.4). */
+    bool is_bare_ack = has_ack && !(seg->flags & (TW_TCP_SYN | TW_TCP_RST | TW_TCP_FIN)) &&
+                       seg->payload_len == 0;
+    if (is_bare_ack && !tw_attempt_completed(a))
+        add_event(a, pkt, TW_FROM_SERVER, TW_EV_SERVER_ACK);
+    file_rest(a, pkt, TW_FROM_SERVER);
+    return a;
+}
+
+void tw_flow_add(struct tw_flow *flow, const struct tw_packet *pkt, enum tw_side side)
+{
+    if (tw_flow_opens_attempt(flow, pkt, side))
+        open_attempt(flow, pkt, side);
+    struct tw_attempt *a;
+    if (pkt->l4 == TW_L4_ICMP_ERROR) {
+        a = pkt->icmp.has_quoted_seq ? find_by_isn(flow, pkt->icmp.quoted_seq) : NULL;
+        if (!a)
+            a = newest(flow);
+        add_event(a, pkt, side, TW_EV_ICMP_ERROR);
+    } else if (side == TW_FROM_CLIENT) {
+        a = file_client(flow, pkt);
+    } else {
+        a = file_server(flow, pkt);
+    }
+    a->n_packets++;
+    a->last_ns = pkt->ts_ns;
+    if (flow->first_ns == 0)
+        flow->first_ns = pkt->ts_ns;
+    flow->last_ns = pkt->ts_ns;
+}
+
+void tw_endpoint_format(const struct tw_addr *a, uint16_t port, char *buf, unsigned long size)
+{
+    char ip[64];
+    tw_addr_format(a, ip, sizeof ip);
+    if (tw_addr_is_v4(a))
+        snprintf(buf, size, "%s:%u", ip, port);
+    else
+        snprintf(buf, size, "[%s]:%u", ip, port);
+}

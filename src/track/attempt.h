@@ -1,0 +1,113 @@
+/* Connection attempts and their timelines.
+ *
+ * Third stage of the pipeline. A flow is one 4-tuple seen with a client and a
+ * server side; it holds the attempts made on it (spec/verdicts.md: an attempt
+ * is one client ISN on one 4-tuple). Each attempt keeps a bounded timeline of
+ * the packets that matter for the handshake, in capture order, plus counters
+ * for everything else. Rules in diagnose/ read these timelines; nothing here
+ * decides a verdict. Plain data, owned by the table (track/table.h). */
+#ifndef TW_TRACK_ATTEMPT_H
+#define TW_TRACK_ATTEMPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "decode/decode.h"
+
+/* Timeline entries kept per attempt; later packets are only counted. */
+#define TW_MAX_EVENTS 24
+/* Attempts kept per flow; when a new one arrives on a full flow, the oldest is
+ * judged early. Three covers "timed out, retried, retried again". */
+#define TW_FLOW_ATTEMPTS 3
+
+/* What a packet was to the attempt it was filed under. */
+#define TW_EVENT_LIST(X)                                                                           \
+    X(SYN, "syn")                   /* client SYN, this attempt's ISN */                           \
+    X(SYNACK, "synack")             /* server SYN+ACK acknowledging ISN+1 */                       \
+    X(SYNACK_OTHER, "synack_other") /* server SYN+ACK acknowledging something else */              \
+    X(ACK, "ack")                   /* client ACK of the SYN+ACK (handshake's third packet) */     \
+    X(SERVER_ACK, "server_ack")     /* server ACK without SYN before the handshake completed */    \
+    X(CLIENT_DATA, "client_data")   /* first client segment with payload */                        \
+    X(SERVER_DATA, "server_data")   /* first server segment with payload */                        \
+    X(CLIENT_FIN, "client_fin")                                                                    \
+    X(SERVER_FIN, "server_fin")                                                                    \
+    X(CLIENT_RST, "client_rst")                                                                    \
+    X(SERVER_RST, "server_rst")                                                                    \
+    X(ICMP_ERROR, "icmp_error")     /* ICMP/ICMPv6 error quoting this attempt's SYN */
+
+enum tw_event_kind {
+#define X(id, name) TW_EV_##id,
+    TW_EVENT_LIST(X)
+#undef X
+        TW_EV_COUNT
+};
+
+const char *tw_event_name(enum tw_event_kind k);
+
+struct tw_event {
+    uint64_t frame;
+    int64_t ts_ns;
+    uint32_t seq, ack;
+    uint32_t tsval, tsecr;
+    uint32_t payload_len;
+    uint8_t kind;           /* enum tw_event_kind */
+    uint8_t tcp_flags;
+    uint8_t ttl;
+    uint8_t icmp_type, icmp_code;
+    bool has_ts;
+    bool from_client;
+    bool has_ip_id;
+    uint16_t ip_id;
+};
+
+struct tw_attempt {
+    uint32_t isn;           /* client ISN */
+    uint32_t server_isn;    /* from the first SYN+ACK that acknowledged isn+1 */
+    bool has_syn;           /* false: the capture never showed this attempt's SYN */
+    bool has_synack;
+    int64_t first_ns, last_ns;
+    uint64_t first_frame;
+    uint32_t n_syn, n_synack, n_ack, n_packets;
+    uint32_t n_events_dropped;  /* timeline full: counted, not kept */
+    uint8_t n_events;
+    struct tw_event events[TW_MAX_EVENTS];
+};
+
+/* Which side of a flow sent a packet. */
+enum tw_side { TW_FROM_CLIENT = 0, TW_FROM_SERVER = 1 };
+
+struct tw_flow_key {
+    struct tw_addr client, server;
+    uint16_t client_port, server_port;
+};
+
+struct tw_flow {
+    struct tw_flow_key key;
+    int64_t first_ns, last_ns;
+    uint8_t n_attempts;
+    bool is_evicted;        /* judged early because the table was full */
+    struct tw_attempt attempts[TW_FLOW_ATTEMPTS]; /* oldest first */
+};
+
+/* True when pkt would open a new attempt on flow (a client SYN with an ISN
+ * the flow has not seen, or the first packet of a flow whose SYN was never
+ * seen). When the flow is full the caller judges and retires the oldest
+ * attempt (tw_flow_retire_oldest) before adding pkt. */
+bool tw_flow_opens_attempt(const struct tw_flow *flow, const struct tw_packet *pkt,
+                           enum tw_side side);
+
+/* Drops attempts[0] and shifts the others down. */
+void tw_flow_retire_oldest(struct tw_flow *flow);
+
+/* Files pkt (a TCP segment, or an ICMP error quoting this flow) into the
+ * right attempt of flow, creating an attempt when tw_flow_opens_attempt()
+ * says so. The flow must have room for a new attempt (see above). */
+void tw_flow_add(struct tw_flow *flow, const struct tw_packet *pkt, enum tw_side side);
+
+/* The handshake's third packet was seen, or data flowed both ways. */
+bool tw_attempt_completed(const struct tw_attempt *a);
+
+/* "198.18.1.2:40000" or "[2001:db8::2]:40000" */
+void tw_endpoint_format(const struct tw_addr *a, uint16_t port, char *buf, unsigned long size);
+
+#endif

@@ -1,0 +1,276 @@
+/* The bounded flow table: a preallocated pool, a keyed hash with chaining
+ * through indices, and a least-recently-active list. */
+#include "track/table.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NONE UINT32_MAX
+/* Flows finished per tw_table_expire() call: bounds the work per packet. */
+#define EXPIRE_PER_CALL 4
+
+struct slot {
+    struct tw_flow flow;
+    uint32_t hash_next;         /* next slot in the same bucket */
+    uint32_t lru_prev, lru_next;
+    uint64_t hash;
+    bool in_use;
+};
+
+struct tw_table {
+    struct tw_table_limits lim;
+    tw_flow_done_fn done;
+    void *ctx;
+    struct slot *slots;
+    uint32_t *buckets;
+    uint32_t n_slots, n_buckets;
+    uint32_t free_head;         /* free list through hash_next */
+    uint32_t lru_head, lru_tail; /* head = most recently active */
+    uint64_t seed;
+    struct tw_table_stats stats;
+};
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t key_hash(const tw_table *t, const struct tw_flow_key *k)
+{
+    uint64_t h = t->seed;
+    uint64_t w;
+    for (int i = 0; i < 16; i += 8) {
+        memcpy(&w, k->client.b + i, 8);
+        h = mix64(h ^ w);
+        memcpy(&w, k->server.b + i, 8);
+        h = mix64(h ^ w);
+    }
+    return mix64(h ^ ((uint64_t)k->client_port << 16 | k->server_port));
+}
+
+static bool key_eq(const struct tw_flow_key *a, const struct tw_flow_key *b)
+{
+    return a->client_port == b->client_port && a->server_port == b->server_port &&
+           memcmp(a->client.b, b->client.b, 16) == 0 && memcmp(a->server.b, b->server.b, 16) == 0;
+}
+
+tw_table *tw_table_new(const struct tw_table_limits *lim, tw_flow_done_fn done, void *ctx,
+                       struct tw_error *err)
+{
+    tw_table *t = calloc(1, sizeof *t);
+    if (!t) {
+        tw_fail(err, TW_E_NOMEM, NULL, TW_OFFSET_UNKNOWN, 0, "out of memory");
+        return NULL;
+    }
+    t->lim = *lim;
+    t->done = done;
+    t->ctx = ctx;
+    size_t per_flow = sizeof(struct slot) + 2 * sizeof(uint32_t);
+    size_t n = lim->memcap_bytes / per_flow;
+    if (n < 16)
+        n = 16;
+    if (n > UINT32_MAX / 4)
+        n = UINT32_MAX / 4;
+    t->n_slots = (uint32_t)n;
+    t->n_buckets = 1;
+    while (t->n_buckets < 2 * t->n_slots)
+        t->n_buckets <<= 1;
+    t->slots = calloc(t->n_slots, sizeof *t->slots);
+    t->buckets = malloc((size_t)t->n_buckets * sizeof *t->buckets);
+    if (!t->slots || !t->buckets) {
+        tw_fail(err, TW_E_NOMEM, NULL, TW_OFFSET_UNKNOWN, 0,
+                "cannot allocate the flow table (%zu bytes)", lim->memcap_bytes);
+        tw_table_free(t);
+        return NULL;
+    }
+    memset(t->buckets, 0xff, (size_t)t->n_buckets * sizeof *t->buckets);
+    for (uint32_t i = 0; i < t->n_slots; i++)
+        t->slots[i].hash_next = i + 1 < t->n_slots ? i + 1 : NONE;
+    t->free_head = 0;
+    t->lru_head = t->lru_tail = NONE;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    t->seed = mix64((uint64_t)now.tv_nsec ^ ((uint64_t)now.tv_sec << 20) ^ (uintptr_t)t);
+    t->stats.capacity = t->n_slots;
+    return t;
+}
+
+void tw_table_free(tw_table *t)
+{
+    if (!t)
+        return;
+    free(t->slots);
+    free(t->buckets);
+    free(t);
+}
+
+static void lru_unlink(tw_table *t, uint32_t i)
+{
+    struct slot *s = &t->slots[i];
+    if (s->lru_prev != NONE)
+        t->slots[s->lru_prev].lru_next = s->lru_next;
+    else
+        t->lru_head = s->lru_next;
+    if (s->lru_next != NONE)
+        t->slots[s->lru_next].lru_prev = s->lru_prev;
+    else
+        t->lru_tail = s->lru_prev;
+}
+
+static void lru_push_head(tw_table *t, uint32_t i)
+{
+    struct slot *s = &t->slots[i];
+    s->lru_prev = NONE;
+    s->lru_next = t->lru_head;
+    if (t->lru_head != NONE)
+        t->slots[t->lru_head].lru_prev = i;
+    t->lru_head = i;
+    if (t->lru_tail == NONE)
+        t->lru_tail = i;
+}
+
+static void finish(tw_table *t, uint32_t i, enum tw_flow_end why)
+{
+    struct slot *s = &t->slots[i];
+    if (why == TW_END_EVICTED)
+        s->flow.is_evicted = true;
+    t->done(t->ctx, &s->flow, why);
+    uint32_t *pp = &t->buckets[s->hash & (t->n_buckets - 1)];
+    while (*pp != i)
+        pp = &t->slots[*pp].hash_next;
+    *pp = s->hash_next;
+    lru_unlink(t, i);
+    s->in_use = false;
+    s->hash_next = t->free_head;
+    t->free_head = i;
+    t->stats.live--;
+    if (why == TW_END_EVICTED)
+        t->stats.evicted++;
+    else if (why == TW_END_IDLE)
+        t->stats.expired++;
+}
+
+static uint32_t find(const tw_table *t, const struct tw_flow_key *k, uint64_t h)
+{
+    for (uint32_t i = t->buckets[h & (t->n_buckets - 1)]; i != NONE; i = t->slots[i].hash_next)
+        if (t->slots[i].hash == h && key_eq(&t->slots[i].flow.key, k))
+            return i;
+    return NONE;
+}
+
+static uint32_t insert(tw_table *t, const struct tw_flow_key *k, uint64_t h)
+{
+    if (t->free_head == NONE)
+        finish(t, t->lru_tail, TW_END_EVICTED);
+    uint32_t i = t->free_head;
+    struct slot *s = &t->slots[i];
+    t->free_head = s->hash_next;
+    memset(&s->flow, 0, sizeof s->flow);
+    s->flow.key = *k;
+    s->hash = h;
+    s->in_use = true;
+    uint32_t *b = &t->buckets[h & (t->n_buckets - 1)];
+    s->hash_next = *b;
+    *b = i;
+    lru_push_head(t, i);
+    t->stats.live++;
+    if (t->stats.live > t->stats.peak)
+        t->stats.peak = t->stats.live;
+    return i;
+}
+
+static void touch(tw_table *t, uint32_t i)
+{
+    if (t->lru_head == i)
+        return;
+    lru_unlink(t, i);
+    lru_push_head(t, i);
+}
+
+static void make_key(struct tw_flow_key *k, const struct tw_addr *c, uint16_t cport,
+                     const struct tw_addr *s, uint16_t sport)
+{
+    memset(k, 0, sizeof *k);
+    k->client = *c;
+    k->server = *s;
+    k->client_port = cport;
+    k->server_port = sport;
+}
+
+struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum tw_side *side)
+{
+    struct tw_flow_key fwd, rev;
+    if (pkt->l4 == TW_L4_TCP) {
+        make_key(&fwd, &pkt->src, pkt->tcp.sport, &pkt->dst, pkt->tcp.dport);
+        make_key(&rev, &pkt->dst, pkt->tcp.dport, &pkt->src, pkt->tcp.sport);
+    } else if (pkt->l4 == TW_L4_ICMP_ERROR && pkt->icmp.quoted_proto == 6) {
+        /* The quoted packet was sent by the side the error goes back to. */
+        make_key(&fwd, &pkt->icmp.quoted_src, pkt->icmp.quoted_sport, &pkt->icmp.quoted_dst,
+                 pkt->icmp.quoted_dport);
+        make_key(&rev, &pkt->icmp.quoted_dst, pkt->icmp.quoted_dport, &pkt->icmp.quoted_src,
+                 pkt->icmp.quoted_sport);
+    } else {
+        return NULL;
+    }
+    uint64_t hf = key_hash(t, &fwd), hr = key_hash(t, &rev);
+    uint32_t i = find(t, &fwd, hf);
+    bool fwd_is_client = true;
+    if (i == NONE) {
+        i = find(t, &rev, hr);
+        fwd_is_client = false;
+    }
+    if (pkt->l4 == TW_L4_ICMP_ERROR) {
+        if (i == NONE)
+            return NULL;
+        /* The error travels towards the quoted packet's sender. */
+        *side = fwd_is_client ? TW_FROM_SERVER : TW_FROM_CLIENT;
+        touch(t, i);
+        return &t->slots[i].flow;
+    }
+    if (i == NONE) {
+        uint8_t f = pkt->tcp.flags;
+        bool is_syn = (f & (TW_TCP_SYN | TW_TCP_ACK)) == TW_TCP_SYN;
+        bool is_synack = (f & (TW_TCP_SYN | TW_TCP_ACK)) == (TW_TCP_SYN | TW_TCP_ACK);
+        if (is_syn)
+            fwd_is_client = true;
+        else if (is_synack)
+            fwd_is_client = false;
+        else
+            fwd_is_client = pkt->tcp.sport > pkt->tcp.dport;
+        i = fwd_is_client ? insert(t, &fwd, hf) : insert(t, &rev, hr);
+    } else {
+        touch(t, i);
+    }
+    *side = fwd_is_client ? TW_FROM_CLIENT : TW_FROM_SERVER;
+    return &t->slots[i].flow;
+}
+
+void tw_table_expire(tw_table *t, int64_t now_ns)
+{
+    for (int n = 0; n < EXPIRE_PER_CALL && t->lru_tail != NONE; n++) {
+        uint32_t i = t->lru_tail;
+        if (now_ns - t->slots[i].flow.last_ns <= t->lim.idle_ns)
+            break;
+        finish(t, i, TW_END_IDLE);
+    }
+}
+
+void tw_table_foreach(tw_table *t, void (*fn)(void *ctx, const struct tw_flow *flow), void *ctx)
+{
+    for (uint32_t i = t->lru_head; i != NONE; i = t->slots[i].lru_next)
+        fn(ctx, &t->slots[i].flow);
+}
+
+void tw_table_flush(tw_table *t)
+{
+    while (t->lru_tail != NONE)
+        finish(t, t->lru_tail, TW_END_CAPTURE);
+}
+
+const struct tw_table_stats *tw_table_stats(const tw_table *t) { return &t->stats; }

@@ -1,0 +1,64 @@
+/* The bounded flow table.
+ *
+ * Holds the flows being tracked, within a memory budget fixed at creation:
+ * all flows come from one pool allocated up front, so nothing allocates
+ * while packets are read and no input can make memory grow. Flows are found
+ * through a hash of the 4-tuple keyed with a per-run seed (so crafted
+ * addresses cannot pile into one bucket), and kept on a list ordered by last
+ * activity: expiry and eviction take the least recently active flow, so what
+ * is reported never depends on the seed.
+ *
+ * A flow leaves the table through the caller's done() callback, which gets
+ * the flow and why it left; the flow's memory is reused after it returns. */
+#ifndef TW_TRACK_TABLE_H
+#define TW_TRACK_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "track/attempt.h"
+
+typedef struct tw_table tw_table;
+
+enum tw_flow_end {
+    TW_END_CAPTURE = 0, /* end of the capture */
+    TW_END_IDLE,        /* quiet for longer than idle_ns */
+    TW_END_EVICTED,     /* the table was full and this flow was the oldest */
+};
+
+typedef void (*tw_flow_done_fn)(void *ctx, struct tw_flow *flow, enum tw_flow_end why);
+
+struct tw_table_limits {
+    size_t memcap_bytes; /* budget for the whole table */
+    int64_t idle_ns;     /* a flow quiet this long (capture time) is finished */
+};
+
+struct tw_table_stats {
+    uint64_t live, peak, evicted, expired;
+    size_t capacity;     /* flows the budget holds */
+};
+
+tw_table *tw_table_new(const struct tw_table_limits *lim, tw_flow_done_fn done, void *ctx,
+                       struct tw_error *err) TW_MUST_CHECK;
+void tw_table_free(tw_table *t);
+
+/* The flow pkt belongs to, and which side sent it. A TCP segment with no flow
+ * gets a new one (evicting the oldest if the table is full); the client is
+ * the SYN's sender, the SYN+ACK's receiver, or else the side with the higher
+ * port. An ICMP error is matched through the TCP header it quotes and never
+ * creates a flow. Returns NULL for anything else. */
+struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum tw_side *side);
+
+/* Finishes a few flows idle at now_ns (bounded work per call). */
+void tw_table_expire(tw_table *t, int64_t now_ns);
+
+/* Calls fn for every live flow without finishing it. */
+void tw_table_foreach(tw_table *t, void (*fn)(void *ctx, const struct tw_flow *flow), void *ctx);
+
+/* Finishes every flow, least recently active first. */
+void tw_table_flush(tw_table *t);
+
+const struct tw_table_stats *tw_table_stats(const tw_table *t);
+
+#endif
