@@ -80,7 +80,7 @@ tw_capture *tw_capture_open_file(const char *path, const char *bpf_filter, struc
         long pos = ftell(f);
         if (f != stdin)
             fclose(f);
-        tw_fail(err, TW_E_FORMAT, path, 0, 0, "not a pcap or pcapng capture (%s)%s", ebuf,
+        tw_fail(err, TW_E_FORMAT, path, 0, 0, "cannot read as pcap or pcapng: %s%s", ebuf,
                 pos == 0 ? "; the file is empty" : "");
         free(cap);
         return NULL;

@@ -26,6 +26,7 @@ struct tw_table {
     uint32_t *buckets;
     uint32_t n_slots, n_buckets;
     uint32_t free_head;         /* free list through hash_next */
+    uint32_t n_never_used;      /* slots [n_slots - n_never_used, n_slots) not handed out yet */
     uint32_t lru_head, lru_tail; /* head = most recently active */
     uint64_t seed;
     struct tw_table_stats stats;
@@ -90,9 +91,10 @@ tw_table *tw_table_new(const struct tw_table_limits *lim, tw_flow_done_fn done, 
         return NULL;
     }
     memset(t->buckets, 0xff, (size_t)t->n_buckets * sizeof *t->buckets);
-    for (uint32_t i = 0; i < t->n_slots; i++)
-        t->slots[i].hash_next = i + 1 < t->n_slots ? i + 1 : NONE;
-    t->free_head = 0;
+    /* Slots are handed out in order first and recycled through the free list
+     * after, so a small capture touches only the pages it uses. */
+    t->free_head = NONE;
+    t->n_never_used = t->n_slots;
     t->lru_head = t->lru_tail = NONE;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -166,11 +168,16 @@ static uint32_t find(const tw_table *t, const struct tw_flow_key *k, uint64_t h)
 
 static uint32_t insert(tw_table *t, const struct tw_flow_key *k, uint64_t h)
 {
-    if (t->free_head == NONE)
-        finish(t, t->lru_tail, TW_END_EVICTED);
-    uint32_t i = t->free_head;
+    uint32_t i;
+    if (t->free_head == NONE && t->n_never_used > 0) {
+        i = t->n_slots - t->n_never_used--;
+    } else {
+        if (t->free_head == NONE)
+            finish(t, t->lru_tail, TW_END_EVICTED);
+        i = t->free_head;
+        t->free_head = t->slots[i].hash_next;
+    }
     struct slot *s = &t->slots[i];
-    t->free_head = s->hash_next;
     memset(&s->flow, 0, sizeof s->flow);
     s->flow.key = *k;
     s->hash = h;

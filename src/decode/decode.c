@@ -1,0 +1,207 @@
+/* Frame dispatch: from a libpcap link type to the link decoder, from an
+ * EtherType to the IP decoder, and from an IP protocol to TCP or ICMP.
+ *
+ * Second stage of the pipeline (capture -> decode -> track). This file owns
+ * nothing: it resets the packet, picks the decoder and leaves the bytes where
+ * the caller put them. Also the anomaly names and address formatting. */
+#include "decode/decode.h"
+
+#include <arpa/inet.h>
+#include <pcap/dlt.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "decode/ip_internal.h"
+
+/* LINKTYPE_RAW as written in capture files (tcpdump.org/linktypes.html);
+ * libpcap maps it to DLT_RAW (12 on most systems, 14 on BSD/OS) when it reads
+ * a file, but a caller reading the file header itself may pass 101. */
+#define TW_LINKTYPE_RAW 101
+
+static const char *const anomaly_names[] = {
+#define X(id, name) name,
+    TW_ANOMALY_LIST(X)
+#undef X
+};
+
+const char *tw_anomaly_name(enum tw_anomaly a)
+{
+    if ((unsigned)a >= (unsigned)TW_ANOM_COUNT)
+        return "unknown";
+    return anomaly_names[a];
+}
+
+enum link_kind {
+    LINK_NONE,
+    LINK_ETHER,
+    LINK_SLL,
+    LINK_SLL2,
+    LINK_RAW,
+    LINK_IPV4,
+    LINK_IPV6,
+    LINK_NULL,
+    LINK_LOOP
+};
+
+/* An if-chain rather than a switch: DLT_RAW and DLT_LOOP share the value 12
+ * depending on the platform (pcap/dlt.h), so a switch could not list both. */
+static enum link_kind link_kind(int linktype)
+{
+    if (linktype == DLT_EN10MB)
+        return LINK_ETHER;
+    if (linktype == DLT_LINUX_SLL)
+        return LINK_SLL;
+    if (linktype == DLT_LINUX_SLL2)
+        return LINK_SLL2;
+    if (linktype == DLT_RAW || linktype == TW_LINKTYPE_RAW)
+        return LINK_RAW;
+    if (linktype == DLT_IPV4)
+        return LINK_IPV4;
+    if (linktype == DLT_IPV6)
+        return LINK_IPV6;
+    if (linktype == DLT_NULL)
+        return LINK_NULL;
+    if (linktype == DLT_LOOP)
+        return LINK_LOOP;
+    return LINK_NONE;
+}
+
+bool tw_decode_link_supported(int linktype) { return link_kind(linktype) != LINK_NONE; }
+
+/* Raw IP has no link header: the version nibble says which IP it is. */
+static void decode_raw(struct tw_cursor *c, struct tw_packet *pkt)
+{
+    struct tw_cursor peek = *c;
+    uint8_t first = tw_get_u8(&peek);
+    if (peek.short_read) {
+        tw_anomaly_set(pkt, TW_ANOM_IP_SHORT);
+        return;
+    }
+    switch (first >> 4) {
+    case 4:
+        tw_decode_ipv4(c, 0, pkt);
+        break;
+    case 6:
+        tw_decode_ipv6(c, 0, pkt);
+        break;
+    default:
+        tw_anomaly_set(pkt, TW_ANOM_IP_BAD_VERSION);
+        break;
+    }
+}
+
+void tw_decode_frame(int linktype, const uint8_t *bytes, uint32_t caplen, uint32_t wirelen,
+                     struct tw_packet *pkt)
+{
+    /* The caller may have set frame and ts_ns already; everything else is ours. */
+    uint64_t frame = pkt->frame;
+    int64_t ts_ns = pkt->ts_ns;
+    memset(pkt, 0, sizeof *pkt);
+    pkt->frame = frame;
+    pkt->ts_ns = ts_ns;
+    pkt->caplen = caplen;
+    pkt->wirelen = wirelen;
+    pkt->linktype = linktype;
+    pkt->is_snapped = caplen < wirelen;
+    pkt->l4 = TW_L4_NONE;
+    pkt->anomaly = TW_ANOM_NONE;
+
+    struct tw_cursor c = tw_cursor_make(bytes, bytes ? caplen : 0);
+    switch (link_kind(linktype)) {
+    case LINK_ETHER:
+        tw_decode_ether(&c, pkt);
+        break;
+    case LINK_SLL:
+        tw_decode_sll(&c, pkt);
+        break;
+    case LINK_SLL2:
+        tw_decode_sll2(&c, pkt);
+        break;
+    case LINK_RAW:
+        decode_raw(&c, pkt);
+        break;
+    case LINK_IPV4:
+        tw_decode_ipv4(&c, 0, pkt);
+        break;
+    case LINK_IPV6:
+        tw_decode_ipv6(&c, 0, pkt);
+        break;
+    case LINK_NULL:
+        tw_decode_null(&c, pkt, false);
+        break;
+    case LINK_LOOP:
+        tw_decode_null(&c, pkt, true);
+        break;
+    case LINK_NONE:
+        tw_anomaly_set(pkt, TW_ANOM_LINK_UNSUPPORTED);
+        break;
+    }
+}
+
+/* IEEE 802.1Q customer tag, 802.1ad service tag, and the pre-standard 0x9100
+ * used by some switches for QinQ: 2 bytes of tag control, then the EtherType. */
+static bool is_vlan(uint16_t ethertype)
+{
+    return ethertype == 0x8100 || ethertype == 0x88A8 || ethertype == 0x9100;
+}
+
+void tw_decode_ethertype(struct tw_cursor *c, uint16_t ethertype, int depth, struct tw_packet *pkt)
+{
+    while (is_vlan(ethertype)) {
+        if (++depth > TW_MAX_LAYERS) {
+            tw_anomaly_set(pkt, TW_ANOM_TOO_MANY_LAYERS);
+            return;
+        }
+        tw_skip(c, 2); /* priority, DEI, VLAN ID: not needed to find the IP header */
+        ethertype = tw_get_be16(c);
+        if (c->short_read) {
+            tw_anomaly_set(pkt, TW_ANOM_LINK_SHORT);
+            return;
+        }
+    }
+    switch (ethertype) {
+    case 0x0800:
+        tw_decode_ipv4(c, depth, pkt);
+        break;
+    case 0x86DD:
+        tw_decode_ipv6(c, depth, pkt);
+        break;
+    default:
+        tw_anomaly_set(pkt, TW_ANOM_NOT_IP);
+        break;
+    }
+}
+
+void tw_decode_l4(struct tw_cursor *c, uint8_t proto, uint8_t ip_version, uint32_t l4_wire_len,
+                  struct tw_packet *pkt)
+{
+    if (proto == TW_PROTO_TCP) {
+        tw_decode_tcp(c, l4_wire_len, pkt);
+    } else if (proto == TW_PROTO_ICMP && ip_version == 4) {
+        tw_decode_icmp(c, pkt);
+    } else if (proto == TW_PROTO_ICMPV6 && ip_version == 6) {
+        tw_decode_icmp6(c, pkt);
+    } else {
+        /* Not TCP is not malformed: the tracker simply ignores it. */
+        pkt->l4 = TW_L4_OTHER;
+    }
+}
+
+bool tw_addr_is_v4(const struct tw_addr *a)
+{
+    static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return memcmp(a->b, prefix, sizeof prefix) == 0;
+}
+
+void tw_addr_format(const struct tw_addr *a, char *buf, size_t size)
+{
+    if (size == 0)
+        return;
+    const char *ok;
+    if (tw_addr_is_v4(a))
+        ok = inet_ntop(AF_INET, a->b + 12, buf, (socklen_t)size);
+    else
+        ok = inet_ntop(AF_INET6, a->b, buf, (socklen_t)size);
+    if (!ok)
+        buf[0] = '\0'; /* buf too small: an empty string rather than a partial address */
+}
