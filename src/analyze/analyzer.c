@@ -8,6 +8,8 @@
  * so the output does not depend on the table's internal order. */
 #include "analyze/analyzer.h"
 
+#include <pcap/pcap.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,11 +181,18 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     r.sum.is_complete = true;
     decide_vantage(&r);
 
+    res->warning[0] = '\0';
     tw_capture *cap = opt->live_ifname ? tw_capture_open_live(opt->live_ifname, opt->bpf_filter, err)
                                        : tw_capture_open_file(path, opt->bpf_filter, err);
-    if (!cap)
+    if (!cap) {
+        /* Scripts still get one summary per input, saying it was not read. */
+        r.sum.is_complete = false;
+        tw_error_format(err, r.sum.error, sizeof r.sum.error);
+        r.sum.vantage = r.vantage;
+        sink->summary(sink->ctx, &r.sum);
         return err->status;
-    struct tw_table_limits lim = {opt->memcap_bytes, opt->idle_ns};
+    }
+    struct tw_table_limits lim = {opt->memcap_bytes, opt->idle_ns, opt->max_flows};
     tw_table *table = tw_table_new(&lim, flow_done, &r, err);
     if (!table) {
         tw_capture_free(cap);
@@ -229,6 +238,13 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
         emit(&r, &r.pending[i]);
     free(r.pending);
     r.sum.vantage = r.vantage;
+    uint64_t n_unsupported = r.sum.anomalies[TW_ANOM_LINK_UNSUPPORTED];
+    if (n_unsupported) {
+        const char *name = pcap_datalink_val_to_name(r.sum.linktype);
+        snprintf(res->warning, sizeof res->warning,
+                 "%s: link type %d (%s) is not one tcpwhy decodes; %llu frames counted and skipped",
+                 path, r.sum.linktype, name ? name : "unknown", (unsigned long long)n_unsupported);
+    }
     r.sum.table = *tw_table_stats(table);
     sink->summary(sink->ctx, &r.sum);
     tw_table_free(table);

@@ -15,6 +15,7 @@ struct tw_analyze_options {
     int vantage;              /* enum tw_vantage, or -1 to infer */
     size_t memcap_bytes;      /* flow table budget */
     int64_t idle_ns;          /* a flow quiet this long is finished */
+    size_t max_flows;         /* 0, or a lower cap on tracked flows (--max-flows) */
     const char *live_ifname;  /* capture live from this interface instead of a file */
     volatile int *stop_flag;  /* set (e.g. by a signal handler) to stop reading */
 };
@@ -22,6 +23,7 @@ struct tw_analyze_options {
 struct tw_analyze_result {
     uint64_t n_attempts;
     uint64_t n_failed;        /* attempts whose verdict is a failure */
+    char warning[256];        /* the last file's warning for people, or "" */
 };
 
 /* Analyses the capture at path ("-" for standard input). Everything read is

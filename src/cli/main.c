@@ -63,10 +63,12 @@ int main(int argc, char **argv)
         .vantage = o.vantage,
         .memcap_bytes = o.memcap_bytes,
         .idle_ns = o.idle_ns,
+        .max_flows = o.max_flows,
         .live_ifname = o.interface,
         .stop_flag = &stop_requested,
     };
-    struct tw_analyze_result res = {0, 0};
+    struct tw_analyze_result res;
+    memset(&res, 0, sizeof res);
     int status = 0;
     size_t n_inputs = o.interface ? 1 : o.n_files;
     for (size_t i = 0; i < n_inputs && !stop_requested; i++) {
@@ -76,6 +78,8 @@ int main(int argc, char **argv)
             report_error(&err);
             status = 2;
         }
+        if (res.warning[0])
+            fprintf(stderr, "tcpwhy: warning: %s\n", res.warning);
     }
     sink.free(sink.ctx);
     tw_cli_options_fini(&o);

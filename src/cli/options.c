@@ -15,12 +15,13 @@
 #define DEFAULT_MEMCAP (64u << 20)
 #define DEFAULT_IDLE_S 300
 
-enum { OPT_FORMAT = 256, OPT_VANTAGE, OPT_MEMCAP, OPT_IDLE, OPT_VERSION };
+enum { OPT_FORMAT = 256, OPT_VANTAGE, OPT_MEMCAP, OPT_MAX_FLOWS, OPT_IDLE, OPT_VERSION };
 
 static const struct option long_options[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"vantage", required_argument, NULL, OPT_VANTAGE},
     {"memcap", required_argument, NULL, OPT_MEMCAP},
+    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
     {"idle", required_argument, NULL, OPT_IDLE},
     {"verbose", no_argument, NULL, 'v'},
     {"read", required_argument, NULL, 'r'},
@@ -120,6 +121,15 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
                                "--memcap takes a size of at least 1M (e.g. 64M), not '%s'", optarg);
             break;
+        case OPT_MAX_FLOWS: {
+            char *end;
+            unsigned long long n = strtoull(optarg, &end, 10);
+            if (end == optarg || *end || n < 1 || n > 100000000ULL)
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               "--max-flows takes a count from 1 to 100000000, not '%s'", optarg);
+            o->max_flows = (size_t)n;
+            break;
+        }
         case OPT_IDLE: {
             char *end;
             double s = strtod(optarg, &end);

@@ -15,6 +15,7 @@ struct tw_cli_options {
     int vantage;              /* -1: infer */
     size_t memcap_bytes;
     int64_t idle_ns;
+    size_t max_flows;
     bool is_verbose;
     const char *interface;    /* -i: live capture */
     char **files;             /* borrowed from argv, except the array */

@@ -72,6 +72,11 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
 {
     struct text *t = ctx;
     FILE *out = t->out;
+    if (!s->is_complete && s->packets == 0) {
+        fprintf(out, "%s: nothing read: %s\n\n", s->file, s->error);
+        fflush(out);
+        return;
+    }
     double span = s->last_ns > s->first_ns ? (double)(s->last_ns - s->first_ns) / 1e9 : 0;
     fprintf(out, "%s: %llu packets over %.3f s, %llu connection attempts\n", s->file,
             (unsigned long long)s->packets, span, (unsigned long long)s->attempts);

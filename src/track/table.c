@@ -74,8 +74,10 @@ tw_table *tw_table_new(const struct tw_table_limits *lim, tw_flow_done_fn done, 
     t->ctx = ctx;
     size_t per_flow = sizeof(struct slot) + 2 * sizeof(uint32_t);
     size_t n = lim->memcap_bytes / per_flow;
-    if (n < 16)
-        n = 16;
+    if (lim->max_flows && lim->max_flows < n)
+        n = lim->max_flows;
+    if (n < 1)
+        n = 1;
     if (n > UINT32_MAX / 4)
         n = UINT32_MAX / 4;
     t->n_slots = (uint32_t)n;

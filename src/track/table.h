@@ -32,6 +32,7 @@ typedef void (*tw_flow_done_fn)(void *ctx, struct tw_flow *flow, enum tw_flow_en
 struct tw_table_limits {
     size_t memcap_bytes; /* budget for the whole table */
     int64_t idle_ns;     /* a flow quiet this long (capture time) is finished */
+    size_t max_flows;    /* 0: as many as memcap_bytes holds; else at most this many */
 };
 
 struct tw_table_stats {
