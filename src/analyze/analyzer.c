@@ -67,7 +67,7 @@ static void judge(struct run *r, const struct tw_flow *flow, int index, struct t
     rec->last_ns = a->last_ns;
     rec->n_packets = a->n_packets;
     rec->is_evicted = flow->is_evicted;
-    struct tw_judge_input in = {flow, index, r->vantage, r->now_ns, true};
+    struct tw_judge_input in = {flow, index, r->vantage, r->now_ns};
     tw_diagnose_attempt(&in, &rec->diag);
 }
 

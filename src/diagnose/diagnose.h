@@ -35,8 +35,7 @@ struct tw_judge_input {
     const struct tw_flow *flow;
     int index;                 /* which of flow->attempts */
     enum tw_vantage vantage;
-    int64_t capture_end_ns;    /* last timestamp of the capture */
-    bool capture_ended;        /* false when judged early (eviction): the future is unknown */
+    int64_t capture_end_ns;    /* the latest capture time seen when judging */
 };
 
 void tw_diagnose_attempt(const struct tw_judge_input *in, struct tw_diagnosis *out);

@@ -169,6 +169,88 @@ static int count_between(const struct tw_attempt *a, enum tw_event_kind kind,
     return n;
 }
 
+/* The handshake's round trip as seen from this vantage: SYN -> SYN+ACK plus
+ * SYN+ACK -> ACK covers the whole path wherever the capture was taken. */
+static int64_t handshake_rtt(const struct view *v)
+{
+    if (!v->ack)
+        return 0;
+    const struct tw_event *answered = NULL;
+    for (int i = 0; i < v->a->n_events; i++) {
+        const struct tw_event *e = &v->a->events[i];
+        if (e->kind == TW_EV_SYNACK && e < v->ack)
+            answered = e;
+    }
+    const struct tw_event *syn = NULL;
+    for (int i = 0; answered && i < v->a->n_events; i++) {
+        const struct tw_event *e = &v->a->events[i];
+        if (e->kind == TW_EV_SYN && e < answered)
+            syn = e;
+    }
+    if (!answered || !syn)
+        return 0;
+    return v->ack->ts_ns - syn->ts_ns;
+}
+
+/* SYN+ACKs after the client's ACK that the server sent after it could have
+ * received that ACK. A SYN+ACK that follows the previous one by less than a
+ * round trip left the server before the ACK could arrive: Linux sends one
+ * when a retransmitted SYN comes in and another when its own timer fires,
+ * and both can cross the client's ACK. Only the later ones say the ACK did
+ * not arrive, or was dropped by the server. */
+static int synacks_after_ack(const struct view *v)
+{
+    if (!v->ack)
+        return 0;
+    int64_t rtt = handshake_rtt(v);
+    int n = 0;
+    const struct tw_event *prev = NULL;
+    for (int i = 0; i < v->a->n_events; i++) {
+        const struct tw_event *e = &v->a->events[i];
+        if (e->kind != TW_EV_SYNACK)
+            continue;
+        if (e > v->ack && (!prev || e->ts_ns - prev->ts_ns >= rtt))
+            n++;
+        prev = e;
+    }
+    return n;
+}
+
+/* Did anything come back from the server, in any attempt of this flow,
+ * between two moments? A SYN that was answered, even by an ACK for an older
+ * connection, was not lost. */
+static bool server_spoke_between(const struct view *v, int64_t from_ns, int64_t to_ns)
+{
+    const struct tw_flow *flow = v->in->flow;
+    for (int i = 0; i < flow->n_attempts; i++) {
+        const struct tw_attempt *a = &flow->attempts[i];
+        for (int j = 0; j < a->n_events; j++) {
+            const struct tw_event *e = &a->events[j];
+            if (!e->from_client && e->kind != TW_EV_ICMP_ERROR && e->ts_ns >= from_ns &&
+                e->ts_ns < to_ns)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The first SYN of this attempt that the server answered with something
+ * other than a SYN+ACK (a challenge ACK, or an ACK for an older attempt),
+ * after which the client sent its SYN again; NULL if none. */
+static const struct tw_event *syn_answered_otherwise(const struct view *v)
+{
+    const struct tw_event *prev = NULL;
+    for (int i = 0; i < v->a->n_events; i++) {
+        const struct tw_event *e = &v->a->events[i];
+        if (e->kind != TW_EV_SYN)
+            continue;
+        if (prev && before(prev, v->first_synack) && server_spoke_between(v, prev->ts_ns, e->ts_ns))
+            return prev;
+        prev = e;
+    }
+    return NULL;
+}
+
 static unsigned infer_lost(const struct view *v, struct tw_diagnosis *d)
 {
     const struct tw_attempt *a = v->a;
@@ -182,8 +264,15 @@ static unsigned infer_lost(const struct view *v, struct tw_diagnosis *d)
             if (k == 0) {
                 lost |= TW_LOST_SYNACK;
                 d->rests_on_timestamps = true;
+            } else if (k > 0 && syn_answered_otherwise(v)) {
+                /* The first SYN was answered, by an ACK for another
+                 * connection, and resent after the client's RST: no loss. */
             } else if (k > 0) {
+                /* SYNs before #k never arrived; if the client sent yet another
+                 * SYN before this SYN+ACK came, the answer to #k was lost too. */
                 lost |= TW_LOST_SYN;
+                if (syns_before > k + 1)
+                    lost |= TW_LOST_SYNACK;
                 d->rests_on_timestamps = true;
             } else {
                 lost |= TW_LOST_UNKNOWN;
@@ -192,7 +281,7 @@ static unsigned infer_lost(const struct view *v, struct tw_diagnosis *d)
         /* A SYN arriving after the SYN+ACK was sent: the client never got it. */
         if (vp != TW_VANTAGE_CLIENT && count_between(a, TW_EV_SYN, v->first_synack, v->ack) > 0)
             lost |= TW_LOST_SYNACK;
-        if (v->ack && count_between(a, TW_EV_SYNACK, v->ack, NULL) > 0)
+        if (synacks_after_ack(v) > 0)
             lost |= TW_LOST_ACK;
         int synacks_before_ack = count_between(a, TW_EV_SYNACK, NULL, v->ack);
         if (synacks_before_ack > 1 && !(lost & TW_LOST_SYNACK) && vp != TW_VANTAGE_CLIENT) {
@@ -225,8 +314,6 @@ static unsigned infer_lost(const struct view *v, struct tw_diagnosis *d)
 static bool outcome_known(const struct view *v)
 {
     if (v->later || v->client_rst)
-        return true;
-    if (!v->in->capture_ended)
         return true;
     enum tw_event_kind retrying = v->first_synack ? TW_EV_SYNACK : TW_EV_SYN;
     const struct tw_event *prev = NULL, *last = NULL;
@@ -330,7 +417,7 @@ static bool match_late_synack_rst(const struct view *v, struct tw_diagnosis *d)
  * 3.10.7.1: no listener; or a middlebox forging it). */
 static bool match_refused(const struct view *v, struct tw_diagnosis *d)
 {
-    if (!v->server_rst || v->completed || !before(v->server_rst, v->first_synack))
+    if (!v->a->has_syn || !v->server_rst || v->completed || !before(v->server_rst, v->first_synack))
         return false;
     add_handshake(d, v);
     add_evidence(d, v->server_rst, "server_rst");
@@ -378,7 +465,7 @@ static const char *icmp_meaning(uint8_t type, uint8_t code, bool v6)
  * RFC 4443 section 3; RFC 5927 for how TCP treats them in SYN-SENT). */
 static bool match_icmp_error(const struct view *v, struct tw_diagnosis *d)
 {
-    if (!v->icmp || v->completed || !before(v->icmp, v->first_synack))
+    if (!v->a->has_syn || !v->icmp || v->completed || !before(v->icmp, v->first_synack))
         return false;
     add_handshake(d, v);
     add_evidence(d, v->icmp, "icmp_error");
@@ -435,7 +522,7 @@ static bool match_accept_queue_full(const struct view *v, struct tw_diagnosis *d
 {
     if (!v->ack)
         return false;
-    int after = count_between(v->a, TW_EV_SYNACK, v->ack, NULL);
+    int after = synacks_after_ack(v);
     int needed = v->in->vantage == TW_VANTAGE_SERVER ? 1 : 2;
     if (after < needed)
         return false;
@@ -472,9 +559,24 @@ static bool match_ok(const struct view *v, struct tw_diagnosis *d)
     }
     d->verdict = TW_VERDICT_OK_AFTER_RETRANS;
     d->lost = infer_lost(v, d);
+    const struct tw_event *met_stale = d->lost ? NULL : syn_answered_otherwise(v);
+    if (met_stale) {
+        snprintf(d->why, sizeof d->why,
+                 "The first SYN (frame %llu) met a connection the server still held on this "
+                 "4-tuple: the server answered with an ACK for that connection, the client reset "
+                 "it and sent the SYN again; the handshake then completed (%d SYNs).",
+                 (unsigned long long)met_stale->frame, v->n_syn);
+        return true;
+    }
     char lost[128];
     describe_lost(lost, sizeof lost, d->lost, d->rests_on_timestamps);
-    double stall = v->first_syn && v->ack ? secs(v->ack->ts_ns - v->first_syn->ts_ns) : 0;
+    /* Until the last handshake packet: with the ACK lost, the server only
+     * completes on the retransmitted SYN+ACK's answer. */
+    int64_t done_ns = v->ack ? v->ack->ts_ns : v->a->last_ns;
+    for (int i = 0; i < v->a->n_events; i++)
+        if (v->a->events[i].kind == TW_EV_SYNACK && v->a->events[i].ts_ns > done_ns)
+            done_ns = v->a->events[i].ts_ns;
+    double stall = v->first_syn ? secs(done_ns - v->first_syn->ts_ns) : 0;
     snprintf(d->why, sizeof d->why,
              "The handshake completed after %d SYN%s and %d SYN+ACK%s: %s, which cost %.3f s.",
              v->n_syn, v->n_syn == 1 ? "" : "s", v->n_synack, v->n_synack == 1 ? "" : "s", lost,

@@ -54,6 +54,19 @@ bool tw_attempt_completed(const struct tw_attempt *a)
     return client_data && server_data;
 }
 
+/* The newest attempt holding a server ACK (filed as TW_EV_SERVER_ACK) whose
+ * ack field is `ack`. */
+static struct tw_attempt *find_challenged(struct tw_flow *flow, uint32_t ack)
+{
+    for (int i = flow->n_attempts - 1; i >= 0; i--) {
+        struct tw_attempt *a = &flow->attempts[i];
+        for (int j = 0; j < a->n_events; j++)
+            if (a->events[j].kind == TW_EV_SERVER_ACK && a->events[j].ack == ack)
+                return a;
+    }
+    return NULL;
+}
+
 static bool is_client_syn(const struct tw_packet *pkt, enum tw_side side)
 {
     return pkt->l4 == TW_L4_TCP && side == TW_FROM_CLIENT &&
@@ -93,12 +106,23 @@ static struct tw_attempt *open_attempt(struct tw_flow *flow, const struct tw_pac
     return a;
 }
 
+static bool has_event(const struct tw_attempt *a, enum tw_event_kind kind)
+{
+    for (int i = 0; i < a->n_events; i++)
+        if (a->events[i].kind == kind)
+            return true;
+    return false;
+}
+
 static void add_event(struct tw_attempt *a, const struct tw_packet *pkt, enum tw_side side,
                       enum tw_event_kind kind)
 {
     bool is_retransmittable = kind == TW_EV_SYN || kind == TW_EV_SYNACK ||
                               kind == TW_EV_SYNACK_OTHER || kind == TW_EV_SERVER_ACK;
     int room = is_retransmittable ? TW_MAX_EVENTS - RESERVED_EVENTS : TW_MAX_EVENTS;
+    if (a->n_events >= room && is_retransmittable && a->n_events < TW_MAX_EVENTS &&
+        !has_event(a, kind))
+        room = TW_MAX_EVENTS; /* the first of its kind is evidence, never crowded out */
     if (a->n_events >= room) {
         a->n_events_dropped++;
         return;
@@ -125,14 +149,6 @@ static void add_event(struct tw_attempt *a, const struct tw_packet *pkt, enum tw
         e->icmp_code = pkt->icmp.code;
         e->seq = pkt->icmp.quoted_seq;
     }
-}
-
-static bool has_event(const struct tw_attempt *a, enum tw_event_kind kind)
-{
-    for (int i = 0; i < a->n_events; i++)
-        if (a->events[i].kind == kind)
-            return true;
-    return false;
 }
 
 static void add_once(struct tw_attempt *a, const struct tw_packet *pkt, enum tw_side side,
@@ -170,6 +186,13 @@ static struct tw_attempt *file_client(struct tw_flow *flow, const struct tw_pack
      * section 3.4); a RST answering an unexpected ACK carries seq = that
      * ACK's ack field (section 3.10.7.3), which again names an attempt. */
     struct tw_attempt *a = find_by_isn(flow, seg->seq - 1);
+    /* A RST answering a challenge ACK carries that ACK's ack field as seq; it
+     * belongs where the challenge ACK was filed. */
+    if ((seg->flags & TW_TCP_RST) && (!a || tw_attempt_completed(a))) {
+        struct tw_attempt *challenged = find_challenged(flow, seg->seq);
+        if (challenged)
+            a = challenged;
+    }
     if (!a && (seg->flags & TW_TCP_ACK)) {
         for (int i = flow->n_attempts - 1; i >= 0 && !a; i--)
             if (flow->attempts[i].has_synack && flow->attempts[i].server_isn + 1 == seg->ack)
@@ -208,13 +231,20 @@ static struct tw_attempt *file_server(struct tw_flow *flow, const struct tw_pack
         }
         return a;
     }
-    if (!a)
-        a = newest(flow);
+    bool is_bare_ack = has_ack && !(seg->flags & (TW_TCP_SYN | TW_TCP_RST | TW_TCP_FIN)) &&
+                       seg->payload_len == 0;
+    /* An ACK for an attempt that already completed, while a newer one is in
+     * its handshake, is the server answering the newer SYN for the older
+     * connection it still holds: a challenge ACK for the newer attempt. Only
+     * an ACK for an older attempt still in its handshake stays with it (the
+     * seed case, synack_lost_rst). */
+    struct tw_attempt *nw = newest(flow);
+    if (!a || (is_bare_ack && a != nw && tw_attempt_completed(a) && nw->has_syn &&
+               !tw_attempt_completed(nw)))
+        a = nw;
     /* A bare ACK before the handshake completed is the server speaking for a
      * connection it still holds: a challenge ACK (RFC 5961 section 4) or the
      * SYN-RECEIVED answer to an out-of-window SYN (RFC 9293 section 3.10.7.4). */
-    bool is_bare_ack = has_ack && !(seg->flags & (TW_TCP_SYN | TW_TCP_RST | TW_TCP_FIN)) &&
-                       seg->payload_len == 0;
     if (is_bare_ack && !tw_attempt_completed(a))
         add_event(a, pkt, TW_FROM_SERVER, TW_EV_SERVER_ACK);
     file_rest(a, pkt, TW_FROM_SERVER);

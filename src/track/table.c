@@ -202,6 +202,14 @@ static void touch(tw_table *t, uint32_t i)
     lru_push_head(t, i);
 }
 
+static bool flow_saw_syn(const struct tw_flow *flow)
+{
+    for (int i = 0; i < flow->n_attempts; i++)
+        if (flow->attempts[i].has_syn)
+            return true;
+    return false;
+}
+
 static void make_key(struct tw_flow_key *k, const struct tw_addr *c, uint16_t cport,
                      const struct tw_addr *s, uint16_t sport)
 {
@@ -241,6 +249,12 @@ struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum t
         *side = fwd_is_client ? TW_FROM_SERVER : TW_FROM_CLIENT;
         touch(t, i);
         return &t->slots[i].flow;
+    }
+    uint8_t flags = pkt->tcp.flags;
+    bool is_pure_syn = (flags & (TW_TCP_SYN | TW_TCP_ACK | TW_TCP_RST)) == TW_TCP_SYN;
+    if (i != NONE && !fwd_is_client && is_pure_syn && !flow_saw_syn(&t->slots[i].flow)) {
+        finish(t, i, TW_END_REORIENTED);
+        i = NONE;
     }
     if (i == NONE) {
         uint8_t f = pkt->tcp.flags;

@@ -25,6 +25,8 @@ enum tw_flow_end {
     TW_END_CAPTURE = 0, /* end of the capture */
     TW_END_IDLE,        /* quiet for longer than idle_ns */
     TW_END_EVICTED,     /* the table was full and this flow was the oldest */
+    TW_END_REORIENTED,     /* its sides were guessed (no SYN seen) and a SYN came from the
+                           side taken for the server: a new flow starts, the right way round */
 };
 
 typedef void (*tw_flow_done_fn)(void *ctx, struct tw_flow *flow, enum tw_flow_end why);

@@ -1,0 +1,472 @@
+# lab/lib.sh: shared helpers of the tcpwhy lab (sourced by lab/scenarios/*.sh).
+#
+# A scenario builds three network namespaces, client - router - server, joined
+# by two veth pairs, injects one fault on the router with nftables, runs
+# labclient/labserver, captures at four points with tcpdump and writes what
+# really happened into OUTDIR/truth.txt. Everything is named after the
+# scenario's PID, so parallel runs never collide, and an EXIT trap tears
+# everything down (processes first, then namespaces), even after a failure.
+#
+# Addresses (only documentation/benchmark ranges, never routed anywhere):
+#   client  eth0  198.18.1.2/24  2001:db8:1::2/64
+#   router  rc    198.18.1.1/24  2001:db8:1::1/64   (faces the client)
+#           rs    198.18.2.1/24  2001:db8:2::1/64   (faces the server)
+#   server  eth0  198.18.2.2/24  2001:db8:2::2/64
+#
+# Environment knobs (all optional):
+#   LAB_BIN            directory holding labclient and labserver
+#   LAB_CLIENT_IFACE   interface for the client capture (default eth0; "any"
+#                      gives Linux cooked v2 / SLL2 frames)
+#   LAB_NANO=1         capture with --time-stamp-precision=nano
+#   LAB_SNAPLEN        snap length (default 256)
+#   LAB_PCAPNG=1       convert the four captures to pcapng at the end
+#                      (client.pcapng ...; lab/tools/pcap2pcapng)
+#
+# Requires root, iproute2, nftables, tcpdump and a C compiler (or LAB_BIN).
+
+set -euo pipefail
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB_ROOT=$(cd "$LAB_DIR/.." && pwd)
+
+C4=198.18.1.2 R4C=198.18.1.1 R4S=198.18.2.1 S4=198.18.2.2
+C6=2001:db8:1::2 R6C=2001:db8:1::1 R6S=2001:db8:2::1 S6=2001:db8:2::2
+SERVER_PORT=8080
+
+# Capture filter: TCP, ICMP, and ICMPv6 errors (types < 128), which leaves out
+# IPv6 neighbour discovery and MLD chatter. Neighbours are static (see below).
+# UDP to the discard port is the capture's heartbeat (see lab_tail).
+LAB_FILTER='tcp or icmp or (icmp6 and ip6[40] < 128) or (udp and port 9)'
+
+LAB_PIDS=()
+LAB_NS=()
+LAB_CAP_PIDS=()
+LAB_EXPECT=()
+
+lab_log() { printf 'lab[%s]: %s\n' "${LAB_NAME:-?}" "$*" >&2; }
+lab_die() { lab_log "error: $*"; exit 1; }
+
+# Appends one line to truth.txt.
+lab_truth() { printf '%s\n' "$*" >> "$LAB_OUT/truth.txt"; }
+
+lab_now() { date +%s.%N | cut -c1-17; }
+
+lab_cleanup() {
+    local rc=$? pid ns
+    trap - EXIT INT TERM
+    for pid in "${LAB_CAP_PIDS[@]}" "${LAB_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${LAB_CAP_PIDS[@]}" "${LAB_PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    # Anything still inside our own namespaces was started by this run.
+    for ns in "${LAB_NS[@]}"; do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            kill -9 "$pid" 2>/dev/null || true
+        done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    [ -n "${LAB_TMP:-}" ] && rm -rf "$LAB_TMP"
+    exit "$rc"
+}
+
+# Finds or builds labclient and labserver; sets LABCLIENT and LABSERVER.
+lab_tools() {
+    local d
+    for d in "${LAB_BIN:-}" "$LAB_ROOT/build/lab/tools" "$LAB_ROOT/build"; do
+        # A build tree counts only when it is complete and newer than the
+        # sources (a stale labclient may lack an option a scenario uses).
+        if [ -n "$d" ] && [ -x "$d/labclient" ] && [ -x "$d/labserver" ] &&
+            [ -x "$d/pcap2pcapng" ] && [ "$d/labclient" -nt "$LAB_DIR/tools/labclient.c" ] &&
+            [ "$d/labserver" -nt "$LAB_DIR/tools/labserver.c" ] &&
+            [ "$d/pcap2pcapng" -nt "$LAB_DIR/tools/pcap2pcapng.c" ]; then
+            LABCLIENT=$d/labclient LABSERVER=$d/labserver PCAP2PCAPNG=$d/pcap2pcapng
+            return
+        fi
+    done
+    local cc=${CC:-cc} t
+    for t in labclient labserver pcap2pcapng; do
+        "$cc" -std=c11 -O2 -Wall -Wextra -o "$LAB_TMP/$t" "$LAB_DIR/tools/$t.c" ||
+            lab_die "cannot build $t with $cc"
+    done
+    LABCLIENT=$LAB_TMP/labclient LABSERVER=$LAB_TMP/labserver PCAP2PCAPNG=$LAB_TMP/pcap2pcapng
+}
+
+lab_check_env() {
+    [ "$(id -u)" = 0 ] || lab_die "must run as root"
+    local t
+    for t in ip nft tcpdump nstat; do
+        command -v "$t" >/dev/null || lab_die "missing $t (apt-get install -y iproute2 nftables tcpdump)"
+    done
+}
+
+# lab_init OUTDIR: checks, traps, topology, tools, truth header. The scenario
+# name is the script's name unless LAB_SCENARIO says otherwise (variants such
+# as *_v6 or *_sll2 run another scenario's script with a knob set). LAB_FAM
+# (4 or 6, default 4) selects the address family: it sets CLI, SRV (client and
+# server address), IPX (nft's "ip" or "ip6") and SEEN (the router's set).
+lab_init() {
+    LAB_NAME=${LAB_SCENARIO:-$(basename "$0" .sh)}
+    [ -n "${1:-}" ] || lab_die "usage: $0 OUTDIR"
+    mkdir -p "$1"
+    LAB_OUT=$(cd "$1" && pwd)
+    LAB_FAM=${LAB_FAM:-4}
+    if [ "$LAB_FAM" = 6 ]; then
+        CLI=$C6 SRV=$S6 IPX=ip6 SEEN=seen6
+    else
+        CLI=$C4 SRV=$S4 IPX=ip SEEN=seen4
+    fi
+    lab_check_env
+    LAB_ID="tw$$r$RANDOM"
+    NS_C=${LAB_ID}c NS_R=${LAB_ID}r NS_S=${LAB_ID}s
+    LAB_TMP=$(mktemp -d /tmp/tcpwhy-lab.XXXXXX)
+    trap lab_cleanup EXIT
+    trap 'exit 130' INT TERM
+    rm -f "$LAB_OUT"/*.pcap "$LAB_OUT"/*.pcapng "$LAB_OUT/truth.txt"
+    : > "$LAB_OUT/truth.txt"
+    lab_tools
+    lab_topology_up
+    lab_truth "# tcpwhy lab truth: what the kernel did in scenario $LAB_NAME"
+    lab_truth "scenario=$LAB_NAME"
+    lab_truth "family=ipv$LAB_FAM"
+    lab_truth "kernel=$(uname -r)"
+    lab_truth "recorded_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    lab_truth "tcpdump=$(tcpdump --version 2>&1 | head -1)"
+    lab_truth "snaplen=${LAB_SNAPLEN:-256}"
+    lab_truth "client_iface=${LAB_CLIENT_IFACE:-eth0}"
+    lab_truth "timestamp_precision=$([ "${LAB_NANO:-0}" = 1 ] && echo nano || echo micro)"
+    local k
+    for k in net.ipv4.tcp_syn_linear_timeouts net.ipv4.tcp_syn_retries \
+        net.ipv4.tcp_synack_retries net.ipv4.tcp_syncookies \
+        net.ipv4.tcp_max_syn_backlog net.core.somaxconn net.ipv4.tcp_tw_reuse; do
+        lab_truth "sysctl_default $k=$(ip netns exec "$NS_S" sysctl -n "$k" 2>/dev/null || echo n/a)"
+    done
+}
+
+lab_mac() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
+
+lab_topology_up() {
+    local ns
+    for ns in "$NS_C" "$NS_R" "$NS_S"; do
+        ip netns add "$ns"
+        LAB_NS+=("$ns")
+        ip -n "$ns" link set lo up
+        # No DAD and no router solicitations: less IPv6 chatter, no delay.
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+            net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.router_solicitations=0 \
+            net.ipv6.conf.default.router_solicitations=0
+    done
+    ip -n "$NS_R" link add rc type veth peer name eth0 netns "$NS_C"
+    ip -n "$NS_R" link add rs type veth peer name eth0 netns "$NS_S"
+    ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+    ip -n "$NS_C" addr add "$C4/24" dev eth0
+    ip -n "$NS_C" addr add "$C6/64" dev eth0 nodad
+    ip -n "$NS_R" addr add "$R4C/24" dev rc
+    ip -n "$NS_R" addr add "$R6C/64" dev rc nodad
+    ip -n "$NS_R" addr add "$R4S/24" dev rs
+    ip -n "$NS_R" addr add "$R6S/64" dev rs nodad
+    ip -n "$NS_S" addr add "$S4/24" dev eth0
+    ip -n "$NS_S" addr add "$S6/64" dev eth0 nodad
+    ip -n "$NS_C" link set eth0 up
+    ip -n "$NS_S" link set eth0 up
+    ip -n "$NS_R" link set rc up
+    ip -n "$NS_R" link set rs up
+    ip -n "$NS_C" route add default via "$R4C"
+    ip -n "$NS_C" -6 route add default via "$R6C"
+    ip -n "$NS_S" route add default via "$R4S"
+    ip -n "$NS_S" -6 route add default via "$R6S"
+    # Static neighbours: no ARP or neighbour discovery in the captures, and no
+    # resolution delay in front of the first SYN.
+    local mc mrc mrs ms
+    mc=$(lab_mac "$NS_C" eth0) mrc=$(lab_mac "$NS_R" rc)
+    mrs=$(lab_mac "$NS_R" rs) ms=$(lab_mac "$NS_S" eth0)
+    ip -n "$NS_C" neigh replace "$R4C" lladdr "$mrc" dev eth0 nud permanent
+    ip -n "$NS_C" neigh replace "$R6C" lladdr "$mrc" dev eth0 nud permanent
+    ip -n "$NS_R" neigh replace "$C4" lladdr "$mc" dev rc nud permanent
+    ip -n "$NS_R" neigh replace "$C6" lladdr "$mc" dev rc nud permanent
+    ip -n "$NS_R" neigh replace "$S4" lladdr "$ms" dev rs nud permanent
+    ip -n "$NS_R" neigh replace "$S6" lladdr "$ms" dev rs nud permanent
+    ip -n "$NS_S" neigh replace "$R4S" lladdr "$mrs" dev eth0 nud permanent
+    ip -n "$NS_S" neigh replace "$R6S" lladdr "$mrs" dev eth0 nud permanent
+    # The router's fault table: every scenario adds its rules to chain fwd.
+    ip netns exec "$NS_R" nft -f - <<'EOF'
+table inet lab {
+    set seen4 { type ipv4_addr . inet_service; flags dynamic; timeout 60s; }
+    set seen6 { type ipv6_addr . inet_service; flags dynamic; timeout 60s; }
+    chain faults {
+        type filter hook forward priority filter; policy accept;
+    }
+}
+EOF
+}
+
+# lab_sysctl NS key=value...: sets a sysctl inside a namespace, recorded.
+lab_sysctl() {
+    local ns=$1 kv
+    shift
+    for kv in "$@"; do
+        ip netns exec "$ns" sysctl -qw "$kv"
+        lab_truth "sysctl_set ns=$( [ "$ns" = "$NS_S" ] && echo server || { [ "$ns" = "$NS_C" ] && echo client || echo router; }) $kv"
+    done
+}
+
+# lab_nft_add RULE...: adds a rule to the router's forward chain (faults) and prints
+# its handle (for lab_nft_del).
+lab_nft_add() {
+    local out
+    out=$(ip netns exec "$NS_R" nft --echo --handle add rule inet lab faults "$@")
+    printf '%s\n' "$out" | sed -n 's/.*# handle \([0-9][0-9]*\)$/\1/p' | tail -1
+}
+
+lab_nft_del() {
+    ip netns exec "$NS_R" nft delete rule inet lab faults handle "$1"
+    lab_truth "nft_rule_deleted handle=$1 t=$(lab_now)"
+}
+
+# lab_nft_del_at SECONDS HANDLE: deletes a rule SECONDS from now, in the
+# background (the rule's counter is read before it goes into truth.txt).
+lab_nft_del_at() {
+    local s=$1 h=$2
+    (
+        trap - EXIT
+        sleep "$s"
+        ip netns exec "$NS_R" nft -a list chain inet lab faults 2>/dev/null |
+            grep "# handle $h\$" | sed "s/^[[:space:]]*/nft_rule_final_state: /" >> "$LAB_OUT/truth.txt" || true
+        ip netns exec "$NS_R" nft delete rule inet lab faults handle "$h"
+        printf 'nft_rule_deleted handle=%s t=%s\n' "$h" "$(lab_now)" >> "$LAB_OUT/truth.txt"
+    ) &
+    LAB_PIDS+=($!)
+}
+
+# lab_cap NS IFACE FILE: starts one capture and waits until it listens.
+lab_cap() {
+    local ns=$1 ifc=$2 file=$3 i
+    local opts=(-n -i "$ifc" -s "${LAB_SNAPLEN:-256}" --immediate-mode -U -Z root -w "$LAB_OUT/$file")
+    [ "${LAB_NANO:-0}" = 1 ] && opts+=(--time-stamp-precision=nano)
+    ip netns exec "$ns" tcpdump "${opts[@]}" "$LAB_FILTER" 2> "$LAB_TMP/$file.err" &
+    LAB_CAP_PIDS+=($!)
+    for i in $(seq 100); do
+        grep -q 'listening on' "$LAB_TMP/$file.err" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    cat "$LAB_TMP/$file.err" >&2
+    lab_die "tcpdump on $ns/$ifc did not start"
+}
+
+lab_capture_start() {
+    lab_cap "$NS_C" "${LAB_CLIENT_IFACE:-eth0}" client.pcap
+    lab_cap "$NS_S" eth0 server.pcap
+    lab_cap "$NS_R" rc router-c.pcap
+    lab_cap "$NS_R" rs router-s.pcap
+    sleep 0.2
+}
+
+# lab_tail SECONDS: keeps the captures going for SECONDS with a heartbeat (a
+# UDP datagram to the router's discard port every 0.5 s from the client and
+# the server). A pcap file records no end time, only its last packet; real
+# captures hold other traffic after a connection gives up, and without it
+# the silence that makes a timeout a timeout would not be in the file.
+lab_tail() {
+    local n=$(( $1 * 2 )) i rc rs
+    if [ "$LAB_FAM" = 6 ]; then rc=$R6C rs=$R6S; else rc=$R4C rs=$R4S; fi
+    # the router swallows them, so no ICMP port unreachable comes back
+    ip netns exec "$NS_R" nft add chain inet lab heartbeat '{ type filter hook input priority 0; }'
+    ip netns exec "$NS_R" nft add rule inet lab heartbeat udp dport 9 drop
+    for i in $(seq "$n"); do
+        ip netns exec "$NS_C" bash -c "echo tail > /dev/udp/$rc/9" 2>/dev/null || true
+        ip netns exec "$NS_S" bash -c "echo tail > /dev/udp/$rs/9" 2>/dev/null || true
+        sleep 0.5
+    done
+    lab_truth "tail_seconds=$1 (UDP heartbeat to the router's discard port)"
+}
+
+# Stops the captures with SIGINT (tcpdump flushes and closes the file).
+# --immediate-mode matters: with TPACKET_V3 blocks, packets of the last
+# block timeout would otherwise be lost at SIGINT.
+lab_capture_stop() {
+    local pid
+    sleep 0.3
+    for pid in "${LAB_CAP_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+    for pid in "${LAB_CAP_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    LAB_CAP_PIDS=()
+}
+
+# lab_server ARGS...: starts labserver in the server namespace (address and
+# port come first in ARGS) and waits until it listens.
+lab_server() {
+    ip netns exec "$NS_S" "$LABSERVER" "$@" > "$LAB_TMP/server.out" 2>&1 &
+    LAB_SERVER_PID=$!
+    LAB_PIDS+=($!)
+    local i
+    for i in $(seq 100); do
+        grep -q '^listening' "$LAB_TMP/server.out" && return 0
+        sleep 0.05
+    done
+    cat "$LAB_TMP/server.out" >&2
+    lab_die "labserver did not start"
+}
+
+lab_server_wait() { wait "$LAB_SERVER_PID" 2>/dev/null || true; }
+
+# lab_client TAG ARGS...: runs labclient in the client namespace, in the
+# foreground; its output is kept as client-TAG.
+lab_client() {
+    local tag=$1
+    shift
+    echo "labclient $*" > "$LAB_TMP/client-$tag.cmd"
+    ip netns exec "$NS_C" "$LABCLIENT" "$@" > "$LAB_TMP/client-$tag.out" 2>&1 || true
+}
+
+# lab_client_bg TAG ARGS...: same, in the background (lab_clients_wait).
+lab_client_bg() {
+    local tag=$1
+    shift
+    echo "labclient $*" > "$LAB_TMP/client-$tag.cmd"
+    ip netns exec "$NS_C" "$LABCLIENT" "$@" > "$LAB_TMP/client-$tag.out" 2>&1 &
+    LAB_CLIENT_PIDS+=($!)
+    LAB_PIDS+=($!)
+}
+
+lab_clients_wait() {
+    local pid
+    for pid in "${LAB_CLIENT_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    LAB_CLIENT_PIDS=()
+}
+
+# lab_expect VERDICT [CLIENT_VIEW [SERVER_VIEW]]: the verdict of the next
+# attempt (in order of first SYN at the client). CLIENT_VIEW and SERVER_VIEW
+# are what a capture at only that point can show (default: VERDICT).
+lab_expect() { LAB_EXPECT+=("$1|${2:-$1}|${3:-${2:-$1}}"); }
+
+# lab_expect_port PORT VERDICT [CLIENT_VIEW [SERVER_VIEW]]: the same for the
+# attempt from client port PORT, when the order of attempts is a race.
+declare -A LAB_EXPECT_PORT=()
+lab_expect_port() {
+    LAB_EXPECT_PORT[$1]="$2|${3:-$2}|${4:-${3:-$2}}"
+    LAB_EXPECT+=("port $1")
+}
+
+# Prints "client server isn syn_count" per attempt found in a capture, in
+# order of the first SYN (a SYN is Flags [S]; a new ISN is a new attempt).
+lab_attempts() {
+    tcpdump -nr "$1" -S -tt 'tcp' 2>/dev/null | awk '
+        {
+            for (i = 1; i <= NF; i++) if ($i == "IP" || $i == "IP6") break
+            if (i > NF) next
+            src = $(i + 1); dst = $(i + 3); sub(/:$/, "", dst)
+            if ($(i + 4) != "Flags" || $(i + 5) != "[S],") next
+            seq = $(i + 7); sub(/,$/, "", seq)
+            src = fmt(src); dst = fmt(dst)
+            key = src " " dst " " seq
+            if (!(key in n)) order[++k] = key
+            n[key]++
+        }
+        END { for (j = 1; j <= k; j++) print order[j], n[order[j]] }
+        # tcpdump writes addr.port; the spec writes addr:port, IPv6 in brackets
+        function fmt(a,   p) {
+            p = a; sub(/.*\./, "", p); sub(/\.[0-9]+$/, "", a)
+            return (a ~ /:/) ? "[" a "]:" p : a ":" p
+        }'
+}
+
+# lab_n FILE ERE: how many packets of capture FILE (in LAB_OUT) match ERE in
+# tcpdump's one-line output (-n -S: absolute sequence numbers).
+lab_n() { tcpdump -nr "$LAB_OUT/$1" -S 'not (udp port 9)' 2>/dev/null | grep -cE "$2" || true; }
+
+# lab_seq N: N modulo 2^32 (sequence arithmetic for lab_check patterns).
+lab_seq() { echo $(( ($1) & 0xffffffff )); }
+
+# lab_check DESCRIPTION ACTUAL OP EXPECTED: a test(1) comparison (-eq, -ge,
+# ...) recorded in truth.txt; a failed check fails the scenario. Scenarios
+# call it from a function lab_checks, which lab_finish runs once the
+# captures are closed and ATT_ISN[1..n] holds the attempts' client ISNs.
+LAB_FAILED=0
+lab_check() {
+    local r=ok
+    [ "$2" "$3" "$4" ] || { r=FAIL; LAB_FAILED=1; lab_log "check failed: $1 ($2 $3 $4)"; }
+    lab_truth "check $r: $1 ($2 $3 $4)"
+}
+
+# Prints the TCP/ICMP packets of a capture, one per line, for truth and README.
+lab_dump() { tcpdump -nr "$1" -S -tt -v 2>/dev/null | sed 's/^/    /'; }
+
+# lab_finish: stops captures, writes counters, program output and the
+# expected verdicts into truth.txt, and checks the attempt count.
+lab_finish() {
+    lab_capture_stop
+    local f ns tag
+    lab_truth ""
+    lab_truth "# router ruleset at the end, with counters (rules deleted during the run are"
+    lab_truth "# listed above as nft_rule_final_state / nft_rule_deleted)"
+    ip netns exec "$NS_R" nft list ruleset | sed 's/^/nft: /' >> "$LAB_OUT/truth.txt"
+    lab_truth ""
+    lab_truth "# kernel counters (nstat -as, non-zero only) per namespace"
+    for ns in client:"$NS_C" router:"$NS_R" server:"$NS_S"; do
+        NSTAT_HISTORY=$LAB_TMP/nstat.hist ip netns exec "${ns#*:}" nstat -as 2>/dev/null |
+            grep -E '^(Tcp|Icmp|IpForw|IpOutNoRoutes|Ip6OutNoRoutes|IpExtInNoRoutes)' |
+            grep -Ev '^Icmp6(In|Out)(RouterSolicits|NeighborSolicits|NeighborAdvertisements|MLDv2Reports|Type13[3-6]|Type143)' | awk -v w="${ns%%:*}" '{ print "nstat_" w ": " $1 "=" $2 }' >> "$LAB_OUT/truth.txt"
+    done
+    lab_truth ""
+    lab_truth "# program output"
+    for f in "$LAB_TMP"/client-*.cmd; do
+        [ -e "$f" ] || continue
+        tag=$(basename "$f" .cmd)
+        lab_truth "$tag.cmd: $(sed "s|$LAB_TMP/||; s|$LAB_ROOT/||g" "$f")"
+        sed "s/^/$tag: /" "$LAB_TMP/$tag.out" >> "$LAB_OUT/truth.txt"
+    done
+    [ -e "$LAB_TMP/server.out" ] && sed 's/^/server: /' "$LAB_TMP/server.out" >> "$LAB_OUT/truth.txt"
+    lab_truth ""
+    lab_truth "# captures: file link-type packets"
+    for f in client.pcap server.pcap router-c.pcap router-s.pcap; do
+        lab_truth "capture $f $(tcpdump -nr "$LAB_OUT/$f" 2>&1 >/dev/null | sed -n 's/.*link-type \([^ ]*\).*/\1/p' | head -1) $(tcpdump -nr "$LAB_OUT/$f" 2>/dev/null | wc -l)"
+    done
+    lab_truth ""
+    lab_truth "# attempts (one client ISN on one 4-tuple), in order of the first SYN at"
+    lab_truth "# the client; expected_verdict is what really happened, _client and"
+    lab_truth "# _server what a capture at only that point can show (none: that"
+    lab_truth "# capture holds no packet of the attempt)"
+    local i=0 line exp ok=1
+    local -a atts
+    mapfile -t atts < <(lab_attempts "$LAB_OUT/client.pcap")
+    for line in "${atts[@]}"; do
+        set -- $line
+        exp=${LAB_EXPECT_PORT[${1##*:}]:-${LAB_EXPECT[$i]:-unknown|unknown|unknown}}
+        i=$((i + 1))
+        lab_truth "attempt=$i client=$1 server=$2 client_isn=$3 syns_sent=$4"
+        lab_truth "expected_verdict=${exp%%|*}"
+        exp=${exp#*|}
+        lab_truth "expected_verdict_client=${exp%%|*}"
+        lab_truth "expected_verdict_server=${exp#*|}"
+    done
+    lab_truth "attempts_seen=$i attempts_expected=${#LAB_EXPECT[@]}"
+    ATT_ISN=("")
+    for line in "${atts[@]}"; do
+        set -- $line
+        ATT_ISN+=("$3")
+    done
+    if declare -F lab_checks >/dev/null; then
+        lab_truth ""
+        lab_truth "# checks of the captures against what the scenario is meant to show"
+        lab_checks
+    fi
+    [ "$LAB_FAILED" = 0 ] || ok=0
+    [ "$i" = "${#LAB_EXPECT[@]}" ] || { ok=0; lab_log "attempts seen $i != expected ${#LAB_EXPECT[@]}"; }
+    for f in client.pcap server.pcap router-c.pcap router-s.pcap; do
+        [ -s "$LAB_OUT/$f" ] || { ok=0; lab_log "empty capture $f"; }
+    done
+    [ "$ok" = 1 ] || lab_die "scenario $LAB_NAME did not behave as expected (see $LAB_OUT/truth.txt)"
+    if [ "${LAB_PCAPNG:-0}" = 1 ]; then
+        lab_truth ""
+        lab_truth "format=pcapng (the capture lines above describe tcpdump's pcap, rewritten by lab/tools/pcap2pcapng into CAPTURE.pcapng: one SHB, one IDB with if_name and if_tsresol, EPBs)"
+        local spec
+        for spec in client:"${LAB_CLIENT_IFACE:-eth0}" server:eth0 router-c:rc router-s:rs; do
+            f=${spec%%:*}
+            "$PCAP2PCAPNG" "$LAB_OUT/$f.pcap" "$LAB_OUT/$f.pcapng" "${spec#*:}" \
+                "tcpwhy lab scenario $LAB_NAME, capture point $f, Linux $(uname -r)" ||
+                lab_die "pcap2pcapng failed on $f.pcap"
+            rm -f "$LAB_OUT/$f.pcap"
+        done
+    fi
+    lab_log "done: $LAB_OUT"
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# synack_lost_rst (the seed case). The router drops every SYN+ACK of the first
+# attempt. The client gives up after 2.7 s (SYN at 0, 1, 2 s) and, from the
+# same source port, tries again with a new ISN z. The server, still in
+# SYN-RECEIVED for the old ISN x, answers SYN(z) with a bare ACK ack=x+1
+# (tcp_check_req: out-of-window segment -> ACK); the client in SYN-SENT sends
+# RST seq=x+1 (tcp_rcv_synsent_state_process: unacceptable ACK -> reset),
+# which kills the server's request socket; the client re-sends SYN(z) a few
+# ms later and that handshake succeeds because the drop rule is gone by then.
+# The retry must come >= 500 ms (net.ipv4.tcp_invalid_ratelimit) after the
+# last SYN(x) retransmission, otherwise the server's out-of-window ACK is
+# rate limited (see synack_lost_rst_ratelimited, LAB_TIMEOUT_MS=2500).
+# LAB_FAM=6 gives synack_lost_rst_v6.
+#
+# Observed on 6.18: SYN(x) at 0, 1, 2 s, four SYN+ACK(x) dropped (the timer
+# one at 1 s plus one answer to each retransmitted SYN); SYN(z) at 2.7 s is
+# answered at once by ACK ack=x+1; RST seq=x+1; SYN(z) re-sent ~11 ms later
+# (tcp_rcv_synsent_state_process re-arms the SYN timer at TCP_TIMEOUT_MIN
+# when the SYN was not yet retransmitted); handshake and 100-byte echo
+# complete. The second attempt thus has a retransmitted SYN at both ends
+# (ok_after_retrans, a ~10 ms stall).
+. "$(dirname "$0")/../lib.sh"
+lab_init "${1:-}"
+lab_server "$SRV" "$SERVER_PORT" --exit-after-ms 5500
+h=$(lab_nft_add "$IPX saddr $SRV tcp sport $SERVER_PORT tcp flags & (syn | ack) == syn | ack counter drop comment \"drop SYN+ACK\"")
+lab_capture_start
+timeout_ms=${LAB_TIMEOUT_MS:-2700}
+# The rule goes 100 ms before the retry; the server's next timer-driven
+# SYN+ACK(x) is due only at about 4 s.
+lab_nft_del_at "$(awk -v t="$timeout_ms" 'BEGIN { print (t - 100) / 1000 }')" "$h"
+lab_client 1 "$SRV" "$SERVER_PORT" --bind-port 40000 --connect-timeout-ms "$timeout_ms" --attempts 2 \
+    --send 100 --hold-ms 200
+lab_expect synack_lost_rst
+if [ "$timeout_ms" -ge 2600 ]; then
+    # SYN(z) answered at once by ACK(x+1), RST, SYN(z) re-sent ~2 ms later.
+    lab_expect ok_after_retrans ok_after_retrans ok_after_retrans
+else
+    # SYN(z) not answered (rate limit), SYN(z) again 1 s later -> ACK(x+1),
+    # RST; SYN(z) only at the client's next SYN timer, 1 s later.
+    lab_expect ok_after_retrans ok_after_retrans ok_after_retrans
+fi
+lab_server_wait
+lab_checks() {
+    local x=${ATT_ISN[1]} z=${ATT_ISN[2]}
+    lab_check "SYN(x) sent 3 times" "$(lab_n client.pcap "Flags \[S\], seq $x,")" -eq 3
+    lab_check "no SYN+ACK for x reached the client" \
+        "$(lab_n client.pcap "Flags \[S\.\].* ack $(lab_seq "$x + 1"),")" -eq 0
+    lab_check "server sent SYN+ACKs for x" \
+        "$(lab_n server.pcap "Flags \[S\.\].* ack $(lab_seq "$x + 1"),")" -ge 2
+    lab_check "bare ACK ack=x+1 reached the client" \
+        "$(lab_n client.pcap "Flags \[\.\], ack $(lab_seq "$x + 1"),")" -eq 1
+    lab_check "client sent RST seq=x+1" "$(lab_n client.pcap "Flags \[R\], seq $(lab_seq "$x + 1"),")" -eq 1
+    lab_check "server got RST seq=x+1" "$(lab_n server.pcap "Flags \[R\], seq $(lab_seq "$x + 1"),")" -eq 1
+    lab_check "SYN+ACK for z reached the client" \
+        "$(lab_n client.pcap "Flags \[S\.\].* ack $(lab_seq "$z + 1"),")" -eq 1
+    if [ "$timeout_ms" -ge 2600 ]; then
+        lab_check "SYN(z) sent twice (re-sent after the RST)" "$(lab_n client.pcap "Flags \[S\], seq $z,")" -eq 2
+    else
+        lab_check "SYN(z) sent 3 times (first one not answered)" "$(lab_n client.pcap "Flags \[S\], seq $z,")" -eq 3
+    fi
+}
+lab_finish
