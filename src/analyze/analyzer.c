@@ -16,6 +16,8 @@
 #include "capture/capture.h"
 #include "decode/decode.h"
 #include "diagnose/diagnose.h"
+#include "diagnose/rst.h"
+#include "track/hosts.h"
 #include "track/table.h"
 
 struct run {
@@ -24,6 +26,7 @@ struct run {
     struct tw_file_summary sum;
     struct tw_analyze_result *res;
     struct tw_vantage_votes votes;
+    tw_hosts *hosts;
     enum tw_vantage vantage;
     int64_t now_ns;               /* latest capture time seen */
     bool is_at_end;
@@ -147,6 +150,47 @@ static void count_frame(struct run *r, const struct tw_packet *pkt)
         r->sum.tcp_rst++;
 }
 
+static void explain_rst(struct run *r, const struct tw_flow *flow, const struct tw_attempt *a,
+                        const struct tw_packet *pkt, enum tw_side side)
+{
+    struct tw_rst_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.file = r->sum.file;
+    rec.key = flow->key;
+    rec.frame = pkt->frame;
+    rec.ts_ns = pkt->ts_ns;
+    rec.src = pkt->src;
+    rec.is_isn_known = a->has_syn;
+    rec.isn = a->isn;
+    rec.seq = pkt->tcp.seq;
+    rec.ack = pkt->tcp.ack;
+    rec.tcp_flags = pkt->tcp.flags;
+    rec.ttl = pkt->ttl;
+    struct tw_rst_input in = {flow, a, pkt, side, r->hosts};
+    tw_rst_explain(&in, &rec.res);
+    r->sum.rst_causes[rec.res.cause]++;
+    r->sum.rst_senders[rec.res.sender]++;
+    r->sink->rst(r->sink->ctx, &rec);
+}
+
+/* What the host cache learns from a packet: its sender's TTL, and the
+ * handshake round trip when this is an attempt's first SYN+ACK. */
+static void note_host(struct run *r, const struct tw_attempt *a, const struct tw_packet *pkt)
+{
+    if (pkt->l4 != TW_L4_TCP || (pkt->tcp.flags & TW_TCP_RST))
+        return;
+    tw_hosts_note_ttl(r->hosts, &pkt->src, pkt->ttl);
+    bool is_synack = (pkt->tcp.flags & (TW_TCP_SYN | TW_TCP_ACK)) == (TW_TCP_SYN | TW_TCP_ACK);
+    if (!is_synack || a->n_synack != 1)
+        return;
+    const struct tw_event *syn = NULL;
+    for (int i = 0; i < a->n_events; i++)
+        if (a->events[i].kind == TW_EV_SYN)
+            syn = &a->events[i];
+    if (syn)
+        tw_hosts_note_rtt(r->hosts, &pkt->src, pkt->ts_ns - syn->ts_ns);
+}
+
 static void track(struct run *r, tw_table *table, const struct tw_packet *pkt)
 {
     enum tw_side side;
@@ -165,7 +209,10 @@ static void track(struct run *r, tw_table *table, const struct tw_packet *pkt)
         emit(r, &rec);
         tw_flow_retire_oldest(flow);
     }
-    tw_flow_add(flow, pkt, side);
+    const struct tw_attempt *a = tw_flow_add(flow, pkt, side);
+    if (pkt->l4 == TW_L4_TCP && (pkt->tcp.flags & TW_TCP_RST))
+        explain_rst(r, flow, a, pkt, side);
+    note_host(r, a, pkt);
 }
 
 enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options *opt,
@@ -194,7 +241,9 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     }
     struct tw_table_limits lim = {opt->memcap_bytes, opt->idle_ns, opt->max_flows};
     tw_table *table = tw_table_new(&lim, flow_done, &r, err);
-    if (!table) {
+    r.hosts = table ? tw_hosts_new(err) : NULL;
+    if (!r.hosts) {
+        tw_table_free(table);
         tw_capture_free(cap);
         return err->status;
     }
@@ -248,6 +297,7 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     r.sum.table = *tw_table_stats(table);
     sink->summary(sink->ctx, &r.sum);
     tw_table_free(table);
+    tw_hosts_free(r.hosts);
     tw_capture_free(cap);
     return st;
 }

@@ -53,6 +53,36 @@ static void jsonl_attempt(void *ctx, const struct tw_attempt_record *r)
     fputs("}\n", out);
 }
 
+static void jsonl_rst(void *ctx, const struct tw_rst_record *r)
+{
+    FILE *out = ((struct jsonl *)ctx)->out;
+    char ts[48];
+    tw_format_time(r->ts_ns, ts, sizeof ts);
+    fputs("{\"type\":\"rst\",\"client\":", out);
+    endpoint(out, &r->key.client, r->key.client_port);
+    fputs(",\"server\":", out);
+    endpoint(out, &r->key.server, r->key.server_port);
+    fprintf(out, ",\"frame\":%llu,\"file\":", (unsigned long long)r->frame);
+    tw_json_string(out, r->file);
+    fprintf(out, ",\"ts\":\"%s\",\"sender\":\"%s\",\"cause\":\"%s\",\"accepted\":%s", ts,
+            tw_rst_sender_name(r->res.sender), tw_rst_cause_name(r->res.cause),
+            r->res.accepted == TW_ACCEPTED_YES  ? "true"
+            : r->res.accepted == TW_ACCEPTED_NO ? "false"
+                                                : "null");
+    if (r->is_isn_known)
+        fprintf(out, ",\"client_isn\":%u", r->isn);
+    else
+        fputs(",\"client_isn\":null", out);
+    fprintf(out, ",\"seq\":%u,\"ack\":", r->seq);
+    if (r->tcp_flags & TW_TCP_ACK)
+        fprintf(out, "%u", r->ack);
+    else
+        fputs("null", out);
+    fprintf(out, ",\"ttl\":%u,\"explanation\":", r->ttl);
+    tw_json_string(out, r->res.why);
+    fputs("}\n", out);
+}
+
 static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
 {
     FILE *out = ((struct jsonl *)ctx)->out;
@@ -89,6 +119,15 @@ static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
                 (unsigned long long)s->anomalies[a]);
         first = false;
     }
+    fputs("},\"rst_causes\":{", out);
+    first = true;
+    for (int c = 0; c < TW_RST_CAUSE_COUNT; c++) {
+        if (!s->rst_causes[c])
+            continue;
+        fprintf(out, "%s\"%s\":%llu", first ? "" : ",", tw_rst_cause_name((enum tw_rst_cause)c),
+                (unsigned long long)s->rst_causes[c]);
+        first = false;
+    }
     fprintf(out, "},\"live\":%llu,\"peak\":%llu,\"evicted\":%llu,\"expired\":%llu}\n",
             (unsigned long long)s->table.live, (unsigned long long)s->table.peak,
             (unsigned long long)s->table.evicted, (unsigned long long)s->table.expired);
@@ -106,6 +145,7 @@ bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_opt
     j->out = out;
     sink->ctx = j;
     sink->attempt = jsonl_attempt;
+    sink->rst = jsonl_rst;
     sink->summary = jsonl_summary;
     sink->free = jsonl_free;
     return true;

@@ -13,6 +13,7 @@
 
 #include "decode/decode.h"
 #include "diagnose/diagnose.h"
+#include "diagnose/rst.h"
 #include "track/table.h"
 
 struct tw_attempt_record {
@@ -25,6 +26,20 @@ struct tw_attempt_record {
     uint32_t n_packets;
     bool is_evicted;              /* judged early: the table was full */
     struct tw_diagnosis diag;
+};
+
+/* One RST, explained as it was read. */
+struct tw_rst_record {
+    const char *file;
+    struct tw_flow_key key;       /* the connection it belongs to */
+    uint64_t frame;
+    int64_t ts_ns;
+    struct tw_addr src;           /* the address it came from */
+    bool is_isn_known;            /* the attempt it was filed under */
+    uint32_t isn;
+    uint32_t seq, ack;
+    uint8_t tcp_flags, ttl;
+    struct tw_rst_result res;
 };
 
 struct tw_file_summary {
@@ -42,11 +57,14 @@ struct tw_file_summary {
     uint64_t snapped;             /* frames cut by the snap length */
     uint64_t anomalies[TW_ANOM_COUNT];
     struct tw_table_stats table;
+    uint64_t rst_causes[TW_RST_CAUSE_COUNT];
+    uint64_t rst_senders[TW_SENDER_COUNT];
 };
 
 struct tw_sink {
     void *ctx;
     void (*attempt)(void *ctx, const struct tw_attempt_record *rec);
+    void (*rst)(void *ctx, const struct tw_rst_record *rec);
     void (*summary)(void *ctx, const struct tw_file_summary *sum);
     void (*free)(void *ctx);
 };

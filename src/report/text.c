@@ -8,6 +8,16 @@
 #include "report/sink.h"
 
 #define MAX_BLOCKS 500
+#define MAX_RST_LINES 200
+#define MAX_RST_SENDERS 32
+
+/* RSTs counted per sending host (or "a box in the path") and cause. */
+struct rst_sender {
+    struct tw_addr addr;
+    enum tw_rst_sender role;
+    uint64_t total;
+    uint64_t causes[TW_RST_CAUSE_COUNT];
+};
 
 struct text {
     FILE *out;
@@ -15,6 +25,11 @@ struct text {
     struct tw_attempt_record *blocks;
     size_t n_blocks;
     uint64_t n_not_shown;
+    struct tw_rst_record *rsts;
+    size_t n_rsts;
+    uint64_t n_rsts_not_shown;
+    struct rst_sender senders[MAX_RST_SENDERS + 1]; /* the last one: all others */
+    size_t n_senders;
 };
 
 static bool wants_block(const struct text *t, const struct tw_attempt_record *r)
@@ -33,6 +48,94 @@ static void text_attempt(void *ctx, const struct tw_attempt_record *r)
         return;
     }
     t->blocks[t->n_blocks++] = *r;
+}
+
+static struct rst_sender *sender_slot(struct text *t, const struct tw_rst_record *r)
+{
+    for (size_t i = 0; i < t->n_senders; i++)
+        if (t->senders[i].role == r->res.sender &&
+            (r->res.sender == TW_SENDER_MIDDLE ||
+             memcmp(t->senders[i].addr.b, r->src.b, 16) == 0))
+            return &t->senders[i];
+    if (t->n_senders == MAX_RST_SENDERS)
+        return &t->senders[MAX_RST_SENDERS];
+    struct rst_sender *s = &t->senders[t->n_senders++];
+    memset(s, 0, sizeof *s);
+    s->addr = r->src;
+    s->role = r->res.sender;
+    return s;
+}
+
+static void text_rst(void *ctx, const struct tw_rst_record *r)
+{
+    struct text *t = ctx;
+    struct rst_sender *s = sender_slot(t, r);
+    s->total++;
+    s->causes[r->res.cause]++;
+    if (t->n_rsts == MAX_RST_LINES)
+        t->n_rsts_not_shown++;
+    else
+        t->rsts[t->n_rsts++] = *r;
+}
+
+static const char *accepted_word(enum tw_accepted a)
+{
+    return a == TW_ACCEPTED_YES ? "accepted" : a == TW_ACCEPTED_NO ? "NOT accepted" : "acceptance unknown";
+}
+
+static void print_rsts(struct text *t)
+{
+    FILE *out = t->out;
+    uint64_t total = 0;
+    for (size_t i = 0; i <= MAX_RST_SENDERS; i++)
+        total += t->senders[i].total;
+    if (!total)
+        return;
+    fprintf(out, "\nRSTs: %llu\n", (unsigned long long)total);
+    for (size_t i = 0; i <= MAX_RST_SENDERS; i++) {
+        const struct rst_sender *s = &t->senders[i];
+        if (!s->total)
+            continue;
+        char who[80];
+        if (i == MAX_RST_SENDERS)
+            snprintf(who, sizeof who, "other hosts");
+        else if (s->role == TW_SENDER_MIDDLE)
+            snprintf(who, sizeof who, "a box in the path (forged)");
+        else {
+            char ip[64];
+            tw_addr_format(&s->addr, ip, sizeof ip);
+            snprintf(who, sizeof who, "%s (%s)", ip, tw_rst_sender_name(s->role));
+        }
+        fprintf(out, "  %llu sent by %s:", (unsigned long long)s->total, who);
+        bool first = true;
+        for (int c = 0; c < TW_RST_CAUSE_COUNT; c++) {
+            if (!s->causes[c])
+                continue;
+            fprintf(out, "%s %llu %s", first ? "" : ",", (unsigned long long)s->causes[c],
+                    tw_rst_cause_name((enum tw_rst_cause)c));
+            first = false;
+        }
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < t->n_rsts; i++) {
+        const struct tw_rst_record *r = &t->rsts[i];
+        char c[80], s[80];
+        tw_endpoint_format(&r->key.client, r->key.client_port, c, sizeof c);
+        tw_endpoint_format(&r->key.server, r->key.server_port, s, sizeof s);
+        fprintf(out, "\n  RST frame %llu  %s %s %s  from the %s: %s, %s\n",
+                (unsigned long long)r->frame, c,
+                r->res.sender == TW_SENDER_CLIENT ? "->" : "<-", s,
+                tw_rst_sender_name(r->res.sender), tw_rst_cause_name(r->res.cause),
+                accepted_word(r->res.accepted));
+        fprintf(out, "    %s\n", r->res.why);
+    }
+    if (t->n_rsts_not_shown)
+        fprintf(out, "\n  ... and %llu more RSTs (use --format json for all)\n",
+                (unsigned long long)t->n_rsts_not_shown);
+    t->n_rsts = 0;
+    t->n_rsts_not_shown = 0;
+    t->n_senders = 0;
+    memset(t->senders, 0, sizeof t->senders);
 }
 
 static void print_block(FILE *out, const struct tw_attempt_record *r)
@@ -114,6 +217,7 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
     if (t->n_not_shown)
         fprintf(out, "\n... and %llu more attempts not shown (use --format json for all)\n",
                 (unsigned long long)t->n_not_shown);
+    print_rsts(t);
     if (!s->is_complete)
         fprintf(out, "\n  reading stopped early: %s\n", s->error);
     fputc('\n', out);
@@ -125,8 +229,10 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
 static void text_free(void *ctx)
 {
     struct text *t = ctx;
-    if (t)
+    if (t) {
         free(t->blocks);
+        free(t->rsts);
+    }
     free(t);
 }
 
@@ -136,14 +242,16 @@ bool tw_report_text(struct tw_sink *sink, FILE *out, const struct tw_report_opti
     if (!t)
         return false;
     t->blocks = calloc(MAX_BLOCKS, sizeof *t->blocks);
-    if (!t->blocks) {
-        free(t);
+    t->rsts = calloc(MAX_RST_LINES, sizeof *t->rsts);
+    if (!t->blocks || !t->rsts) {
+        text_free(t);
         return false;
     }
     t->out = out;
     t->opt = *opt;
     sink->ctx = t;
     sink->attempt = text_attempt;
+    sink->rst = text_rst;
     sink->summary = text_summary;
     sink->free = text_free;
     return true;

@@ -251,7 +251,51 @@ static struct tw_attempt *file_server(struct tw_flow *flow, const struct tw_pack
     return a;
 }
 
-void tw_flow_add(struct tw_flow *flow, const struct tw_packet *pkt, enum tw_side side)
+/* Linux's keepalive probe (tcp_xmit_probe_skb) is a segment one byte before
+ * what the sender already sent, with no data or one byte of it. */
+static bool is_keepalive_probe(const struct tw_side_state *s, const struct tw_segment *seg)
+{
+    return s->has_seq && !(seg->flags & (TW_TCP_SYN | TW_TCP_FIN | TW_TCP_RST)) &&
+           seg->payload_len <= 1 && seg->seq == s->snd_nxt - 1;
+}
+
+static void update_side(struct tw_flow *flow, const struct tw_packet *pkt, enum tw_side side)
+{
+    const struct tw_segment *seg = &pkt->tcp;
+    struct tw_side_state *s = &flow->sides[side];
+    struct tw_side_state *other = &flow->sides[!side];
+    other->n_probes = 0;
+    s->last_frame = pkt->frame;
+    s->last_ns = pkt->ts_ns;
+    s->last_flags = seg->flags;
+    s->last_payload = seg->payload_len;
+    if (seg->flags & TW_TCP_RST)
+        return;             /* a RST may not come from this side at all */
+    s->ttl = pkt->ttl;
+    if (is_keepalive_probe(s, seg))
+        s->n_probes++;
+    if (seg->flags & TW_TCP_SYN) {
+        s->offered_wscale = seg->has_wscale;
+        s->wscale = seg->wscale > 14 ? 14 : seg->wscale; /* RFC 7323 section 2.3 */
+    }
+    uint32_t end = seg->seq + seg->payload_len + ((seg->flags & TW_TCP_SYN) ? 1 : 0) +
+                   ((seg->flags & TW_TCP_FIN) ? 1 : 0);
+    if (!s->has_seq || tw_seq_lt(s->snd_nxt, end))
+        s->snd_nxt = end;
+    s->has_seq = true;
+    s->sent_fin |= (seg->flags & TW_TCP_FIN) != 0;
+    s->sent_data |= seg->payload_len > 0;
+    if (seg->flags & TW_TCP_ACK) {
+        s->has_ack = true;
+        s->last_ack = seg->ack;
+        /* The window in a SYN is never scaled (RFC 7323 section 2.2). */
+        bool scaled = !(seg->flags & TW_TCP_SYN) && s->offered_wscale && other->offered_wscale;
+        s->window_bytes = (uint32_t)seg->window << (scaled ? s->wscale : 0);
+    }
+}
+
+struct tw_attempt *tw_flow_add(struct tw_flow *flow, const struct tw_packet *pkt,
+                               enum tw_side side)
 {
     if (tw_flow_opens_attempt(flow, pkt, side))
         open_attempt(flow, pkt, side);
@@ -271,6 +315,9 @@ void tw_flow_add(struct tw_flow *flow, const struct tw_packet *pkt, enum tw_side
     if (flow->first_ns == 0)
         flow->first_ns = pkt->ts_ns;
     flow->last_ns = pkt->ts_ns;
+    if (pkt->l4 == TW_L4_TCP)
+        update_side(flow, pkt, side);
+    return a;
 }
 
 void tw_endpoint_format(const struct tw_addr *a, uint16_t port, char *buf, unsigned long size)

@@ -81,9 +81,29 @@ struct tw_flow_key {
     uint16_t client_port, server_port;
 };
 
+/* What one side of a flow has sent so far: enough to say what a RST answers
+ * and whether its receiver would accept it (RFC 5961 section 3.2). */
+struct tw_side_state {
+    bool has_seq;            /* a segment from this side was seen */
+    bool has_ack;            /* ...with the ACK flag */
+    bool offered_wscale;     /* its SYN or SYN+ACK carried window scale */
+    bool sent_fin, sent_data;
+    uint8_t wscale;
+    uint8_t ttl;             /* of its last packet other than a RST; 0: none yet */
+    uint16_t n_probes;       /* keepalive probes since the other side last spoke */
+    uint32_t snd_nxt;        /* highest seq + length (+1 for SYN and FIN) it sent */
+    uint32_t last_ack;       /* ack field of its last ACK: its RCV.NXT */
+    uint32_t window_bytes;   /* its last advertised receive window, scaled */
+    uint32_t last_payload;   /* payload of its last segment */
+    uint8_t last_flags;      /* flags of its last segment */
+    uint64_t last_frame;
+    int64_t last_ns;
+};
+
 struct tw_flow {
     struct tw_flow_key key;
     int64_t first_ns, last_ns;
+    struct tw_side_state sides[2]; /* indexed by enum tw_side */
     uint8_t n_attempts;
     bool is_evicted;        /* judged early because the table was full */
     struct tw_attempt attempts[TW_FLOW_ATTEMPTS]; /* oldest first */
@@ -101,8 +121,10 @@ void tw_flow_retire_oldest(struct tw_flow *flow);
 
 /* Files pkt (a TCP segment, or an ICMP error quoting this flow) into the
  * right attempt of flow, creating an attempt when tw_flow_opens_attempt()
- * says so. The flow must have room for a new attempt (see above). */
-void tw_flow_add(struct tw_flow *flow, const struct tw_packet *pkt, enum tw_side side);
+ * says so, and updates the sender's tw_side_state. The flow must have room
+ * for a new attempt (see above). Returns the attempt pkt was filed under. */
+struct tw_attempt *tw_flow_add(struct tw_flow *flow, const struct tw_packet *pkt,
+                               enum tw_side side);
 
 /* The handshake's third packet was seen, or data flowed both ways. */
 bool tw_attempt_completed(const struct tw_attempt *a);

@@ -1,0 +1,275 @@
+/* Explaining a RST: who sent it, why, and whether its receiver accepts it.
+ *
+ * Who: the side the RST claims to come from, unless something says a box in
+ * the path forged it: a TTL unlike that side's other packets (in this
+ * connection, or its other connections), or an answer to a SYN that came
+ * back faster than any round trip to that host.
+ *
+ * Why: the first signature that matches, each tied to how a TCP sends
+ * resets (RFC 9293 section 3.10.7 and Linux's tcp_v4_send_reset /
+ * tcp_send_active_reset). Whether it is accepted: RFC 5961 section 3.2. */
+#include "diagnose/rst.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/seq.h"
+
+static const char *const cause_names[] = {
+#define X(id, name, help) name,
+    TW_RST_CAUSE_LIST(X)
+#undef X
+};
+static const char *const cause_help[] = {
+#define X(id, name, help) help,
+    TW_RST_CAUSE_LIST(X)
+#undef X
+};
+static const char *const sender_names[] = {
+#define X(id, name) name,
+    TW_RST_SENDER_LIST(X)
+#undef X
+};
+
+const char *tw_rst_cause_name(enum tw_rst_cause c)
+{
+    return (unsigned)c < TW_RST_CAUSE_COUNT ? cause_names[c] : "unknown";
+}
+
+const char *tw_rst_cause_help(enum tw_rst_cause c)
+{
+    return (unsigned)c < TW_RST_CAUSE_COUNT ? cause_help[c] : "";
+}
+
+const char *tw_rst_sender_name(enum tw_rst_sender s)
+{
+    return (unsigned)s < TW_SENDER_COUNT ? sender_names[s] : "unknown";
+}
+
+static const char *side_word(enum tw_side s) { return s == TW_FROM_CLIENT ? "client" : "server"; }
+
+/* ---- who ------------------------------------------------------------------- */
+
+static bool forged(const struct tw_rst_input *in, char *why, size_t size)
+{
+    const struct tw_side_state *s = &in->flow->sides[in->side];
+    uint8_t ttl = in->pkt->ttl;
+    if (s->ttl && s->ttl != ttl) {
+        snprintf(why, size, "TTL %u, while the %s's other packets in this connection carry TTL %u",
+                 ttl, side_word(in->side), s->ttl);
+        return true;
+    }
+    const struct tw_host *h = tw_hosts_find(in->hosts, &in->pkt->src);
+    if (!s->ttl && h && h->ttl && h->ttl != ttl) {
+        snprintf(why, size, "TTL %u, while the %s's packets in its other connections carry TTL %u",
+                 ttl, side_word(in->side), h->ttl);
+        return true;
+    }
+    /* An answer to the client's SYN cannot come back faster than a round
+     * trip to the server; one that does came from closer. */
+    const struct tw_side_state *c = &in->flow->sides[TW_FROM_CLIENT];
+    if (in->side == TW_FROM_SERVER && h && h->min_rtt_ns > 0 &&
+        (c->last_flags & (TW_TCP_SYN | TW_TCP_ACK)) == TW_TCP_SYN) {
+        int64_t dt = in->pkt->ts_ns - c->last_ns;
+        if (dt >= 0 && dt * 2 < h->min_rtt_ns) {
+            snprintf(why, size,
+                     "answered the SYN in %.3f ms, faster than the %.3f ms round trip to the server",
+                     (double)dt / 1e6, (double)h->min_rtt_ns / 1e6);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- why ------------------------------------------------------------------- */
+
+static const struct tw_event *server_ack_with(const struct tw_attempt *a, uint32_t ack)
+{
+    const struct tw_event *found = NULL;
+    for (int i = 0; i < a->n_events; i++)
+        if (a->events[i].kind == TW_EV_SERVER_ACK && a->events[i].ack == ack)
+            found = &a->events[i];
+    return found;
+}
+
+static bool has_kind(const struct tw_attempt *a, enum tw_event_kind k)
+{
+    for (int i = 0; i < a->n_events; i++)
+        if (a->events[i].kind == k)
+            return true;
+    return false;
+}
+
+static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, size_t size)
+{
+    const struct tw_attempt *a = in->attempt;
+    const struct tw_segment *rst = &in->pkt->tcp;
+    const struct tw_side_state *S = &in->flow->sides[in->side];
+    const struct tw_side_state *R = &in->flow->sides[!in->side];
+    bool has_ack = rst->flags & TW_TCP_ACK;
+    const char *s_word = side_word(in->side), *r_word = side_word(!in->side);
+
+    /* RFC 9293 section 3.10.7.1: a SYN to a port with no listener gets
+     * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
+    if (in->side == TW_FROM_SERVER && a->has_syn && !a->has_synack && has_ack &&
+        rst->ack == a->isn + 1) {
+        snprintf(why, size, "It answers the SYN (ack = ISN+1 = %u): nothing listens on port %u",
+                 rst->ack, in->flow->key.server_port);
+        return TW_RST_NO_LISTENER;
+    }
+    if (in->side == TW_FROM_CLIENT) {
+        /* RFC 9293 section 3.10.7.3: in SYN-SENT, an ACK that does not
+         * acknowledge our SYN gets <SEQ=SEG.ACK><CTL=RST>. */
+        const struct tw_event *ack = server_ack_with(a, rst->seq);
+        if (ack) {
+            bool older = a != &in->flow->attempts[in->flow->n_attempts - 1];
+            if (older && ack->ack == a->isn + 1 && !tw_attempt_completed(a)) {
+                snprintf(why, size,
+                         "Its seq = x+1 = %u equals the ack field of the server's ACK in frame %llu, "
+                         "which acknowledges the older attempt x = %u the server still held in "
+                         "SYN-RECEIVED",
+                         rst->seq, (unsigned long long)ack->frame, a->isn);
+                return TW_RST_STALE_ACK;
+            }
+            snprintf(why, size,
+                     "Its seq = %u equals the ack field of the server's challenge ACK in frame %llu, "
+                     "which acknowledges a connection the client no longer has",
+                     rst->seq, (unsigned long long)ack->frame);
+            return TW_RST_CHALLENGE_ACK;
+        }
+        /* A SYN+ACK for a connection the client closed while connecting. */
+        if (a->has_synack && !has_kind(a, TW_EV_ACK) && rst->seq == a->isn + 1 &&
+            (R->last_flags & (TW_TCP_SYN | TW_TCP_ACK)) == (TW_TCP_SYN | TW_TCP_ACK)) {
+            snprintf(why, size,
+                     "Its seq = %u equals the ack field of the SYN+ACK in frame %llu, which came "
+                     "after the client had given up connecting",
+                     rst->seq, (unsigned long long)R->last_frame);
+            return TW_RST_LATE_SYNACK;
+        }
+    }
+    /* Linux's keepalive timer sends a RST when its probes go unanswered. */
+    if (S->n_probes > 0) {
+        snprintf(why, size, "It follows %u unanswered keepalive probe%s from the %s", S->n_probes,
+                 S->n_probes == 1 ? "" : "s", s_word);
+        return TW_RST_KEEPALIVE_TIMEOUT;
+    }
+    /* Both FINs exchanged: the sender is in TIME-WAIT or gone. */
+    if (S->sent_fin && R->sent_fin && S->has_ack && S->last_ack == R->snd_nxt) {
+        snprintf(why, size,
+                 "Both sides had closed (FINs exchanged); the %s's segment in frame %llu came "
+                 "for a connection the %s had already closed",
+                 r_word, (unsigned long long)R->last_frame, s_word);
+        return TW_RST_TIME_WAIT;
+    }
+    /* Data for a socket the application closed (an orphan in FIN-WAIT)
+     * is answered with a RST (Linux tcp_rcv_state_process, "data after
+     * close"). */
+    if (S->sent_fin && R->last_payload > 0) {
+        snprintf(why, size,
+                 "The %s had closed (sent FIN) and the %s kept sending data (frame %llu)", s_word,
+                 r_word, (unsigned long long)R->last_frame);
+        return TW_RST_DATA_AFTER_CLOSE;
+    }
+    /* An active reset continues the sender's own sequence space
+     * (tcp_send_active_reset: seq = SND.NXT, with ACK). */
+    if (S->has_seq && has_ack && rst->seq == S->snd_nxt) {
+        snprintf(why, size,
+                 "Its seq = %u continues the %s's own data (SND.NXT) on a connection it held: the "
+                 "application aborted it (SO_LINGER 0, close with unread data, or the process "
+                 "died)",
+                 rst->seq, s_word);
+        return TW_RST_APP_ABORT;
+    }
+    /* RFC 9293 section 3.10.7.1: a segment for no connection, carrying an
+     * ACK, gets <SEQ=SEG.ACK><CTL=RST>. */
+    if (!has_ack && R->has_ack && rst->seq == R->last_ack) {
+        if (S->has_seq)
+            snprintf(why, size,
+                     "Its seq = %u equals the ack field of the %s's segment in frame %llu, as a "
+                     "host without the connection answers; the %s took part in it earlier, so it lost "
+                     "it (restart, timeout, or a NAT entry expired)",
+                     rst->seq, r_word, (unsigned long long)R->last_frame, s_word);
+        else
+            snprintf(why, size,
+                     "Its seq = %u equals the ack field of the %s's segment in frame %llu, as a "
+                     "host without the connection answers",
+                     rst->seq, r_word, (unsigned long long)R->last_frame);
+        return TW_RST_NO_CONNECTION;
+    }
+    snprintf(why, size, "Its seq = %u%s matches no known signature", rst->seq,
+             has_ack ? " with ACK" : "");
+    return TW_RST_UNKNOWN;
+}
+
+/* ---- accepted? --------------------------------------------------------------- */
+
+static enum tw_accepted judge_acceptance(const struct tw_rst_input *in, char *why, size_t size)
+{
+    const struct tw_attempt *a = in->attempt;
+    const struct tw_segment *rst = &in->pkt->tcp;
+    const struct tw_side_state *S = &in->flow->sides[in->side];
+    const struct tw_side_state *R = &in->flow->sides[!in->side];
+    /* The client in SYN-SENT accepts a RST only if it acknowledges the SYN
+     * (RFC 9293 section 3.10.7.3). */
+    if (in->side == TW_FROM_SERVER && a->has_syn && !a->has_synack && !tw_attempt_completed(a)) {
+        if ((rst->flags & TW_TCP_ACK) && rst->ack == a->isn + 1) {
+            snprintf(why, size, "the client in SYN-SENT accepts it: it acknowledges the SYN");
+            return TW_ACCEPTED_YES;
+        }
+        snprintf(why, size, "the client in SYN-SENT drops it: it does not acknowledge the SYN");
+        return TW_ACCEPTED_NO;
+    }
+    /* Otherwise only a RST at exactly RCV.NXT resets the connection (RFC
+     * 5961 section 3.2). The receiver's RCV.NXT is the ack field it sent
+     * last, or further on when the sender sent more since. */
+    bool known = R->has_ack || S->has_seq;
+    if (!known) {
+        snprintf(why, size, "the %s's receive state is not in the capture",
+                 side_word(!in->side));
+        return TW_ACCEPTED_UNKNOWN;
+    }
+    if ((S->has_seq && rst->seq == S->snd_nxt) || (R->has_ack && rst->seq == R->last_ack)) {
+        snprintf(why, size, "seq = RCV.NXT of the %s: accepted (RFC 5961 section 3.2)",
+                 side_word(!in->side));
+        return TW_ACCEPTED_YES;
+    }
+    /* Linux also takes seq = RCV.NXT - 1 once the sender's FIN is in
+     * (tcp_reset_check: CLOSE-WAIT, LAST-ACK, CLOSING). */
+    if (S->sent_fin && R->has_ack && rst->seq == R->last_ack - 1) {
+        snprintf(why, size, "seq = RCV.NXT - 1 after the %s's FIN: Linux accepts it",
+                 side_word(in->side));
+        return TW_ACCEPTED_YES;
+    }
+    uint32_t base = R->has_ack ? R->last_ack : S->snd_nxt;
+    uint32_t off = rst->seq - base;
+    if (R->window_bytes && off < R->window_bytes) {
+        snprintf(why, size,
+                 "seq is %u bytes past RCV.NXT, inside the window: the %s answers with a "
+                 "challenge ACK and keeps the connection (RFC 5961 section 3.2)",
+                 off, side_word(!in->side));
+        return TW_ACCEPTED_NO;
+    }
+    snprintf(why, size, "seq is outside the %s's receive window: ignored (RFC 5961 section 3.2)",
+             side_word(!in->side));
+    return TW_ACCEPTED_NO;
+}
+
+void tw_rst_explain(const struct tw_rst_input *in, struct tw_rst_result *out)
+{
+    memset(out, 0, sizeof *out);
+    char who[200] = "", cause[300] = "", accept[200] = "";
+    if (forged(in, who, sizeof who)) {
+        out->sender = TW_SENDER_MIDDLE;
+        out->cause = TW_RST_MIDDLEBOX;
+        (void)find_cause(in, cause, sizeof cause);
+    } else {
+        out->sender = in->side == TW_FROM_CLIENT ? TW_SENDER_CLIENT : TW_SENDER_SERVER;
+        out->cause = find_cause(in, cause, sizeof cause);
+    }
+    out->accepted = judge_acceptance(in, accept, sizeof accept);
+    if (out->sender == TW_SENDER_MIDDLE)
+        snprintf(out->why, sizeof out->why, "Sent by a box in the path, not the %s: %s. %s; %s.",
+                 side_word(in->side), who, cause, accept);
+    else
+        snprintf(out->why, sizeof out->why, "%s; %s.", cause, accept);
+}

@@ -1,0 +1,78 @@
+/* Explaining a RST: who sent it, why, and whether its receiver accepts it.
+ *
+ * Called for every RST as it is read, with the flow it belongs to (the
+ * sides' state and the attempt it was filed under, updated with the RST) and
+ * what is known of the hosts. Judges only from what came before the RST, so
+ * records stream out in capture order. The causes are a contract
+ * (documented in docs/rst.md); their identifiers never change. */
+#ifndef TW_DIAGNOSE_RST_H
+#define TW_DIAGNOSE_RST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diagnose/verdict.h"
+#include "track/attempt.h"
+#include "track/hosts.h"
+
+#define TW_RST_CAUSE_LIST(X)                                                                       \
+    X(NO_LISTENER, "no_listener", "answer to a SYN: nothing listens on the port")                  \
+    X(STALE_ACK, "answer_to_stale_ack",                                                            \
+      "the client reset the server's ACK for an older attempt (its SYN+ACKs were lost)")           \
+    X(CHALLENGE_ACK, "answer_to_challenge_ack",                                                    \
+      "the client reset a challenge ACK for a connection the server still held")                   \
+    X(LATE_SYNACK, "late_synack", "the client rejected a SYN+ACK that came after it gave up")      \
+    X(APP_ABORT, "app_abort",                                                                      \
+      "the application aborted the connection (SO_LINGER 0, close with unread data, killed)")      \
+    X(DATA_AFTER_CLOSE, "data_after_close", "data arrived after the application closed")           \
+    X(NO_CONNECTION, "no_connection",                                                              \
+      "a segment for a connection the host no longer has (reboot, timeout, NAT expiry)")           \
+    X(TIME_WAIT, "time_wait", "a segment for a connection already closed (TIME-WAIT)")             \
+    X(KEEPALIVE_TIMEOUT, "keepalive_timeout", "keepalive probes went unanswered")                  \
+    X(MIDDLEBOX, "middlebox", "forged by a box in the path, not by the endpoint")                  \
+    X(UNKNOWN, "unknown", "no signature matched")
+
+enum tw_rst_cause {
+#define X(id, name, help) TW_RST_##id,
+    TW_RST_CAUSE_LIST(X)
+#undef X
+        TW_RST_CAUSE_COUNT
+};
+
+#define TW_RST_SENDER_LIST(X)                                                                      \
+    X(CLIENT, "client")                                                                            \
+    X(SERVER, "server")                                                                            \
+    X(MIDDLE, "middle")                                                                            \
+    X(UNKNOWN, "unknown")
+
+enum tw_rst_sender {
+#define X(id, name) TW_SENDER_##id,
+    TW_RST_SENDER_LIST(X)
+#undef X
+        TW_SENDER_COUNT
+};
+
+enum tw_accepted { TW_ACCEPTED_UNKNOWN = 0, TW_ACCEPTED_YES, TW_ACCEPTED_NO };
+
+struct tw_rst_input {
+    const struct tw_flow *flow;      /* after the RST was added */
+    const struct tw_attempt *attempt; /* the attempt the RST was filed under */
+    const struct tw_packet *pkt;     /* the RST */
+    enum tw_side side;               /* which end it claims to come from */
+    const tw_hosts *hosts;
+};
+
+struct tw_rst_result {
+    enum tw_rst_sender sender;
+    enum tw_rst_cause cause;
+    enum tw_accepted accepted;
+    char why[512];                   /* the reasoning, for people */
+};
+
+void tw_rst_explain(const struct tw_rst_input *in, struct tw_rst_result *out);
+
+const char *tw_rst_cause_name(enum tw_rst_cause c);
+const char *tw_rst_cause_help(enum tw_rst_cause c);
+const char *tw_rst_sender_name(enum tw_rst_sender s);
+
+#endif
