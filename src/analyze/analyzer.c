@@ -282,7 +282,8 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
         decide_vantage(&r);
     }
     tw_table_flush(table);
-    qsort(r.pending, r.n_pending, sizeof r.pending[0], by_first_packet);
+    if (r.n_pending)
+        qsort(r.pending, r.n_pending, sizeof r.pending[0], by_first_packet);
     for (size_t i = 0; i < r.n_pending; i++)
         emit(&r, &r.pending[i]);
     free(r.pending);

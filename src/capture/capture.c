@@ -5,7 +5,30 @@
  * and pcapng alike. Standard input may be a pipe where ftell() fails; for a
  * classic pcap stream the offsets are then computed from the record headers
  * (24-byte file header, 16-byte record headers), and for pcapng on a pipe
- * they are unknown and error messages say so. */
+ * they are unknown and error messages say so.
+ *
+ * libpcap 1.10 refuses a pcapng file whose interfaces differ in link type or
+ * snap length (or whose sections differ in byte order), which is what
+ * mergecap, Wireshark and dumpcap on several interfaces write. Such files are
+ * read with our own reader (pcapng.c) instead. Which reader reads a file is
+ * decided once, before the first frame: a regular file that starts like
+ * pcapng is surveyed first (block headers and interface descriptions only,
+ * packet blocks skipped unparsed), and libpcap reads it unless the survey finds
+ * mixed interfaces. We do not wait for libpcap to fail and then switch
+ * readers in the middle of the file: deciding up front keeps one reader per
+ * file, does not depend on the wording of libpcap's messages, and lets a
+ * filter that cannot compile for one of the link types fail the open rather
+ * than the middle of the run. The price is one extra pass over regular
+ * pcapng files (measured: 0.13 s for 176 MB of 2 million small packets, a
+ * third of the whole run; less with larger packets). Standard input and live
+ * captures are never surveyed: they stay with libpcap.
+ *
+ * With our reader, the BPF filter is compiled once per link type (on a dead
+ * pcap handle) and tested on each frame with pcap_offline_filter(). Frames
+ * are numbered as with libpcap: pcap_setfilter() hides the frames that do not
+ * match, so with a filter the numbers count matching frames only (without a
+ * filter they are Wireshark's numbers). Both readers number alike, so the
+ * same file and filter give the same numbers whichever reader ran. */
 #include "capture/capture.h"
 
 #include <errno.h>
@@ -13,9 +36,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "capture/pcapng.h"
+
+/* A filter compiled for one link type (own reader only). */
+struct filter {
+    int linktype;
+    struct bpf_program prog;
+};
 
 struct tw_capture {
-    pcap_t *pcap;
+    pcap_t *pcap;           /* libpcap's reader, or NULL when ng reads */
+    tw_pcapng *ng;          /* our pcapng reader, for files libpcap refuses */
+    int ng_linktype;        /* DLT_* of the file's first interface (ng) */
+    char *bpf_filter;       /* the expression, compiled per link type (ng) */
+    struct filter *filters; /* one per link type met so far (ng) */
+    size_t n_filters;
     char path[256];
     bool is_live;
     bool is_nano;
@@ -59,6 +96,78 @@ static tw_capture *finish_open(tw_capture *cap, const char *bpf_filter, struct t
     return cap;
 }
 
+/* The program for frames of this link type, compiled on first use; NULL
+ * with err filled (at offset and frame) when the filter does not compile. */
+static const struct bpf_program *filter_for(tw_capture *cap, int linktype, uint64_t offset,
+                                            uint64_t frame, struct tw_error *err)
+{
+    for (size_t i = 0; i < cap->n_filters; i++)
+        if (cap->filters[i].linktype == linktype)
+            return &cap->filters[i].prog;
+    struct filter *grown = realloc(cap->filters, (cap->n_filters + 1) * sizeof *grown);
+    if (!grown) {
+        tw_fail(err, TW_E_NOMEM, cap->path, offset, frame, "out of memory");
+        return NULL;
+    }
+    cap->filters = grown;
+    pcap_t *dead = pcap_open_dead(linktype, 262144);
+    if (!dead) {
+        tw_fail(err, TW_E_NOMEM, cap->path, offset, frame, "out of memory");
+        return NULL;
+    }
+    struct filter *fl = &cap->filters[cap->n_filters];
+    fl->linktype = linktype;
+    if (pcap_compile(dead, &fl->prog, cap->bpf_filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        const char *name = pcap_datalink_val_to_name(linktype);
+        tw_fail(err, TW_E_USAGE, cap->path, offset, frame,
+                "bad filter expression for link type %s (%d): %s", name ? name : "unknown",
+                linktype, pcap_geterr(dead));
+        pcap_close(dead);
+        return NULL;
+    }
+    pcap_close(dead);
+    cap->n_filters++;
+    return &fl->prog;
+}
+
+/* Our reader from the start of f (see the comment at the top). Compiles the
+ * filter for every link type the survey saw, so that a filter that cannot
+ * apply to one of them fails here. */
+static tw_capture *open_own(tw_capture *cap, FILE *f, const struct tw_pcapng_survey *sv,
+                            const char *bpf_filter, struct tw_error *err)
+{
+    cap->ng = tw_pcapng_open(f, cap->path, err);
+    if (!cap->ng) {
+        free(cap);
+        return NULL;
+    }
+    cap->ng_linktype = sv->first_linktype;
+    cap->is_nano = true;
+    cap->can_tell = true;
+    cap->is_pcapng = true;
+    if (bpf_filter && *bpf_filter) {
+        cap->bpf_filter = strdup(bpf_filter);
+        if (!cap->bpf_filter) {
+            tw_fail(err, TW_E_NOMEM, cap->path, TW_OFFSET_UNKNOWN, 0, "out of memory");
+            tw_capture_free(cap);
+            return NULL;
+        }
+        for (size_t i = 0; i < sv->n_linktypes; i++) {
+            if (!filter_for(cap, sv->linktypes[i], TW_OFFSET_UNKNOWN, 0, err)) {
+                tw_capture_free(cap);
+                return NULL;
+            }
+        }
+    }
+    return cap;
+}
+
+static bool is_regular_file(FILE *f)
+{
+    struct stat st;
+    return fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 tw_capture *tw_capture_open_file(const char *path, const char *bpf_filter, struct tw_error *err)
 {
     tw_capture *cap = calloc(1, sizeof *cap);
@@ -73,6 +182,18 @@ tw_capture *tw_capture_open_file(const char *path, const char *bpf_filter, struc
         tw_fail(err, TW_E_IO, path, TW_OFFSET_UNKNOWN, 0, "cannot open: %s", strerror(errno));
         free(cap);
         return NULL;
+    }
+    if (f != stdin && is_regular_file(f)) {
+        struct tw_pcapng_survey sv;
+        bool is_mixed = tw_pcapng_survey(f, &sv) && sv.is_mixed;
+        if (fseeko(f, 0, SEEK_SET) != 0) {
+            tw_fail(err, TW_E_IO, path, TW_OFFSET_UNKNOWN, 0, "cannot rewind: %s", strerror(errno));
+            fclose(f);
+            free(cap);
+            return NULL;
+        }
+        if (is_mixed)
+            return open_own(cap, f, &sv, bpf_filter, err);
     }
     cap->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, ebuf);
     if (!cap->pcap) {
@@ -123,8 +244,40 @@ tw_capture *tw_capture_open_live(const char *ifname, const char *bpf_filter, str
     return finish_open(cap, bpf_filter, err);
 }
 
+static const struct tw_frame *next_own(tw_capture *cap, struct tw_error *err)
+{
+    for (;;) {
+        struct tw_pcapng_packet pkt;
+        if (tw_pcapng_next(cap->ng, &pkt, cap->n_frames + 1, err) <= 0)
+            return NULL;
+        if (cap->bpf_filter) {
+            const struct bpf_program *prog =
+                filter_for(cap, pkt.linktype, pkt.offset, cap->n_frames + 1, err);
+            if (!prog)
+                return NULL;
+            struct pcap_pkthdr hdr;
+            memset(&hdr, 0, sizeof hdr);
+            hdr.caplen = pkt.caplen;
+            hdr.len = pkt.wirelen;
+            if (pcap_offline_filter(prog, &hdr, pkt.bytes) == 0)
+                continue; /* not counted, as with pcap_setfilter() */
+        }
+        cap->n_frames++;
+        cap->frame.number = cap->n_frames;
+        cap->frame.offset = pkt.offset;
+        cap->frame.ts_ns = pkt.ts_ns;
+        cap->frame.caplen = pkt.caplen;
+        cap->frame.wirelen = pkt.wirelen;
+        cap->frame.linktype = pkt.linktype;
+        cap->frame.bytes = pkt.bytes;
+        return &cap->frame;
+    }
+}
+
 const struct tw_frame *tw_capture_next(tw_capture *cap, struct tw_error *err)
 {
+    if (cap->ng)
+        return next_own(cap, err);
     for (;;) {
         struct pcap_pkthdr *hdr;
         const u_char *data;
@@ -170,7 +323,10 @@ const struct tw_frame *tw_capture_next(tw_capture *cap, struct tw_error *err)
 
 uint64_t tw_capture_frames(const tw_capture *cap) { return cap->n_frames; }
 
-int tw_capture_linktype(const tw_capture *cap) { return pcap_datalink(cap->pcap); }
+int tw_capture_linktype(const tw_capture *cap)
+{
+    return cap->ng ? cap->ng_linktype : pcap_datalink(cap->pcap);
+}
 
 const char *tw_capture_path(const tw_capture *cap) { return cap->path; }
 
@@ -186,5 +342,10 @@ void tw_capture_free(tw_capture *cap)
         return;
     if (cap->pcap)
         pcap_close(cap->pcap); /* closes the FILE too, stdin included */
+    tw_pcapng_free(cap->ng);   /* closes its FILE too */
+    for (size_t i = 0; i < cap->n_filters; i++)
+        pcap_freecode(&cap->filters[i].prog);
+    free(cap->filters);
+    free(cap->bpf_filter);
     free(cap);
 }

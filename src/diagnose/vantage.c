@@ -48,7 +48,9 @@ void tw_vantage_observe(struct tw_vantage_votes *v, const struct tw_attempt *a)
             v->middle += 2;
     }
     if (ack) {
-        int64_t g1 = answer->ts_ns - syn->ts_ns, g2 = ack->ts_ns - answer->ts_ns;
+        /* as doubles: a damaged capture's timestamps may be anything */
+        double g1 = (double)answer->ts_ns - (double)syn->ts_ns;
+        double g2 = (double)ack->ts_ns - (double)answer->ts_ns;
         if (g1 < 0 || g2 < 0)
             return;
         v->n_timing++;

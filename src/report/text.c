@@ -211,7 +211,8 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
     if (s->table.evicted)
         fprintf(out, "  %llu flows judged early because the flow table was full (--memcap)\n",
                 (unsigned long long)s->table.evicted);
-    qsort(t->blocks, t->n_blocks, sizeof t->blocks[0], by_time);
+    if (t->n_blocks)
+        qsort(t->blocks, t->n_blocks, sizeof t->blocks[0], by_time);
     for (size_t i = 0; i < t->n_blocks; i++)
         print_block(out, &t->blocks[i]);
     if (t->n_not_shown)
