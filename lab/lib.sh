@@ -470,3 +470,48 @@ lab_finish() {
     fi
     lab_log "done: $LAB_OUT"
 }
+
+# ---- RST scenarios (lab/scenarios/rst_*.sh) ---------------------------------
+
+# lab_frame FILE ERE [NTH]: the 1-based frame number (as Wireshark counts,
+# every frame of the file) of the NTH packet (default 1) of capture FILE (in
+# LAB_OUT) whose tcpdump line (-n -S) matches ERE; "none" when there is none.
+lab_frame() {
+    local n
+    n=$(tcpdump -#nr "$LAB_OUT/$1" -S 2>/dev/null | grep -E "$2" | sed -n "${3:-1}p" | awk '{ print $1 }')
+    echo "${n:-none}"
+}
+
+# lab_rst FRAME_CLIENT FRAME_SERVER SENDER CAUSE ACCEPTED HOW...: one RST of
+# the run, for truth.txt: its frame in client.pcap and server.pcap ("none"
+# when that capture does not hold it), who sent it (client, server, middle),
+# why (no_listener, answer_to_stale_ack, answer_to_challenge_ack,
+# late_synack, app_abort, data_after_close, no_connection, time_wait,
+# keepalive_timeout, middlebox, unknown), whether the receiving TCP accepted
+# it (true/false) and, as rst_how:, how that was determined. Call from
+# lab_checks (the captures are closed then).
+lab_rst() {
+    local fc=$1 fs=$2 who=$3 cause=$4 acc=$5
+    shift 5
+    lab_truth "rst frame_client=$fc frame_server=$fs sender=$who cause=$cause accepted=$acc"
+    lab_truth "rst_how: $*"
+}
+
+# lab_ss TAG: the TCP sockets of the client and server namespaces right now
+# (ss -tan, listeners included), into truth.txt as ss_client/ss_server TAG:.
+lab_ss() {
+    local w ns
+    for w in client:"$NS_C" server:"$NS_S"; do
+        ns=${w#*:}
+        ip netns exec "$ns" ss -tanH 2>/dev/null | awk -v p="ss_${w%%:*} $1:" '{ $1 = $1; print p, $0 }' >> "$LAB_OUT/truth.txt"
+        lab_truth "ss_${w%%:*} $1: end (t=$(lab_now))"
+    done
+}
+
+# lab_server_kill SIGNAL: sends SIGNAL to labserver (ip netns exec execs it,
+# so LAB_SERVER_PID is labserver itself), waits for it, records when.
+lab_server_kill() {
+    lab_truth "server_killed signal=$1 t=$(lab_now)"
+    kill -s "$1" "$LAB_SERVER_PID" 2>/dev/null || true
+    wait "$LAB_SERVER_PID" 2>/dev/null || true
+}

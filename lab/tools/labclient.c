@@ -8,6 +8,10 @@
  * It prints one line per attempt, with wall-clock timestamps that line up with
  * the captures taken in the lab (same host clock), so a scenario can record
  * what the application saw next to what the kernel sent.
+ * For RST scenarios it can also wait for the peer's FIN or RST (--wait-ms),
+ * send more data later (--then-send), probe an idle connection with
+ * keepalives (--keepalive) and reconnect from the same port after a
+ * connection ends (--reconnect).
  *
  * Only libc; C11 plus POSIX. Every run is bounded in time by its options. */
 #define _POSIX_C_SOURCE 200809L
@@ -38,6 +42,12 @@ struct options {
     int read_timeout_ms;
     bool linger0;
     bool delay_ack;
+    int wait_ms;            /* after the exchange, wait for the peer (EOF, RST) */
+    long then_bytes;        /* then send this many more bytes ... */
+    int then_delay_ms;      /* ... this many ms after the exchange/wait */
+    bool reconnect;         /* go on with the next attempt after a success */
+    bool ack_eof;           /* ACK the peer's FIN at once (TCP_QUICKACK) */
+    int ka_idle, ka_intvl, ka_cnt; /* SO_KEEPALIVE with these, when ka_cnt > 0 */
 };
 
 static void usage(void)
@@ -54,7 +64,18 @@ static void usage(void)
             "  --read-timeout-ms N     wait at most N ms for the echo (default 2000)\n"
             "  --linger0               close with SO_LINGER 0 (abort: RST)\n"
             "  --delay-ack             delay the handshake ACK (TCP_DEFER_ACCEPT and\n"
-            "                          TCP_QUICKACK 0: Linux then sends it ~200 ms later)\n");
+            "                          TCP_QUICKACK 0: Linux then sends it ~200 ms later)\n"
+            "  --wait-ms N             after the exchange, wait up to N ms for the peer to\n"
+            "                          close or reset (stops at EOF, an error or data)\n"
+            "  --then-send BYTES       then send BYTES more (no echo expected) and wait up\n"
+            "                          to --read-timeout-ms for an answer, EOF or an error\n"
+            "  --then-delay-ms N       wait N ms before --then-send (default 0)\n"
+            "  --keepalive I:N:C       SO_KEEPALIVE, TCP_KEEPIDLE I s, TCP_KEEPINTVL N s,\n"
+            "                          TCP_KEEPCNT C\n"
+            "  --reconnect             after a connection closes, go on with the next of\n"
+            "                          --attempts (same source port with --bind-port)\n"
+            "  --ack-eof               when --wait-ms reads EOF, make the kernel ACK the FIN\n"
+            "                          at once (TCP_QUICKACK; Linux otherwise delays it)\n");
     exit(2);
 }
 
@@ -119,6 +140,10 @@ static void parse(int argc, char **argv, struct options *o)
             o->linger0 = true;
         } else if (strcmp(a, "--delay-ack") == 0) {
             o->delay_ack = true;
+        } else if (strcmp(a, "--reconnect") == 0) {
+            o->reconnect = true;
+        } else if (strcmp(a, "--ack-eof") == 0) {
+            o->ack_eof = true;
         } else if (strncmp(a, "--", 2) == 0 && !has_val) {
             usage();
         } else if (strcmp(a, "--bind-port") == 0) {
@@ -137,6 +162,20 @@ static void parse(int argc, char **argv, struct options *o)
             o->hold_ms = (int)parse_num(argv[++i], a);
         } else if (strcmp(a, "--read-timeout-ms") == 0) {
             o->read_timeout_ms = (int)parse_num(argv[++i], a);
+        } else if (strcmp(a, "--wait-ms") == 0) {
+            o->wait_ms = (int)parse_num(argv[++i], a);
+        } else if (strcmp(a, "--then-send") == 0) {
+            o->then_bytes = parse_num(argv[++i], a);
+        } else if (strcmp(a, "--then-delay-ms") == 0) {
+            o->then_delay_ms = (int)parse_num(argv[++i], a);
+        } else if (strcmp(a, "--keepalive") == 0) {
+            const char *v = argv[++i];
+            char tail;
+            if (sscanf(v, "%d:%d:%d%c", &o->ka_idle, &o->ka_intvl, &o->ka_cnt, &tail) != 3 ||
+                o->ka_idle < 1 || o->ka_intvl < 1 || o->ka_cnt < 1) {
+                fprintf(stderr, "labclient: bad --keepalive (IDLE:INTVL:CNT): %s\n", v);
+                exit(2);
+            }
         } else if (strncmp(a, "--", 2) == 0) {
             usage();
         } else if (npos == 0) {
@@ -216,8 +255,9 @@ static int wait_connect(int fd, int timeout_ms)
     }
 }
 
-/* Sends n bytes and reads as many back (the lab server echoes). */
-static void exchange(int fd, const struct options *o)
+/* Sends n bytes and reads as many back (the lab server echoes). Returns true
+ * when the peer's FIN was read. */
+static bool exchange(int fd, const struct options *o)
 {
     char buf[4096];
     memset(buf, 'x', sizeof buf);
@@ -258,6 +298,93 @@ static void exchange(int fd, const struct options *o)
     }
     printf("data t=%.6f sent=%ld received=%ld result=%s\n", now_s(), sent, got, result);
     fflush(stdout);
+    return strcmp(result, "eof") == 0;
+}
+
+/* Waits up to ms for something from the peer: data, EOF (FIN), or an error
+ * (RST: ECONNRESET or EPIPE, keepalive: ETIMEDOUT). After an EOF only errors
+ * are waited for (an EOF stays readable). Sets *eof when a FIN was read and
+ * prints "TAG t=... result=...". Returns true when the socket has failed. */
+static bool wait_peer(int fd, int ms, bool *eof, bool ack_eof, const char *tag)
+{
+    char buf[4096];
+    char res[64] = "quiet";
+    long got = 0;
+    bool failed = false;
+    double deadline = now_s() + ms / 1000.0;
+    for (;;) {
+        int left_ms = (int)((deadline - now_s()) * 1000);
+        if (left_ms <= 0)
+            break;
+        struct pollfd p = { .fd = fd, .events = *eof ? 0 : POLLIN };
+        int r = poll(&p, 1, left_ms);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            continue;
+        int err = 0;
+        socklen_t el = sizeof err;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err != 0) {
+            snprintf(res, sizeof res, "%s", errno_name(err));
+            failed = true;
+            break;
+        }
+        if (*eof) {
+            /* POLLHUP without an error: the connection is closed */
+            snprintf(res, sizeof res, "hup");
+            break;
+        }
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            continue;
+        if (n < 0) {
+            snprintf(res, sizeof res, "%s", errno_name(errno));
+            failed = true;
+            break;
+        }
+        if (n == 0) {
+            *eof = true;
+            snprintf(res, sizeof res, "eof");
+            if (ack_eof) {
+                /* tcp_fin put the socket in pingpong mode, so the FIN's ACK
+                 * waits for the delayed-ACK timer; leaving that mode sends
+                 * the scheduled ACK now (__tcp_sock_set_quickack) */
+                int one = 1;
+                setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+                snprintf(res, sizeof res, "eof_acked");
+            }
+            break;
+        }
+        got += n;
+        snprintf(res, sizeof res, "data");
+        break;
+    }
+    printf("%s t=%.6f received=%ld result=%s\n", tag, now_s(), got, res);
+    fflush(stdout);
+    return failed;
+}
+
+/* --then-send: n more bytes, no echo expected; then waits for the peer. */
+static void then_send(int fd, const struct options *o, bool *eof)
+{
+    char buf[4096];
+    memset(buf, 'y', sizeof buf);
+    long sent = 0;
+    const char *result = "ok";
+    while (sent < o->then_bytes) {
+        size_t chunk = (size_t)(o->then_bytes - sent) < sizeof buf
+                           ? (size_t)(o->then_bytes - sent) : sizeof buf;
+        ssize_t w = send(fd, buf, chunk, MSG_NOSIGNAL);
+        if (w < 0) {
+            result = errno_name(errno);
+            break;
+        }
+        sent += w;
+    }
+    printf("then_send t=%.6f sent=%ld result=%s\n", now_s(), sent, result);
+    fflush(stdout);
+    if (strcmp(result, "ok") == 0)
+        wait_peer(fd, o->read_timeout_ms, eof, false, "then_wait");
 }
 
 static void close_conn(int fd, const struct options *o)
@@ -304,6 +431,16 @@ int main(int argc, char **argv)
                 continue;
             }
         }
+        if (o.ka_cnt > 0) {
+            int one = 1;
+            if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) != 0 ||
+                setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &o.ka_idle, sizeof o.ka_idle) != 0 ||
+                setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &o.ka_intvl, sizeof o.ka_intvl) != 0 ||
+                setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &o.ka_cnt, sizeof o.ka_cnt) != 0) {
+                perror("labclient: keepalive");
+                return 2;
+            }
+        }
         if (o.delay_ack) {
             /* tcp_rcv_synsent_state_process delays the ACK of the SYN+ACK
              * by TCP_DELACK_MAX when rskq_defer_accept or pingpong is set. */
@@ -331,12 +468,20 @@ int main(int argc, char **argv)
             continue;
         }
         sleep_ms(o.send_delay_ms);
+        bool eof = false;
         if (o.send_bytes > 0)
-            exchange(fd, &o);
+            eof = exchange(fd, &o);
+        if (o.wait_ms > 0)
+            wait_peer(fd, o.wait_ms, &eof, o.ack_eof, "wait");
+        if (o.then_bytes > 0) {
+            sleep_ms(o.then_delay_ms);
+            then_send(fd, &o, &eof);
+        }
         sleep_ms(o.hold_ms);
         close_conn(fd, &o);
         status = 0;
-        break;
+        if (!o.reconnect)
+            break;
     }
     return status;
 }

@@ -4,6 +4,9 @@
  * connection and echoes what it reads until the peer closes; --no-accept
  * never calls accept(), so the accept queue fills and the kernel starts to
  * drop handshake ACKs and SYNs (accept_queue_full, server_ignored_syn).
+ * --no-read accepts but never reads, so what the client sends stays unread in
+ * the receive buffer (close() then makes Linux send RST instead of FIN);
+ * --close-after-ms closes each accepted connection after a while.
  * It always exits by itself after --exit-after-ms, so a scenario is bounded.
  * Every event is one line on stdout with a wall-clock timestamp; "listening"
  * is printed once the socket listens, so a script can wait for it.
@@ -13,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,12 +35,15 @@ struct options {
     int exit_after_ms;
     bool no_accept;
     bool linger0;
+    bool no_read;       /* accepted connections are never read */
+    int close_after_ms; /* close accepted connections after N ms (-1: never) */
 };
 
 struct conn {
     int fd;
     char peer[INET6_ADDRSTRLEN + 16];
     long n_bytes;
+    double close_at;    /* when --close-after-ms closes it (0: never) */
 };
 
 static void usage(void)
@@ -46,7 +53,10 @@ static void usage(void)
             "  --backlog N         listen(2) backlog (default 16)\n"
             "  --no-accept         never accept: let the accept queue fill\n"
             "  --linger0           close accepted connections with SO_LINGER 0 (RST)\n"
-            "  --exit-after-ms N   exit after N ms (default 10000)\n");
+            "  --exit-after-ms N   exit after N ms (default 10000)\n"
+            "  --no-read           never read accepted connections (data stays unread;\n"
+            "                      a reset is still noticed and reported)\n"
+            "  --close-after-ms N  close each accepted connection N ms after accept\n");
     exit(2);
 }
 
@@ -74,6 +84,7 @@ static void parse(int argc, char **argv, struct options *o)
     memset(o, 0, sizeof *o);
     o->backlog = 16;
     o->exit_after_ms = 10000;
+    o->close_after_ms = -1;
     int npos = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -81,6 +92,10 @@ static void parse(int argc, char **argv, struct options *o)
             o->no_accept = true;
         } else if (strcmp(a, "--linger0") == 0) {
             o->linger0 = true;
+        } else if (strcmp(a, "--no-read") == 0) {
+            o->no_read = true;
+        } else if (strcmp(a, "--close-after-ms") == 0 && i + 1 < argc) {
+            o->close_after_ms = (int)parse_num(argv[++i], a);
         } else if (strcmp(a, "--backlog") == 0 && i + 1 < argc) {
             o->backlog = (int)parse_num(argv[++i], a);
         } else if (strcmp(a, "--exit-after-ms") == 0 && i + 1 < argc) {
@@ -121,9 +136,16 @@ static void close_conn(struct conn *c, const struct options *o, const char *why)
         struct linger l = { .l_onoff = 1, .l_linger = 0 };
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
     }
+    int unread = 0;
+    if (o->no_read && ioctl(c->fd, FIONREAD, &unread) != 0)
+        unread = -1;
     close(c->fd);
-    printf("closed t=%.6f peer=%s bytes=%ld why=%s how=%s\n", now_s(), c->peer, c->n_bytes, why,
-           o->linger0 ? "abort_rst" : "fin");
+    if (o->no_read)
+        printf("closed t=%.6f peer=%s bytes=%ld unread=%d why=%s how=%s\n", now_s(), c->peer,
+               c->n_bytes, unread, why, o->linger0 ? "abort_rst" : unread > 0 ? "rst_unread" : "fin");
+    else
+        printf("closed t=%.6f peer=%s bytes=%ld why=%s how=%s\n", now_s(), c->peer, c->n_bytes,
+               why, o->linger0 ? "abort_rst" : "fin");
     fflush(stdout);
     c->fd = -1;
 }
@@ -167,9 +189,22 @@ int main(int argc, char **argv)
         conns[i].fd = -1;
     double end = now_s() + o.exit_after_ms / 1000.0;
     for (;;) {
-        int left_ms = (int)((end - now_s()) * 1000);
-        if (left_ms <= 0)
+        /* --close-after-ms: close what is due, and wake up for the next one */
+        double t = now_s();
+        double wake = end;
+        for (int i = 0; i < MAX_CONNS; i++) {
+            if (conns[i].fd < 0 || conns[i].close_at <= 0)
+                continue;
+            if (conns[i].close_at <= t)
+                close_conn(&conns[i], &o, "timer");
+            else if (conns[i].close_at < wake)
+                wake = conns[i].close_at;
+        }
+        if ((int)((end - now_s()) * 1000) <= 0)
             break;
+        int left_ms = (int)((wake - now_s()) * 1000);
+        if (left_ms < 0)
+            left_ms = 0;
         struct pollfd p[MAX_CONNS + 1];
         int idx[MAX_CONNS + 1];
         nfds_t np = 0;
@@ -179,7 +214,8 @@ int main(int argc, char **argv)
         }
         for (int i = 0; i < MAX_CONNS; i++) {
             if (conns[i].fd >= 0) {
-                p[np] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
+                /* --no-read: only errors and hang-ups (poll always reports them) */
+                p[np] = (struct pollfd){ .fd = conns[i].fd, .events = o.no_read ? 0 : POLLIN };
                 idx[np++] = i;
             }
         }
@@ -207,12 +243,20 @@ int main(int argc, char **argv)
                 }
                 conns[slot].fd = fd;
                 conns[slot].n_bytes = 0;
+                conns[slot].close_at = o.close_after_ms >= 0 ? now_s() + o.close_after_ms / 1000.0 : 0;
                 format_addr(&peer, conns[slot].peer, sizeof conns[slot].peer);
                 printf("accepted t=%.6f peer=%s\n", now_s(), conns[slot].peer);
                 fflush(stdout);
                 continue;
             }
             struct conn *c = &conns[idx[k]];
+            if (o.no_read) {
+                int err = 0;
+                socklen_t el = sizeof err;
+                getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+                close_conn(c, &o, err == ECONNRESET ? "reset" : err != 0 ? "error" : "hangup");
+                continue;
+            }
             char buf[4096];
             ssize_t n = recv(c->fd, buf, sizeof buf, 0);
             if (n > 0) {

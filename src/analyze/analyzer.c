@@ -191,12 +191,15 @@ static void note_host(struct run *r, const struct tw_attempt *a, const struct tw
         tw_hosts_note_rtt(r->hosts, &pkt->src, pkt->ts_ns - syn->ts_ns);
 }
 
-static void track(struct run *r, tw_table *table, const struct tw_packet *pkt)
+/* Files pkt into its flow; returns the attempt it went to (NULL: none) and
+ * which side sent it. */
+static const struct tw_attempt *track(struct run *r, tw_table *table, const struct tw_packet *pkt,
+                                      enum tw_side *sent_by)
 {
     enum tw_side side;
     struct tw_flow *flow = tw_table_lookup(table, pkt, &side);
     if (!flow)
-        return;
+        return NULL;
     if (flow->n_attempts == TW_FLOW_ATTEMPTS && tw_flow_opens_attempt(flow, pkt, side)) {
         /* Judge the oldest attempt while its successors are still there to
          * give it context, then make room. */
@@ -213,6 +216,8 @@ static void track(struct run *r, tw_table *table, const struct tw_packet *pkt)
     if (pkt->l4 == TW_L4_TCP && (pkt->tcp.flags & TW_TCP_RST))
         explain_rst(r, flow, a, pkt, side);
     note_host(r, a, pkt);
+    *sent_by = side;
+    return a;
 }
 
 enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options *opt,
@@ -265,7 +270,10 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
             r.now_ns = fr->ts_ns;
         r.sum.last_ns = r.now_ns;
         count_frame(&r, &pkt);
-        track(&r, table, &pkt);
+        enum tw_side side = TW_FROM_CLIENT;
+        const struct tw_attempt *a = track(&r, table, &pkt, &side);
+        if (opt->run)
+            tw_capture_run_packet(opt->run, &pkt, side, a);
         tw_table_expire(table, r.now_ns);
         if (opt->stop_flag && *opt->stop_flag)
             break;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "correlate/correlate.h"
 #include "report/sink.h"
 
 struct tw_analyze_options {
@@ -18,6 +19,7 @@ struct tw_analyze_options {
     size_t max_flows;         /* 0, or a lower cap on tracked flows (--max-flows) */
     const char *live_ifname;  /* capture live from this interface instead of a file */
     volatile int *stop_flag;  /* set (e.g. by a signal handler) to stop reading */
+    tw_capture_run *run;      /* NULL, or note every packet here for correlation */
 };
 
 struct tw_analyze_result {

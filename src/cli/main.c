@@ -4,7 +4,12 @@
  * the analyzer on each input, and turns what happened into an exit status:
  * 0 when every attempt that could be judged succeeded, 1 when at least one
  * failed, 2 when the analysis could not run to the end (usage error,
- * unreadable or damaged input). Only this folder prints to stderr or exits. */
+ * unreadable or damaged input). Only this folder prints to stderr or exits.
+ *
+ * With one input, records stream straight to the reporter. With several,
+ * each capture is first analysed into a run, runs that saw the same traffic
+ * are paired and correlated (correlate/), and then every run's records are
+ * written, the merged ones at vantage both. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +31,163 @@ static void report_error(const struct tw_error *err)
     char msg[768];
     tw_error_format(err, msg, sizeof msg);
     fprintf(stderr, "tcpwhy: %s\n", msg);
+}
+
+/* One input at a time, records written as they come. */
+static int analyze_each(const struct tw_cli_options *o, const struct tw_analyze_options *aopt,
+                        struct tw_sink *sink, struct tw_analyze_result *res)
+{
+    int status = 0;
+    size_t n_inputs = o->interface ? 1 : o->n_files;
+    for (size_t i = 0; i < n_inputs && !stop_requested; i++) {
+        const char *path = o->interface ? o->interface : o->files[i];
+        struct tw_error err;
+        memset(&err, 0, sizeof err);
+        if (tw_analyze_file(path, aopt, sink, res, &err) != TW_OK) {
+            report_error(&err);
+            status = 2;
+        }
+        if (res->warning[0])
+            fprintf(stderr, "tcpwhy: warning: %s\n", res->warning);
+    }
+    return status;
+}
+
+/* Writes a run's records: its RSTs, then the attempts not folded into the
+ * other run of its pair, then its summary, recounted to what was written. */
+static void emit_run(struct tw_collector *col, struct tw_sink *sink, struct tw_analyze_result *res)
+{
+    tw_capture_run *run = col->run;
+    for (size_t i = 0; i < tw_capture_run_n_rsts(run); i++)
+        sink->rst(sink->ctx, tw_capture_run_rst_at(run, i));
+    struct tw_file_summary *sum = &col->summary;
+    sum->attempts = 0;
+    memset(sum->verdicts, 0, sizeof sum->verdicts);
+    for (size_t i = 0; i < tw_capture_run_n_attempts(run); i++) {
+        if (tw_correlate_is_merged(run, i))
+            continue;
+        const struct tw_attempt_record *rec = tw_capture_run_attempt_at(run, i);
+        sum->attempts++;
+        sum->verdicts[rec->diag.verdict]++;
+        res->n_attempts++;
+        if (tw_verdict_is_failure(rec->diag.verdict))
+            res->n_failed++;
+        sink->attempt(sink->ctx, rec);
+    }
+    if (col->has_summary)
+        sink->summary(sink->ctx, sum);
+}
+
+struct candidate {
+    size_t a, b;
+    uint64_t n_matched;
+    bool is_related;
+};
+
+static int by_matches(const void *pa, const void *pb)
+{
+    const struct candidate *a = pa, *b = pb;
+    if (a->n_matched != b->n_matched)
+        return a->n_matched > b->n_matched ? -1 : 1;
+    if (a->a != b->a)
+        return a->a < b->a ? -1 : 1;
+    return (a->b > b->b) - (a->b < b->b);
+}
+
+/* Several inputs: analyse each into a run, pair the runs that saw the same
+ * traffic (most shared packets first; each run in at most one pair), then
+ * write everything in command-line order. */
+static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_options aopt,
+                            struct tw_sink *sink, struct tw_analyze_result *res)
+{
+    size_t n = o->n_files;
+    struct tw_collector *col = calloc(n, sizeof *col);
+    long *partner = malloc(n * sizeof *partner);
+    struct candidate *cand = calloc(n * (n - 1) / 2 + 1, sizeof *cand);
+    int status = 0;
+    if (!col || !partner || !cand) {
+        fprintf(stderr, "tcpwhy: out of memory\n");
+        free(col);
+        free(partner);
+        free(cand);
+        return 2;
+    }
+    for (size_t i = 0; i < n && !stop_requested; i++) {
+        struct tw_error err;
+        memset(&err, 0, sizeof err);
+        partner[i] = -1;
+        col[i].run = tw_capture_run_new(o->files[i], o->memcap_bytes, &err);
+        if (!col[i].run) {
+            report_error(&err);
+            status = 2;
+            continue;
+        }
+        struct tw_sink collect;
+        tw_report_collect(&collect, &col[i]);
+        aopt.run = col[i].run;
+        struct tw_analyze_result one;
+        memset(&one, 0, sizeof one);
+        if (tw_analyze_file(o->files[i], &aopt, &collect, &one, &err) != TW_OK) {
+            report_error(&err);
+            status = 2;
+        }
+        if (one.warning[0])
+            fprintf(stderr, "tcpwhy: warning: %s\n", one.warning);
+    }
+    size_t n_cand = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            if (!col[i].run || !col[j].run)
+                continue;
+            struct tw_correlation c;
+            bool related = tw_correlate(col[i].run, col[j].run, &c);
+            cand[n_cand++] = (struct candidate){i, j, c.n_matched, related};
+        }
+    qsort(cand, n_cand, sizeof *cand, by_matches);
+    for (size_t k = 0; k < n_cand; k++)
+        if (cand[k].is_related && partner[cand[k].a] < 0 && partner[cand[k].b] < 0) {
+            partner[cand[k].a] = (long)cand[k].b;
+            partner[cand[k].b] = (long)cand[k].a;
+        }
+    bool *done = calloc(n, sizeof *done);
+    for (size_t i = 0; done && i < n; i++) {
+        if (done[i] || !col[i].run)
+            continue;
+        if (partner[i] >= 0) {
+            size_t j = (size_t)partner[i];
+            struct tw_correlation c;
+            tw_correlate(col[i].run, col[j].run, &c); /* again: the matches of the chosen pair */
+            tw_correlate_merge(&c);
+            sink->correlation(sink->ctx, &c);
+            struct tw_collector *first = c.client_run == col[i].run ? &col[i] : &col[j];
+            struct tw_collector *second = first == &col[i] ? &col[j] : &col[i];
+            emit_run(first, sink, res);
+            emit_run(second, sink, res);
+            done[i] = done[j] = true;
+            continue;
+        }
+        /* Alone: say with which inputs it shares nothing. */
+        for (size_t j = i + 1; j < n; j++) {
+            if (!col[j].run || partner[j] >= 0)
+                continue;
+            struct tw_correlation c;
+            tw_correlate(col[i].run, col[j].run, &c);
+            if (!c.is_related) {
+                c.client_run = col[i].run;
+                c.server_run = col[j].run;
+                sink->correlation(sink->ctx, &c);
+            }
+        }
+        emit_run(&col[i], sink, res);
+        done[i] = true;
+    }
+    for (size_t i = 0; i < n; i++)
+        tw_capture_run_free(col[i].run);
+    free(done);
+    free(col);
+    free(partner);
+    free(cand);
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -69,18 +231,9 @@ int main(int argc, char **argv)
     };
     struct tw_analyze_result res;
     memset(&res, 0, sizeof res);
-    int status = 0;
-    size_t n_inputs = o.interface ? 1 : o.n_files;
-    for (size_t i = 0; i < n_inputs && !stop_requested; i++) {
-        const char *path = o.interface ? o.interface : o.files[i];
-        memset(&err, 0, sizeof err);
-        if (tw_analyze_file(path, &aopt, &sink, &res, &err) != TW_OK) {
-            report_error(&err);
-            status = 2;
-        }
-        if (res.warning[0])
-            fprintf(stderr, "tcpwhy: warning: %s\n", res.warning);
-    }
+    int status = !o.interface && o.n_files >= 2 && !o.is_separate
+                     ? analyze_together(&o, aopt, &sink, &res)
+                     : analyze_each(&o, &aopt, &sink, &res);
     sink.free(sink.ctx);
     tw_cli_options_fini(&o);
     if (fflush(stdout) != 0 || ferror(stdout)) {

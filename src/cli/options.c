@@ -15,6 +15,7 @@
 #define DEFAULT_MEMCAP (64u << 20)
 #define DEFAULT_IDLE_S 300
 
+enum { OPT_SEPARATE = 300 };
 enum { OPT_FORMAT = 256, OPT_VANTAGE, OPT_MEMCAP, OPT_MAX_FLOWS, OPT_IDLE, OPT_VERSION };
 
 static const struct option long_options[] = {
@@ -24,6 +25,7 @@ static const struct option long_options[] = {
     {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
     {"idle", required_argument, NULL, OPT_IDLE},
     {"verbose", no_argument, NULL, 'v'},
+    {"separate", no_argument, NULL, OPT_SEPARATE},
     {"read", required_argument, NULL, 'r'},
     {"interface", required_argument, NULL, 'i'},
     {"help", no_argument, NULL, 'h'},
@@ -93,6 +95,9 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             return 1;
         case 'v':
             o->is_verbose = true;
+            break;
+        case OPT_SEPARATE:
+            o->is_separate = true;
             break;
         case 'r':
             read_file = optarg;

@@ -17,6 +17,7 @@ struct tw_cli_options {
     int64_t idle_ns;
     size_t max_flows;
     bool is_verbose;
+    bool is_separate;         /* --separate: never correlate several inputs */
     const char *interface;    /* -i: live capture */
     char **files;             /* borrowed from argv, except the array */
     size_t n_files;

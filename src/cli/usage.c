@@ -25,6 +25,8 @@ void tw_cli_usage(void)
           "                         --memcap holds); the least recently active is judged\n"
           "                         early when a new one arrives\n"
           "      --idle SECONDS     a connection quiet this long is finished (default 300)\n"
+          "      --separate         with several files, analyse each alone (by default\n"
+          "                         captures of the same traffic are correlated)\n"
           "  -v, --verbose          text: show every attempt, healthy ones too\n"
           "  -h, --help             this help\n"
           "      --version          print the version\n"

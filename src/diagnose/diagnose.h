@@ -20,6 +20,7 @@ struct tw_evidence {
     uint64_t frame;
     int64_t ts_ns;
     const char *role;      /* static string: "syn", "synack_retrans", "client_rst", ... */
+    const char *file;      /* the capture it is in; NULL: the record's own file */
 };
 
 struct tw_diagnosis {
@@ -36,6 +37,19 @@ struct tw_judge_input {
     int index;                 /* which of flow->attempts */
     enum tw_vantage vantage;
     int64_t capture_end_ns;    /* the latest capture time seen when judging */
+};
+
+/* A judged attempt, as reporters and correlation receive it. */
+struct tw_attempt_record {
+    const char *file;             /* as given on the command line */
+    struct tw_flow_key key;
+    bool is_isn_known;
+    uint32_t isn;
+    enum tw_vantage vantage;
+    int64_t first_ns, last_ns;
+    uint32_t n_packets;
+    bool is_evicted;              /* judged early: the table was full */
+    struct tw_diagnosis diag;
 };
 
 void tw_diagnose_attempt(const struct tw_judge_input *in, struct tw_diagnosis *out);

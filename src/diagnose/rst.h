@@ -69,6 +69,20 @@ struct tw_rst_result {
     char why[512];                   /* the reasoning, for people */
 };
 
+/* One RST, explained as it was read. */
+struct tw_rst_record {
+    const char *file;
+    struct tw_flow_key key;       /* the connection it belongs to */
+    uint64_t frame;
+    int64_t ts_ns;
+    struct tw_addr src;           /* the address it came from */
+    bool is_isn_known;            /* the attempt it was filed under */
+    uint32_t isn;
+    uint32_t seq, ack;
+    uint8_t tcp_flags, ttl;
+    struct tw_rst_result res;
+};
+
 void tw_rst_explain(const struct tw_rst_input *in, struct tw_rst_result *out);
 
 const char *tw_rst_cause_name(enum tw_rst_cause c);

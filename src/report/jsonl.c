@@ -1,6 +1,7 @@
 /* JSON Lines reporter (--format json): one object per line, keys in a fixed
  * order, as ../shared/spec/verdicts.md defines for attempt and summary
  * records. Everything is written as it comes; nothing is buffered. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "report/sink.h"
@@ -38,7 +39,7 @@ static void jsonl_attempt(void *ctx, const struct tw_attempt_record *r)
         const struct tw_evidence *e = &r->diag.evidence[i];
         tw_format_time(e->ts_ns, ts, sizeof ts);
         fputs(i ? ",{\"file\":" : "{\"file\":", out);
-        tw_json_string(out, r->file);
+        tw_json_string(out, e->file ? e->file : r->file);
         fprintf(out, ",\"frame\":%llu,\"ts\":\"%s\",\"role\":\"%s\"}", (unsigned long long)e->frame,
                 ts, e->role);
     }
@@ -81,6 +82,80 @@ static void jsonl_rst(void *ctx, const struct tw_rst_record *r)
     fprintf(out, ",\"ttl\":%u,\"explanation\":", r->ttl);
     tw_json_string(out, r->res.why);
     fputs("}\n", out);
+}
+
+static void json_seconds(FILE *out, double s)
+{
+    if (isfinite(s))
+        fprintf(out, "%.6f", s);
+    else
+        fputs("null", out);
+}
+
+static void json_loss(FILE *out, const char *direction, const char *from, const char *to,
+                      const struct tw_direction_loss *d)
+{
+    fprintf(out, "{\"type\":\"loss\",\"direction\":\"%s\",\"from_file\":", direction);
+    tw_json_string(out, from);
+    fputs(",\"to_file\":", out);
+    tw_json_string(out, to);
+    fprintf(out,
+            ",\"upstream_packets\":%llu,\"matched\":%llu,\"lost\":%llu,\"lost_syn\":%llu,"
+            "\"lost_synack\":%llu,\"lost_ack\":%llu,\"lost_rst\":%llu,\"lost_data\":%llu,"
+            "\"data_upstream\":%llu,\"capture_missing\":%llu,\"capture_missing_downstream\":%llu,"
+            "\"top_sender\":",
+            (unsigned long long)d->seen_upstream, (unsigned long long)d->matched,
+            (unsigned long long)d->lost, (unsigned long long)d->lost_syn,
+            (unsigned long long)d->lost_synack, (unsigned long long)d->lost_ack,
+            (unsigned long long)d->lost_rst, (unsigned long long)d->lost_data,
+            (unsigned long long)d->data_upstream, (unsigned long long)d->missing_upstream,
+            (unsigned long long)d->missing_downstream);
+    if (d->top_count)
+        endpoint(out, &d->top_src, d->top_port);
+    else
+        fputs("null", out);
+    fprintf(out, ",\"top_sender_lost\":%llu}\n", (unsigned long long)d->top_count);
+}
+
+static void jsonl_correlation(void *ctx, const struct tw_correlation *c)
+{
+    FILE *out = ((struct jsonl *)ctx)->out;
+    const char *cf = tw_capture_run_file(c->client_run), *sf = tw_capture_run_file(c->server_run);
+    fputs("{\"type\":\"pairing\",\"files\":[", out);
+    tw_json_string(out, cf);
+    fputc(',', out);
+    tw_json_string(out, sf);
+    fprintf(out, "],\"related\":%s", c->is_related ? "true" : "false");
+    if (c->is_related) {
+        fputs(",\"client_side\":", out);
+        tw_json_string(out, cf);
+        fputs(",\"server_side\":", out);
+        tw_json_string(out, sf);
+    }
+    fprintf(out, ",\"matched_packets\":%llu,\"nat\":%s,\"partial\":%s,\"why\":",
+            (unsigned long long)c->n_matched, c->has_nat ? "true" : "false",
+            c->is_partial ? "true" : "false");
+    tw_json_string(out, c->why);
+    fputs("}\n", out);
+    if (!c->is_related)
+        return;
+    fputs("{\"type\":\"clock\",\"file\":", out);
+    tw_json_string(out, sf);
+    fputs(",\"relative_to\":", out);
+    tw_json_string(out, cf);
+    fputs(",\"offset_s\":", out);
+    json_seconds(out, isfinite(c->offset_low_s) || isfinite(c->offset_high_s) ? c->offset_s : NAN);
+    fputs(",\"low_s\":", out);
+    json_seconds(out, c->offset_low_s);
+    fputs(",\"high_s\":", out);
+    json_seconds(out, c->offset_high_s);
+    fprintf(out, ",\"consistent\":%s,\"delay_c2s_s\":", c->is_offset_consistent ? "true" : "false");
+    json_seconds(out, c->delay_c2s_s);
+    fputs(",\"delay_s2c_s\":", out);
+    json_seconds(out, c->delay_s2c_s);
+    fputs("}\n", out);
+    json_loss(out, "client_to_server", cf, sf, &c->c2s);
+    json_loss(out, "server_to_client", sf, cf, &c->s2c);
 }
 
 static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
@@ -146,6 +221,7 @@ bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_opt
     sink->ctx = j;
     sink->attempt = jsonl_attempt;
     sink->rst = jsonl_rst;
+    sink->correlation = jsonl_correlation;
     sink->summary = jsonl_summary;
     sink->free = jsonl_free;
     return true;

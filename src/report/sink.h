@@ -14,33 +14,10 @@
 #include "decode/decode.h"
 #include "diagnose/diagnose.h"
 #include "diagnose/rst.h"
+#include "correlate/correlate.h"
 #include "track/table.h"
 
-struct tw_attempt_record {
-    const char *file;             /* as given on the command line */
-    struct tw_flow_key key;
-    bool is_isn_known;
-    uint32_t isn;
-    enum tw_vantage vantage;
-    int64_t first_ns, last_ns;
-    uint32_t n_packets;
-    bool is_evicted;              /* judged early: the table was full */
-    struct tw_diagnosis diag;
-};
 
-/* One RST, explained as it was read. */
-struct tw_rst_record {
-    const char *file;
-    struct tw_flow_key key;       /* the connection it belongs to */
-    uint64_t frame;
-    int64_t ts_ns;
-    struct tw_addr src;           /* the address it came from */
-    bool is_isn_known;            /* the attempt it was filed under */
-    uint32_t isn;
-    uint32_t seq, ack;
-    uint8_t tcp_flags, ttl;
-    struct tw_rst_result res;
-};
 
 struct tw_file_summary {
     const char *file;
@@ -65,6 +42,8 @@ struct tw_sink {
     void *ctx;
     void (*attempt)(void *ctx, const struct tw_attempt_record *rec);
     void (*rst)(void *ctx, const struct tw_rst_record *rec);
+    /* two captures of the same traffic: how they pair, their clocks, loss */
+    void (*correlation)(void *ctx, const struct tw_correlation *c);
     void (*summary)(void *ctx, const struct tw_file_summary *sum);
     void (*free)(void *ctx);
 };
@@ -72,6 +51,16 @@ struct tw_sink {
 struct tw_report_options {
     bool is_verbose;              /* text: list healthy attempts too */
 };
+
+/* A sink that keeps a capture's attempt and RST records in its run (for
+ * correlation) and its summary, instead of writing them. The collector is
+ * the caller's and must outlive the sink. */
+struct tw_collector {
+    tw_capture_run *run;
+    struct tw_file_summary summary;
+    bool has_summary;
+};
+void tw_report_collect(struct tw_sink *sink, struct tw_collector *c);
 
 /* Reporters: fill *sink; return false when out of memory. */
 bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt);

@@ -2,6 +2,7 @@
  * counts, then one block per failed or degraded attempt (every attempt with
  * -v). The blocks come after the counts, so they are held until the file's
  * summary arrives; at most MAX_BLOCKS are held, the rest are only counted. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,12 +158,73 @@ static void print_block(FILE *out, const struct tw_attempt_record *r)
     if (r->diag.n_evidence) {
         fputs("  frames:", out);
         for (int i = 0; i < r->diag.n_evidence; i++)
-            fprintf(out, " %llu %s%s", (unsigned long long)r->diag.evidence[i].frame,
-                    r->diag.evidence[i].role, i + 1 < r->diag.n_evidence ? "," : "");
+            fprintf(out, " %s%s%llu %s%s",
+                    r->diag.evidence[i].file ? r->diag.evidence[i].file : "",
+                    r->diag.evidence[i].file ? ":" : "",
+                    (unsigned long long)r->diag.evidence[i].frame, r->diag.evidence[i].role,
+                    i + 1 < r->diag.n_evidence ? "," : "");
         fputc('\n', out);
     }
     if (r->is_evicted)
         fputs("  (judged early: the flow table was full)\n", out);
+}
+
+static void print_loss_line(FILE *out, const char *what_dir, const struct tw_direction_loss *d)
+{
+    if (!d->lost) {
+        fprintf(out, "  0 packets lost %s", what_dir);
+    } else {
+        char who[128] = "";
+        if (d->top_count) {
+            char ep[80];
+            tw_endpoint_format(&d->top_src, d->top_port, ep, sizeof ep);
+            snprintf(who, sizeof who, " (%llu from %s)", (unsigned long long)d->top_count, ep);
+        }
+        fprintf(out, "  %llu packet%s lost %s%s: %llu SYN, %llu SYN+ACK, %llu ACK, %llu RST, "
+                     "%llu of %llu data segments",
+                (unsigned long long)d->lost, d->lost == 1 ? "" : "s", what_dir, who,
+                (unsigned long long)d->lost_syn, (unsigned long long)d->lost_synack,
+                (unsigned long long)d->lost_ack, (unsigned long long)d->lost_rst,
+                (unsigned long long)d->lost_data, (unsigned long long)d->data_upstream);
+    }
+    if (d->missing_upstream)
+        fprintf(out, "; %llu missing from the upstream capture itself (capture loss, not the "
+                     "network)",
+                (unsigned long long)d->missing_upstream);
+    if (d->missing_downstream)
+        fprintf(out, "; %llu absent from the downstream capture although acknowledged there "
+                     "(capture loss, not the network)",
+                (unsigned long long)d->missing_downstream);
+    fputc('\n', out);
+}
+
+static void text_correlation(void *ctx, const struct tw_correlation *c)
+{
+    FILE *out = ((struct text *)ctx)->out;
+    const char *cf = tw_capture_run_file(c->client_run), *sf = tw_capture_run_file(c->server_run);
+    if (!c->is_related) {
+        fprintf(out, "%s and %s share no traffic (%s): each is analysed alone.\n\n", cf, sf,
+                c->why);
+        return;
+    }
+    fprintf(out, "%s and %s saw the same traffic: %s.\n", cf, sf, c->why);
+    if (c->has_nat)
+        fputs("  Addresses or ports differ between them: NAT between the points.\n", out);
+    if (isfinite(c->offset_low_s) && isfinite(c->offset_high_s))
+        fprintf(out, "  %s's clock is %.6f s %s %s's (between %.6f and %.6f s%s); one-way "
+                     "delay client->server %.3f ms, server->client %.3f ms\n",
+                sf, fabs(c->offset_s), c->offset_s >= 0 ? "ahead of" : "behind", cf,
+                c->offset_low_s, c->offset_high_s,
+                c->is_offset_consistent ? "" : "; the bounds cross: clocks drift or packets were "
+                                               "mismatched",
+                c->delay_c2s_s * 1e3, c->delay_s2c_s * 1e3);
+    else
+        fputs("  Clock offset: not enough packets both ways to bound it.\n", out);
+    print_loss_line(out, "on the way from the client side to the server side", &c->c2s);
+    print_loss_line(out, "on the way from the server side to the client side", &c->s2c);
+    if (c->is_partial)
+        fputs("  (only part of the captures was correlated: the memory budget ran out)\n", out);
+    fputc('\n', out);
 }
 
 static int by_time(const void *pa, const void *pb)
@@ -253,6 +315,7 @@ bool tw_report_text(struct tw_sink *sink, FILE *out, const struct tw_report_opti
     sink->ctx = t;
     sink->attempt = text_attempt;
     sink->rst = text_rst;
+    sink->correlation = text_correlation;
     sink->summary = text_summary;
     sink->free = text_free;
     return true;

@@ -1,0 +1,102 @@
+/* Correlating captures of the same traffic taken at two points.
+ *
+ * Fifth stage of the pipeline. Each capture is first analysed on its own
+ * into a tw_capture_run: every TCP packet noted with the side that sent it
+ * and its handshake role, every attempt and RST judged at that capture's
+ * vantage. Correlation then:
+ *   1. pairs the packets of two runs by a fingerprint that NAT does not
+ *      change (sequence and acknowledgement numbers, flags, length, TCP
+ *      timestamps, IPv4 ID), so matching survives rewritten addresses and
+ *      ports, and retransmissions (new TSval or IP ID) stay apart;
+ *   2. decides whether the runs saw the same traffic at all (unrelated
+ *      captures are never forced together);
+ *   3. works out which point is nearer the client and the clock offset,
+ *      from causality alone: a packet cannot arrive before it left;
+ *   4. marks each packet matched, lost between the points, or missing from
+ *      the capture that should have seen it first (the capture's own loss);
+ *   5. merges the two judgments of each attempt into one at vantage both,
+ *      with `lost` naming exactly the handshake packets that left one point
+ *      and never reached the other.
+ * A run holds its packets in memory within a budget; past it, it stops
+ * noting packets and correlation says it saw only part of the capture. */
+#ifndef TW_CORRELATE_CORRELATE_H
+#define TW_CORRELATE_CORRELATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "diagnose/diagnose.h"
+#include "diagnose/rst.h"
+#include "track/attempt.h"
+
+typedef struct tw_capture_run tw_capture_run;
+
+tw_capture_run *tw_capture_run_new(const char *file, size_t budget_bytes,
+                                   struct tw_error *err) TW_MUST_CHECK;
+void tw_capture_run_free(tw_capture_run *run);
+
+/* Feeding a run: the analyzer's packet observer, and a collecting sink.
+ * Records are copied. */
+void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enum tw_side side,
+                           const struct tw_attempt *a);
+void tw_capture_run_attempt(tw_capture_run *run, const struct tw_attempt_record *rec);
+void tw_capture_run_rst(tw_capture_run *run, const struct tw_rst_record *rec);
+
+const char *tw_capture_run_file(const tw_capture_run *run);
+/* false when the run stopped noting packets (budget) */
+bool tw_capture_run_is_whole(const tw_capture_run *run);
+size_t tw_capture_run_n_attempts(const tw_capture_run *run);
+struct tw_attempt_record *tw_capture_run_attempt_at(tw_capture_run *run, size_t i);
+size_t tw_capture_run_n_rsts(const tw_capture_run *run);
+struct tw_rst_record *tw_capture_run_rst_at(tw_capture_run *run, size_t i);
+
+/* Per direction of travel: what left the upstream point and what became of it. */
+struct tw_direction_loss {
+    uint64_t seen_upstream;      /* packets the upstream capture holds, inside the overlap */
+    uint64_t matched;
+    uint64_t lost;               /* left the upstream point, never reached the downstream one */
+    uint64_t lost_syn, lost_synack, lost_ack, lost_data, lost_rst;
+    uint64_t missing_upstream;   /* reached downstream, absent upstream: the capture's loss */
+    uint64_t missing_downstream; /* absent downstream, yet its receiver acknowledged it there:
+                                    the downstream capture's loss, not the network's */
+    uint64_t data_upstream;      /* data segments seen upstream (for a loss rate) */
+    /* the endpoint that sent most of the lost packets (as the upstream capture names it) */
+    struct tw_addr top_src;
+    uint16_t top_port;
+    uint64_t top_count;
+};
+
+struct tw_correlation {
+    tw_capture_run *client_run, *server_run; /* nearer the client / nearer the server */
+    bool is_related;
+    char why[400];               /* why related (or not), and why this orientation */
+    uint64_t n_matched;
+    uint64_t n_client_packets, n_server_packets;
+    bool is_partial;             /* a run stopped noting packets: loss counts cover part */
+    /* the server-side capture's clock minus the client-side capture's */
+    double offset_s, offset_low_s, offset_high_s;
+    bool is_offset_consistent;   /* low <= high: the bounds hold for every packet */
+    double delay_c2s_s, delay_s2c_s; /* median one-way delay per direction */
+    int64_t overlap_start_ns, overlap_end_ns; /* client-side clock */
+    bool has_nat;                /* matched packets whose addresses or ports differ */
+    struct tw_direction_loss c2s, s2c;
+};
+
+/* Correlates runs a and b (in any order); fills c. Returns c->is_related. */
+bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c);
+
+/* After tw_correlate() said related: rewrites the runs' judgments in place.
+ * Every attempt judged in both runs becomes one record at vantage both in
+ * the client-side run (verdict merged, lost from the matching, evidence from
+ * both files) and is marked merged in the server-side run; RSTs that one
+ * side claims to have sent but its own capture does not hold become forged
+ * (sender middle). Emit with tw_capture_run_attempt_at() and
+ * tw_correlate_is_merged(). */
+void tw_correlate_merge(struct tw_correlation *c);
+
+/* True when attempt i of run was folded into the other run's record. */
+bool tw_correlate_is_merged(const tw_capture_run *run, size_t i);
+
+#endif

@@ -1,0 +1,369 @@
+/* Where each packet went: matched, lost between the points, or missing from
+ * a capture; and the merge of the two judgments of each attempt. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/seq.h"
+#include "correlate/internal.h"
+
+#define NS 1e9
+
+/* Could the downstream capture have seen this packet? It arrives there about
+ * one delay after it left, in the downstream clock; the capture must have
+ * been running then. */
+static bool downstream_was_running(const tw_capture_run *down, int64_t t_up_ns, double shift_s)
+{
+    double t = (double)t_up_ns + shift_s * NS;
+    return down->n_frames && t >= (double)down->first_ns && t <= (double)down->last_ns;
+}
+
+/* ---- acknowledged, though not captured ---------------------------------------
+ *
+ * A packet the downstream capture lacks was still received if its receiver,
+ * in that same capture, acknowledged the bytes behind it: then the capture
+ * dropped it, not the network. For each attempt, the highest ack the
+ * receiving side sent is kept in a sorted table. */
+struct acked {
+    uint32_t isn;
+    uint32_t max_ack;
+};
+
+static int by_isn(const void *pa, const void *pb)
+{
+    const struct acked *a = pa, *b = pb;
+    return (a->isn > b->isn) - (a->isn < b->isn);
+}
+
+/* The table of (attempt, highest ack sent by `side`) in run; NULL when out
+ * of memory (then nothing counts as acknowledged). */
+static struct acked *acked_table(const tw_capture_run *run, enum tw_side side, size_t *n_out)
+{
+    struct acked *t = malloc((run->n_seen ? run->n_seen : 1) * sizeof *t);
+    size_t n = 0;
+    if (!t) {
+        *n_out = 0;
+        return NULL;
+    }
+    for (size_t i = 0; i < run->n_seen; i++) {
+        const struct tw_seen *e = &run->seen[i];
+        if (e->side == side && e->has_isn && (e->tcp_flags & 0x10) && !(e->tcp_flags & 0x04))
+            t[n++] = (struct acked){e->isn, e->ack};
+    }
+    if (n)
+        qsort(t, n, sizeof *t, by_isn);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m && t[m - 1].isn == t[i].isn) {
+            if (tw_seq_lt(t[m - 1].max_ack, t[i].max_ack))
+                t[m - 1].max_ack = t[i].max_ack;
+        } else {
+            t[m++] = t[i];
+        }
+    }
+    *n_out = m;
+    return t;
+}
+
+static bool was_acknowledged(const struct acked *t, size_t n, const struct tw_seen *e)
+{
+    if (!t || !e->has_isn || (e->tcp_flags & 0x04))
+        return false;
+    struct acked key = {e->isn, 0};
+    const struct acked *hit = bsearch(&key, t, n, sizeof *t, by_isn);
+    uint32_t end = e->seq + e->payload_len + ((e->tcp_flags & 0x02) ? 1 : 0) +
+                   ((e->tcp_flags & 0x01) ? 1 : 0);
+    return hit && end != e->seq && tw_seq_le(end, hit->max_ack);
+}
+
+static void count_lost(struct tw_direction_loss *d, const struct tw_seen *e)
+{
+    d->lost++;
+    if ((e->tcp_flags & 0x04))
+        d->lost_rst++;
+    else if (e->role == TW_EV_SYN)
+        d->lost_syn++;
+    else if (e->role == TW_EV_SYNACK)
+        d->lost_synack++;
+    else if (e->role == TW_EV_ACK)
+        d->lost_ack++;
+    if (e->payload_len > 0)
+        d->lost_data++;
+}
+
+/* The sender most of a direction's lost packets came from. A small
+ * majority vote (Boyer-Moore) keeps it to one pass and no memory. */
+static void vote_top(struct tw_direction_loss *d, const struct tw_seen *e, uint64_t *votes)
+{
+    if (*votes == 0 || (memcmp(d->top_src.b, e->src.b, 16) == 0 && d->top_port == e->sport)) {
+        d->top_src = e->src;
+        d->top_port = e->sport;
+        (*votes)++;
+    } else {
+        (*votes)--;
+    }
+}
+
+static void finish_top(struct tw_direction_loss *d, const tw_capture_run *up)
+{
+    d->top_count = 0;
+    for (size_t i = 0; i < up->n_seen; i++) {
+        const struct tw_seen *e = &up->seen[i];
+        if (e->is_lost && memcmp(d->top_src.b, e->src.b, 16) == 0 && d->top_port == e->sport)
+            d->top_count++;
+    }
+}
+
+/* Packets sent by `side` travel from `up` to `down`; shift_s converts an
+ * up-clock time into the down clock at arrival (offset + delay). */
+static void mark_direction(struct tw_direction_loss *d, tw_capture_run *up,
+                           const tw_capture_run *down, enum tw_side side, double shift_s)
+{
+    uint64_t votes = 0;
+    size_t n_acked;
+    struct acked *acked = acked_table(down, !side, &n_acked);
+    for (size_t i = 0; i < up->n_seen; i++) {
+        struct tw_seen *e = &up->seen[i];
+        if (e->side != side || !downstream_was_running(down, e->ts_ns, shift_s))
+            continue;
+        d->seen_upstream++;
+        if (e->payload_len > 0)
+            d->data_upstream++;
+        if (e->match >= 0) {
+            d->matched++;
+        } else if (was_acknowledged(acked, n_acked, e)) {
+            d->missing_downstream++;
+        } else {
+            e->is_lost = true;
+            count_lost(d, e);
+            vote_top(d, e, &votes);
+        }
+    }
+    free(acked);
+    finish_top(d, up);
+    /* Seen downstream, absent upstream although that capture was running:
+     * the upstream capture dropped it, not the network. */
+    for (size_t i = 0; i < down->n_seen; i++) {
+        const struct tw_seen *e = &down->seen[i];
+        if (e->side == side && e->match < 0 && downstream_was_running(up, e->ts_ns, -shift_s))
+            d->missing_upstream++;
+    }
+}
+
+static double finite_or_zero(double x) { return isfinite(x) ? x : 0; }
+
+static void mark(struct tw_correlation *c)
+{
+    double off = finite_or_zero(c->offset_s);
+    mark_direction(&c->c2s, c->client_run, c->server_run, TW_FROM_CLIENT, off + c->delay_c2s_s);
+    mark_direction(&c->s2c, c->server_run, c->client_run, TW_FROM_SERVER, -off + c->delay_s2c_s);
+    const tw_capture_run *a = c->client_run, *b = c->server_run;
+    c->overlap_start_ns = a->first_ns > (int64_t)((double)b->first_ns - off * NS)
+                              ? a->first_ns
+                              : (int64_t)((double)b->first_ns - off * NS);
+    c->overlap_end_ns = a->last_ns < (int64_t)((double)b->last_ns - off * NS)
+                            ? a->last_ns
+                            : (int64_t)((double)b->last_ns - off * NS);
+}
+
+/* ---- merging the judgments of one attempt ---------------------------------- */
+
+/* When the two points disagree, the more specific story wins: a verdict
+ * that names a mechanism beats "timeout", and anything beats "unknown". The
+ * server sees server_ignored_syn where the client sees only a timeout; the
+ * client sees a retransmitted SYN where the server sees a clean handshake. */
+static const enum tw_verdict specificity[] = {
+    TW_VERDICT_SYNACK_LOST_RST, TW_VERDICT_LATE_SYNACK_RST, TW_VERDICT_PORT_REUSE_CHALLENGE,
+    TW_VERDICT_ACCEPT_QUEUE_FULL, TW_VERDICT_SERVER_IGNORED_SYN, TW_VERDICT_REFUSED,
+    TW_VERDICT_ICMP_ERROR, TW_VERDICT_TIMEOUT, TW_VERDICT_OK_AFTER_RETRANS, TW_VERDICT_OK,
+    TW_VERDICT_UNKNOWN,
+};
+
+static int rank(enum tw_verdict v)
+{
+    for (size_t i = 0; i < sizeof specificity / sizeof specificity[0]; i++)
+        if (specificity[i] == v)
+            return (int)i;
+    return (int)(sizeof specificity / sizeof specificity[0]);
+}
+
+/* Appends s to the string in buf, cutting it to fit. */
+static void append_text(char *buf, size_t size, const char *s)
+{
+    size_t used = strlen(buf), n = strlen(s);
+    if (used + 1 >= size)
+        return;
+    if (n > size - used - 1)
+        n = size - used - 1;
+    memcpy(buf + used, s, n);
+    buf[used + n] = '\0';
+}
+
+/* The handshake packets of attempt isn that left one point and never
+ * reached the other, as bits, and in words ("4 SYN+ACKs left the server
+ * side and never reached the client side"). */
+static unsigned lost_between(const struct tw_correlation *c, uint32_t isn, char *what, size_t size)
+{
+    unsigned lost = 0;
+    const struct {
+        const tw_capture_run *up, *down;
+        enum tw_side side;
+        double shift;
+        const char *from, *to;
+    } dirs[2] = {
+        {c->client_run, c->server_run, TW_FROM_CLIENT,
+         finite_or_zero(c->offset_s) + c->delay_c2s_s, "client", "server"},
+        {c->server_run, c->client_run, TW_FROM_SERVER,
+         -finite_or_zero(c->offset_s) + c->delay_s2c_s, "server", "client"},
+    };
+    what[0] = '\0';
+    for (int d = 0; d < 2; d++) {
+        int n_syn = 0, n_synack = 0, n_ack = 0;
+        const tw_capture_run *up = dirs[d].up;
+        for (size_t i = 0; i < up->n_seen; i++) {
+            const struct tw_seen *e = &up->seen[i];
+            if (e->side != dirs[d].side || !e->is_lost || !e->has_isn || e->isn != isn)
+                continue;
+            n_syn += e->role == TW_EV_SYN;
+            n_synack += e->role == TW_EV_SYNACK;
+            n_ack += e->role == TW_EV_ACK;
+        }
+        lost |= (n_syn ? TW_LOST_SYN : 0) | (n_synack ? TW_LOST_SYNACK : 0) |
+                (n_ack ? TW_LOST_ACK : 0);
+        if (!n_syn && !n_synack && !n_ack)
+            continue;
+        char part[160] = "";
+        const struct { int n; const char *one, *many; } kinds[3] = {
+            {n_syn, "SYN", "SYNs"}, {n_synack, "SYN+ACK", "SYN+ACKs"}, {n_ack, "ACK", "ACKs"}};
+        for (int k = 0; k < 3; k++) {
+            if (!kinds[k].n)
+                continue;
+            size_t used = strlen(part);
+            snprintf(part + used, sizeof part - used, "%s%d %s", used ? ", " : "", kinds[k].n,
+                     kinds[k].n == 1 ? kinds[k].one : kinds[k].many);
+        }
+        size_t used_part = strlen(part);
+        snprintf(part + used_part, sizeof part - used_part,
+                 " left the %s side and never reached the %s side", dirs[d].from, dirs[d].to);
+        if (what[0])
+            append_text(what, size, "; ");
+        append_text(what, size, part);
+    }
+    return lost;
+}
+
+static void add_evidence(struct tw_diagnosis *d, const struct tw_evidence *e, const char *file)
+{
+    if (d->n_evidence >= TW_MAX_EVIDENCE)
+        return;
+    d->evidence[d->n_evidence] = *e;
+    d->evidence[d->n_evidence].file = e->file ? e->file : file;
+    d->n_evidence++;
+}
+
+static struct tw_attempt_record *find_attempt(tw_capture_run *run, uint32_t isn, size_t *at)
+{
+    for (size_t i = 0; i < run->n_atts; i++)
+        if (run->atts[i].is_isn_known && run->atts[i].isn == isn) {
+            *at = i;
+            return &run->atts[i];
+        }
+    return NULL;
+}
+
+/* Did the capture at `down` run while attempt rec's packets could reach it? */
+static bool covers(const tw_capture_run *down, const struct tw_attempt_record *rec, double shift_s)
+{
+    return downstream_was_running(down, rec->first_ns, shift_s);
+}
+
+static void merge_attempt(const struct tw_correlation *c, struct tw_attempt_record *cr,
+                          struct tw_attempt_record *sr)
+{
+    struct tw_diagnosis merged;
+    memset(&merged, 0, sizeof merged);
+    const struct tw_diagnosis *cd = &cr->diag;
+    const struct tw_diagnosis *sd = sr ? &sr->diag : NULL;
+    const struct tw_diagnosis *pick = sd && rank(sd->verdict) < rank(cd->verdict) ? sd : cd;
+    merged.verdict = pick->verdict;
+    merged.rests_on_timestamps = cd->rests_on_timestamps || (sd && sd->rests_on_timestamps);
+    char what[400];
+    merged.lost = lost_between(c, cr->isn, what, sizeof what);
+    for (int i = 0; i < cd->n_evidence; i++)
+        add_evidence(&merged, &cd->evidence[i], cr->file);
+    for (int i = 0; sd && i < sd->n_evidence; i++)
+        add_evidence(&merged, &sd->evidence[i], sr->file);
+    const char *where = pick == sd ? "server side" : "client side";
+    if (what[0])
+        snprintf(merged.why, sizeof merged.why, "Between the captures: %.300s. At the %s: ", what,
+                 where);
+    else if (!sr)
+        snprintf(merged.why, sizeof merged.why,
+                 "The server-side capture holds nothing of this attempt. At the %s: ", where);
+    else
+        snprintf(merged.why, sizeof merged.why,
+                 "No handshake packet was lost between the captures. At the %s: ", where);
+    append_text(merged.why, sizeof merged.why, pick->why);
+    cr->diag = merged;
+    cr->vantage = TW_VANTAGE_BOTH;
+    if (sr && sr->first_ns && (double)sr->first_ns - c->offset_s * NS < (double)cr->first_ns)
+        cr->first_ns = (int64_t)((double)sr->first_ns - finite_or_zero(c->offset_s) * NS);
+}
+
+/* A RST that one side is said to have sent, which that side's own capture
+ * does not hold although it was running: a box in the path forged it. */
+static void unmask_forged(const struct tw_correlation *c, tw_capture_run *run, enum tw_side claimed,
+                          const tw_capture_run *sender_run, double shift_s)
+{
+    for (size_t i = 0; i < run->n_rsts; i++) {
+        struct tw_rst_record *r = &run->rsts[i];
+        if (r->res.sender == TW_SENDER_MIDDLE)
+            continue;
+        if ((claimed == TW_FROM_CLIENT) != (r->res.sender == TW_SENDER_CLIENT))
+            continue;
+        const struct tw_seen *e = NULL;
+        for (size_t j = 0; j < run->n_seen && !e; j++)
+            if (run->seen[j].frame == r->frame)
+                e = &run->seen[j];
+        if (!e || e->match >= 0 || !downstream_was_running(sender_run, e->ts_ns, shift_s))
+            continue;
+        char was[sizeof r->res.why];
+        memcpy(was, r->res.why, sizeof was);
+        r->res.sender = TW_SENDER_MIDDLE;
+        r->res.cause = TW_RST_MIDDLEBOX;
+        snprintf(r->res.why, sizeof r->res.why,
+                 "Forged in the path: the %s's own capture (%s) holds no such RST although it was "
+                 "running. ",
+                 claimed == TW_FROM_CLIENT ? "client" : "server", sender_run->file);
+        append_text(r->res.why, sizeof r->res.why, was);
+    }
+    (void)c;
+}
+
+void tw_correlate_merge(struct tw_correlation *c)
+{
+    mark(c);
+    tw_capture_run *cl = c->client_run, *sv = c->server_run;
+    double to_server = finite_or_zero(c->offset_s) + c->delay_c2s_s;
+    for (size_t i = 0; i < cl->n_atts; i++) {
+        struct tw_attempt_record *cr = &cl->atts[i];
+        if (!cr->is_isn_known)
+            continue;
+        size_t at = 0;
+        struct tw_attempt_record *sr = find_attempt(sv, cr->isn, &at);
+        if (!sr && !covers(sv, cr, to_server))
+            continue;
+        merge_attempt(c, cr, sr);
+        if (sr)
+            sv->merged[at] = true;
+    }
+    /* Attempts only the server side saw (the client capture missed them). */
+    for (size_t i = 0; i < sv->n_atts; i++) {
+        struct tw_attempt_record *sr = &sv->atts[i];
+        if (!sv->merged[i] && sr->is_isn_known)
+            sr->vantage = TW_VANTAGE_BOTH;
+    }
+    unmask_forged(c, cl, TW_FROM_SERVER, sv, finite_or_zero(c->offset_s) - c->delay_s2c_s);
+    unmask_forged(c, sv, TW_FROM_CLIENT, cl, -finite_or_zero(c->offset_s) - c->delay_c2s_s);
+}

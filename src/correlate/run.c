@@ -1,0 +1,152 @@
+/* A capture's packets and judgments, kept for correlation. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlate/internal.h"
+
+tw_capture_run *tw_capture_run_new(const char *file, size_t budget_bytes, struct tw_error *err)
+{
+    tw_capture_run *run = calloc(1, sizeof *run);
+    if (!run) {
+        tw_fail(err, TW_E_NOMEM, file, TW_OFFSET_UNKNOWN, 0, "out of memory");
+        return NULL;
+    }
+    run->file = file;
+    run->max_seen = budget_bytes / sizeof(struct tw_seen);
+    run->is_whole = true;
+    return run;
+}
+
+void tw_capture_run_free(tw_capture_run *run)
+{
+    if (!run)
+        return;
+    free(run->seen);
+    free(run->atts);
+    free(run->merged);
+    free(run->rsts);
+    free(run);
+}
+
+/* Grows *p (of *cap elements of size sz) to hold n + 1; false when it cannot. */
+static bool grow(void **p, size_t *cap, size_t n, size_t sz)
+{
+    if (n < *cap)
+        return true;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    void *q = realloc(*p, ncap * sz);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = ncap;
+    return true;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 31;
+    x *= 0x7fb5d329728ea185ULL;
+    x ^= x >> 27;
+    x *= 0x81dadef4bc2dd44dULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* What stays the same when a packet crosses a router or a NAT: sequence
+ * numbers, flags, length, TCP timestamps, and the IPv4 ID (masquerading
+ * keeps it). Addresses, ports, TTL and checksums change; a retransmission
+ * differs in TSval or IP ID. */
+uint64_t tw_fingerprint(const struct tw_packet *p)
+{
+    const struct tw_segment *s = &p->tcp;
+    uint64_t h = mix64(0x9e3779b97f4a7c15ULL ^ s->seq);
+    h = mix64(h ^ ((s->flags & TW_TCP_ACK) ? s->ack : 0));
+    h = mix64(h ^ ((uint64_t)(s->flags & 0x3f) << 32 | s->payload_len));
+    if (s->has_ts)
+        h = mix64(h ^ ((uint64_t)s->tsval << 32 | s->tsecr));
+    if (p->has_ip_id)
+        h = mix64(h ^ (0x10000u | p->ip_id));
+    return h;
+}
+
+static void note_addr(tw_capture_run *run, const struct tw_addr *a)
+{
+    for (size_t i = 0; i < run->n_addrs; i++)
+        if (memcmp(run->addrs[i].b, a->b, 16) == 0)
+            return;
+    if (run->n_addrs < TW_RUN_ADDRS)
+        run->addrs[run->n_addrs++] = *a;
+}
+
+void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enum tw_side side,
+                           const struct tw_attempt *a)
+{
+    if (run->n_frames == 0 || pkt->ts_ns < run->first_ns)
+        run->first_ns = pkt->ts_ns;
+    if (run->n_frames == 0 || pkt->ts_ns > run->last_ns)
+        run->last_ns = pkt->ts_ns;
+    run->n_frames++;
+    if (pkt->ip_version) {
+        note_addr(run, &pkt->src);
+        note_addr(run, &pkt->dst);
+    }
+    if (!a || pkt->l4 != TW_L4_TCP)
+        return;
+    if (run->n_seen == run->max_seen ||
+        !grow((void **)&run->seen, &run->cap_seen, run->n_seen, sizeof *run->seen)) {
+        run->is_whole = false;
+        return;
+    }
+    struct tw_seen *e = &run->seen[run->n_seen++];
+    memset(e, 0, sizeof *e);
+    e->ts_ns = pkt->ts_ns;
+    e->frame = pkt->frame;
+    e->fp = tw_fingerprint(pkt);
+    e->isn = a->isn;
+    e->has_isn = a->has_syn;
+    e->payload_len = pkt->tcp.payload_len;
+    e->seq = pkt->tcp.seq;
+    e->ack = pkt->tcp.ack;
+    e->side = (uint8_t)side;
+    e->tcp_flags = pkt->tcp.flags;
+    e->src = pkt->src;
+    e->sport = pkt->tcp.sport;
+    e->dport = pkt->tcp.dport;
+    e->match = -1;
+    /* The role the tracker gave it: the attempt's newest event, if it is this frame. */
+    e->role = TW_EV_COUNT;
+    if (a->n_events && a->events[a->n_events - 1].frame == pkt->frame)
+        e->role = a->events[a->n_events - 1].kind;
+}
+
+void tw_capture_run_attempt(tw_capture_run *run, const struct tw_attempt_record *rec)
+{
+    if (!grow((void **)&run->atts, &run->cap_atts, run->n_atts, sizeof *run->atts))
+        return;
+    bool *m = realloc(run->merged, run->cap_atts * sizeof *m);
+    if (!m)
+        return;
+    run->merged = m;
+    run->merged[run->n_atts] = false;
+    run->atts[run->n_atts++] = *rec;
+}
+
+void tw_capture_run_rst(tw_capture_run *run, const struct tw_rst_record *rec)
+{
+    if (grow((void **)&run->rsts, &run->cap_rsts, run->n_rsts, sizeof *run->rsts))
+        run->rsts[run->n_rsts++] = *rec;
+}
+
+const char *tw_capture_run_file(const tw_capture_run *run) { return run->file; }
+bool tw_capture_run_is_whole(const tw_capture_run *run) { return run->is_whole; }
+size_t tw_capture_run_n_attempts(const tw_capture_run *run) { return run->n_atts; }
+struct tw_attempt_record *tw_capture_run_attempt_at(tw_capture_run *run, size_t i)
+{
+    return &run->atts[i];
+}
+size_t tw_capture_run_n_rsts(const tw_capture_run *run) { return run->n_rsts; }
+struct tw_rst_record *tw_capture_run_rst_at(tw_capture_run *run, size_t i)
+{
+    return &run->rsts[i];
+}
+bool tw_correlate_is_merged(const tw_capture_run *run, size_t i) { return run->merged[i]; }
