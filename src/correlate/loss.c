@@ -311,6 +311,37 @@ static void merge_attempt(const struct tw_correlation *c, struct tw_attempt_reco
         cr->first_ns = (int64_t)((double)sr->first_ns - finite_or_zero(c->offset_s) * NS);
 }
 
+/* The noted packet of run with this frame number (packets are noted in
+ * frame order), or NULL. */
+static const struct tw_seen *seen_by_frame(const tw_capture_run *run, uint64_t frame)
+{
+    size_t lo = 0, hi = run->n_seen;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (run->seen[mid].frame < frame)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < run->n_seen && run->seen[lo].frame == frame ? &run->seen[lo] : NULL;
+}
+
+/* A RST lost between the points never reached its receiver, whatever its
+ * sequence number says. */
+static void mark_lost_rsts(tw_capture_run *run)
+{
+    for (size_t i = 0; i < run->n_rsts; i++) {
+        struct tw_rst_record *r = &run->rsts[i];
+        const struct tw_seen *e = seen_by_frame(run, r->frame);
+        if (!e || !e->is_lost)
+            continue;
+        r->res.accepted = TW_ACCEPTED_NO;
+        append_text(r->res.why, sizeof r->res.why,
+                    " It never reached the other capture point: lost on the way, so it reset "
+                    "nothing.");
+    }
+}
+
 /* A RST that one side is said to have sent, which that side's own capture
  * does not hold although it was running: a box in the path forged it. */
 static void unmask_forged(const struct tw_correlation *c, tw_capture_run *run, enum tw_side claimed,
@@ -322,10 +353,7 @@ static void unmask_forged(const struct tw_correlation *c, tw_capture_run *run, e
             continue;
         if ((claimed == TW_FROM_CLIENT) != (r->res.sender == TW_SENDER_CLIENT))
             continue;
-        const struct tw_seen *e = NULL;
-        for (size_t j = 0; j < run->n_seen && !e; j++)
-            if (run->seen[j].frame == r->frame)
-                e = &run->seen[j];
+        const struct tw_seen *e = seen_by_frame(run, r->frame);
         if (!e || e->match >= 0 || !downstream_was_running(sender_run, e->ts_ns, shift_s))
             continue;
         char was[sizeof r->res.why];
@@ -364,6 +392,8 @@ void tw_correlate_merge(struct tw_correlation *c)
         if (!sv->merged[i] && sr->is_isn_known)
             sr->vantage = TW_VANTAGE_BOTH;
     }
+    mark_lost_rsts(cl);
+    mark_lost_rsts(sv);
     unmask_forged(c, cl, TW_FROM_SERVER, sv, finite_or_zero(c->offset_s) - c->delay_s2c_s);
     unmask_forged(c, sv, TW_FROM_CLIENT, cl, -finite_or_zero(c->offset_s) - c->delay_c2s_s);
 }

@@ -66,9 +66,12 @@ static bool forged(const struct tw_rst_input *in, char *why, size_t size)
         return true;
     }
     /* An answer to the client's SYN cannot come back faster than a round
-     * trip to the server; one that does came from closer. */
+     * trip to the server; one that does came from closer. Only when no TTL
+     * could be compared: a matching TTL is the better evidence (and at the
+     * server itself the "round trip" is just its own answer time). */
     const struct tw_side_state *c = &in->flow->sides[TW_FROM_CLIENT];
-    if (in->side == TW_FROM_SERVER && h && h->min_rtt_ns > 0 &&
+    bool ttl_agrees = (s->ttl && s->ttl == ttl) || (!s->ttl && h && h->ttl == ttl);
+    if (!ttl_agrees && in->side == TW_FROM_SERVER && h && h->min_rtt_ns > 0 &&
         (c->last_flags & (TW_TCP_SYN | TW_TCP_ACK)) == TW_TCP_SYN) {
         int64_t dt = in->pkt->ts_ns - c->last_ns;
         if (dt >= 0 && dt * 2 < h->min_rtt_ns) {
@@ -109,10 +112,24 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
     bool has_ack = rst->flags & TW_TCP_ACK;
     const char *s_word = side_word(in->side), *r_word = side_word(!in->side);
 
+    /* The same shape from a server whose previous connection on this
+     * 4-tuple is still closing (it sent its FIN): Linux's timewait socket in
+     * its FIN-WAIT-2 substate answers an in-window SYN with this RST
+     * (tcp_timewait_state_process -> TCP_TW_RST). Only the history of the
+     * 4-tuple tells it from a closed port. */
+    bool answers_syn = in->side == TW_FROM_SERVER && a->has_syn && !a->has_synack && has_ack &&
+                       rst->ack == a->isn + 1;
+    if (answers_syn && a != &in->flow->attempts[0] && S->sent_fin) {
+        snprintf(why, size,
+                 "It answers the SYN (ack = ISN+1 = %u), but the server had just closed an "
+                 "earlier connection on this same 4-tuple (it sent FIN): that connection, still "
+                 "in TIME-WAIT (FIN-WAIT-2), refused the new SYN",
+                 rst->ack);
+        return TW_RST_TIME_WAIT;
+    }
     /* RFC 9293 section 3.10.7.1: a SYN to a port with no listener gets
      * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
-    if (in->side == TW_FROM_SERVER && a->has_syn && !a->has_synack && has_ack &&
-        rst->ack == a->isn + 1) {
+    if (answers_syn) {
         snprintf(why, size, "It answers the SYN (ack = ISN+1 = %u): nothing listens on port %u",
                  rst->ack, in->flow->key.server_port);
         return TW_RST_NO_LISTENER;
@@ -147,10 +164,18 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
             return TW_RST_LATE_SYNACK;
         }
     }
-    /* Linux's keepalive timer sends a RST when its probes go unanswered. */
-    if (S->n_probes > 0) {
-        snprintf(why, size, "It follows %u unanswered keepalive probe%s from the %s", S->n_probes,
-                 S->n_probes == 1 ? "" : "s", s_word);
+    /* Linux's keepalive timer sends a RST when its probes go unanswered,
+     * one probe interval after the last probe. Seen at the far end the
+     * answers may be in the capture (they were lost on the way back), so
+     * the timing says it as well as the silence. */
+    int64_t since_probe = in->pkt->ts_ns - S->last_probe_ns;
+    bool on_probe_timer = S->n_probes_since_data > 0 && S->probe_gap_ns > 0 &&
+                          since_probe >= 0 && since_probe * 2 <= S->probe_gap_ns * 3;
+    if (S->n_probes > 0 || on_probe_timer) {
+        unsigned n = S->n_probes > 0 ? S->n_probes : S->n_probes_since_data;
+        snprintf(why, size, "It follows %u %skeepalive probe%s from the %s, one probe interval "
+                            "after the last",
+                 n, S->n_probes > 0 ? "unanswered " : "", n == 1 ? "" : "s", s_word);
         return TW_RST_KEEPALIVE_TIMEOUT;
     }
     /* Both FINs exchanged: the sender is in TIME-WAIT or gone. */

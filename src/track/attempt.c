@@ -272,8 +272,17 @@ static void update_side(struct tw_flow *flow, const struct tw_packet *pkt, enum 
     if (seg->flags & TW_TCP_RST)
         return;             /* a RST may not come from this side at all */
     s->ttl = pkt->ttl;
-    if (is_keepalive_probe(s, seg))
+    if (is_keepalive_probe(s, seg)) {
         s->n_probes++;
+        s->n_probes_since_data++;
+        int64_t since = s->last_probe_ns ? s->last_probe_ns : s->last_data_ns;
+        s->probe_gap_ns = since ? pkt->ts_ns - since : 0;
+        s->last_probe_ns = pkt->ts_ns;
+    } else if (seg->payload_len > 1) {
+        s->n_probes_since_data = 0;
+        s->last_probe_ns = 0;
+        s->last_data_ns = pkt->ts_ns;
+    }
     if (seg->flags & TW_TCP_SYN) {
         s->offered_wscale = seg->has_wscale;
         s->wscale = seg->wscale > 14 ? 14 : seg->wscale; /* RFC 7323 section 2.3 */

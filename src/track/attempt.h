@@ -91,6 +91,8 @@ struct tw_side_state {
     uint8_t wscale;
     uint8_t ttl;             /* of its last packet other than a RST; 0: none yet */
     uint16_t n_probes;       /* keepalive probes since the other side last spoke */
+    uint16_t n_probes_since_data; /* keepalive probes since it last sent data */
+    int64_t last_probe_ns, probe_gap_ns, last_data_ns;
     uint32_t snd_nxt;        /* highest seq + length (+1 for SYN and FIN) it sent */
     uint32_t last_ack;       /* ack field of its last ACK: its RCV.NXT */
     uint32_t window_bytes;   /* its last advertised receive window, scaled */
