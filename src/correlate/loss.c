@@ -253,13 +253,31 @@ static unsigned lost_between(const struct tw_correlation *c, uint32_t isn, char 
     return lost;
 }
 
-static void add_evidence(struct tw_diagnosis *d, const struct tw_evidence *e, const char *file)
+/* The noted packet of run with this frame number (packets are noted in
+ * frame order), or NULL. */
+static const struct tw_seen *seen_by_frame(const tw_capture_run *run, uint64_t frame)
+{
+    size_t lo = 0, hi = run->n_seen;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (run->seen[mid].frame < frame)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < run->n_seen && run->seen[lo].frame == frame ? &run->seen[lo] : NULL;
+}
+
+static void add_evidence(struct tw_diagnosis *d, const struct tw_evidence *e,
+                         const tw_capture_run *run)
 {
     if (d->n_evidence >= TW_MAX_EVIDENCE)
         return;
-    d->evidence[d->n_evidence] = *e;
-    d->evidence[d->n_evidence].file = e->file ? e->file : file;
-    d->n_evidence++;
+    struct tw_evidence *ev = &d->evidence[d->n_evidence++];
+    *ev = *e;
+    ev->file = e->file ? e->file : run->file;
+    const struct tw_seen *s = seen_by_frame(run, e->frame);
+    ev->is_lost = s && s->is_lost;
 }
 
 static struct tw_attempt_record *find_attempt(tw_capture_run *run, uint32_t isn, size_t *at)
@@ -291,9 +309,9 @@ static void merge_attempt(const struct tw_correlation *c, struct tw_attempt_reco
     char what[400];
     merged.lost = lost_between(c, cr->isn, what, sizeof what);
     for (int i = 0; i < cd->n_evidence; i++)
-        add_evidence(&merged, &cd->evidence[i], cr->file);
+        add_evidence(&merged, &cd->evidence[i], c->client_run);
     for (int i = 0; sd && i < sd->n_evidence; i++)
-        add_evidence(&merged, &sd->evidence[i], sr->file);
+        add_evidence(&merged, &sd->evidence[i], c->server_run);
     const char *where = pick == sd ? "server side" : "client side";
     if (what[0])
         snprintf(merged.why, sizeof merged.why, "Between the captures: %.300s. At the %s: ", what,
@@ -309,21 +327,6 @@ static void merge_attempt(const struct tw_correlation *c, struct tw_attempt_reco
     cr->vantage = TW_VANTAGE_BOTH;
     if (sr && sr->first_ns && (double)sr->first_ns - c->offset_s * NS < (double)cr->first_ns)
         cr->first_ns = (int64_t)((double)sr->first_ns - finite_or_zero(c->offset_s) * NS);
-}
-
-/* The noted packet of run with this frame number (packets are noted in
- * frame order), or NULL. */
-static const struct tw_seen *seen_by_frame(const tw_capture_run *run, uint64_t frame)
-{
-    size_t lo = 0, hi = run->n_seen;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (run->seen[mid].frame < frame)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < run->n_seen && run->seen[lo].frame == frame ? &run->seen[lo] : NULL;
 }
 
 /* A RST lost between the points never reached its receiver, whatever its

@@ -40,7 +40,13 @@ enum link_kind {
     LINK_IPV4,
     LINK_IPV6,
     LINK_NULL,
-    LINK_LOOP
+    LINK_LOOP,
+    LINK_PPP,
+    LINK_PPPOE,
+    LINK_CHDLC,
+    LINK_IPOIB,
+    LINK_ARCNET,
+    LINK_ARCNET_LINUX
 };
 
 /* An if-chain rather than a switch: DLT_RAW and DLT_LOOP share the value 12
@@ -63,6 +69,18 @@ static enum link_kind link_kind(int linktype)
         return LINK_NULL;
     if (linktype == DLT_LOOP)
         return LINK_LOOP;
+    if (linktype == DLT_PPP || linktype == DLT_PPP_SERIAL)
+        return LINK_PPP;
+    if (linktype == DLT_PPP_ETHER)
+        return LINK_PPPOE;
+    if (linktype == DLT_C_HDLC)
+        return LINK_CHDLC;
+    if (linktype == DLT_IPOIB)
+        return LINK_IPOIB;
+    if (linktype == DLT_ARCNET)
+        return LINK_ARCNET;
+    if (linktype == DLT_ARCNET_LINUX)
+        return LINK_ARCNET_LINUX;
     return LINK_NONE;
 }
 
@@ -132,6 +150,22 @@ void tw_decode_frame(int linktype, const uint8_t *bytes, uint32_t caplen, uint32
     case LINK_LOOP:
         tw_decode_null(&c, pkt, true);
         break;
+    case LINK_PPP: /* RFC 1661, or RFC 1662's HDLC-like framing (address, control) */
+        tw_decode_ppp(&c, 0, pkt);
+        break;
+    case LINK_PPPOE: /* a PPPoE header with no Ethernet header before it */
+        tw_decode_pppoe(&c, 0, pkt);
+        break;
+    case LINK_CHDLC:
+        tw_decode_chdlc(&c, pkt);
+        break;
+    case LINK_IPOIB:
+        tw_decode_ipoib(&c, pkt);
+        break;
+    case LINK_ARCNET:
+    case LINK_ARCNET_LINUX:
+        tw_decode_arcnet(&c, pkt, link_kind(linktype) == LINK_ARCNET_LINUX);
+        break;
     case LINK_NONE:
         tw_anomaly_set(pkt, TW_ANOM_LINK_UNSUPPORTED);
         break;
@@ -166,6 +200,16 @@ void tw_decode_ethertype(struct tw_cursor *c, uint16_t ethertype, int depth, str
     case 0x86DD:
         tw_decode_ipv6(c, depth, pkt);
         break;
+    case 0x8847: /* MPLS unicast (RFC 3032 section 5) */
+    case 0x8848: /* MPLS multicast (RFC 5332) */
+        tw_decode_mpls(c, depth, pkt);
+        break;
+    case 0x8864: /* PPPoE session stage (RFC 2516 section 4) */
+        tw_decode_pppoe(c, depth, pkt);
+        break;
+    case 0x6558: /* Transparent Ethernet Bridging: GRE (RFC 1701) and Geneve carry Ethernet */
+        tw_decode_ether_inner(c, depth, pkt);
+        break;
     default:
         tw_anomaly_set(pkt, TW_ANOM_NOT_IP);
         break;
@@ -173,7 +217,7 @@ void tw_decode_ethertype(struct tw_cursor *c, uint16_t ethertype, int depth, str
 }
 
 void tw_decode_l4(struct tw_cursor *c, uint8_t proto, uint8_t ip_version, uint32_t l4_wire_len,
-                  struct tw_packet *pkt)
+                  int depth, struct tw_packet *pkt)
 {
     if (proto == TW_PROTO_TCP) {
         tw_decode_tcp(c, l4_wire_len, pkt);
@@ -181,6 +225,34 @@ void tw_decode_l4(struct tw_cursor *c, uint8_t proto, uint8_t ip_version, uint32
         tw_decode_icmp(c, pkt);
     } else if (proto == TW_PROTO_ICMPV6 && ip_version == 6) {
         tw_decode_icmp6(c, pkt);
+    } else if (proto == TW_PROTO_IPIP || proto == TW_PROTO_IPV6) {
+        /* IP in IP (RFC 2003), IPv6 in IPv4 (RFC 4213 section 3.5), IPv6 in
+         * IPv6 (RFC 2473), IPv4 in IPv6: the inner header is the one whose
+         * addresses and TCP header count. */
+        if (!tw_layer_enter(&depth, pkt))
+            return;
+        if (proto == TW_PROTO_IPIP)
+            tw_decode_ipv4(c, depth, pkt);
+        else
+            tw_decode_ipv6(c, depth, pkt);
+    } else if (proto == TW_PROTO_AH) {
+        /* RFC 4302 section 2: next header, length in 4-byte words minus 2. In
+         * IPv6 the extension-header walk has already passed it. */
+        if (!tw_layer_enter(&depth, pkt))
+            return;
+        uint8_t next = tw_get_u8(c);
+        uint32_t ah_len = ((uint32_t)tw_get_u8(c) + 2) * 4;
+        tw_skip(c, ah_len - 2);
+        if (c->short_read) {
+            tw_anomaly_set(pkt, TW_ANOM_TUNNEL_SHORT);
+            return;
+        }
+        tw_decode_l4(c, next, ip_version, l4_wire_len > ah_len ? l4_wire_len - ah_len : 0, depth,
+                     pkt);
+    } else if (proto == TW_PROTO_GRE) {
+        tw_decode_gre(c, depth, pkt);
+    } else if (proto == TW_PROTO_UDP) {
+        tw_decode_udp(c, depth, pkt);
     } else {
         /* Not TCP is not malformed: the tracker simply ignores it. */
         pkt->l4 = TW_L4_OTHER;

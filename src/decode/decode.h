@@ -14,7 +14,9 @@
 
 #include "base/cursor.h"
 
-/* Nested layers (VLAN tags, IPv6 extension headers, tunnels) decoded at most. */
+/* Nested layers decoded at most: VLAN tags, IPv6 extension headers, MPLS
+ * labels, and each tunnel header (PPPoE, GRE, VXLAN, Geneve, an IP header
+ * inside IP), counted along the way from the link to TCP. */
 #define TW_MAX_LAYERS 8
 
 /* The anomaly list: one row per way a frame can be malformed or undecodable.
@@ -36,7 +38,9 @@
     X(TCP_BAD_OFFSET, "tcp_bad_offset")                                                            \
     X(TCP_BAD_OPTION, "tcp_bad_option")                                                            \
     X(ICMP_SHORT, "icmp_short")                                                                    \
-    X(ICMP_QUOTE_SHORT, "icmp_quote_short")
+    X(ICMP_QUOTE_SHORT, "icmp_quote_short")                                                        \
+    X(TUNNEL_SHORT, "tunnel_short")                                                                \
+    X(TUNNEL_BAD, "tunnel_bad_header")
 
 enum tw_anomaly {
 #define X(id, name) TW_ANOM_##id,
@@ -121,11 +125,29 @@ bool tw_decode_link_supported(int linktype);
 
 /* Per-protocol decoders, one per file; each reads from c and fills pkt.
  * Link decoders continue into tw_decode_ethertype() with the EtherType they
- * found; IP decoders continue into tw_decode_l4(). `depth` counts layers. */
+ * found; IP decoders continue into tw_decode_l4(). `depth` counts layers.
+ *
+ * Tunnels: the packet's addresses and TCP header are those of the innermost
+ * IP packet reached, i.e. of the first TCP header after the link, IP and
+ * tunnel headers (spec/verdicts.md, "Summary record"); the outer headers are
+ * only walked through. */
 void tw_decode_ether(struct tw_cursor *c, struct tw_packet *pkt);
+/* An Ethernet frame inside a tunnel (VXLAN, Geneve, GRE 0x6558, MPLS pseudowire):
+ * the link-layer source stays the outer one, where the capture was taken. */
+void tw_decode_ether_inner(struct tw_cursor *c, int depth, struct tw_packet *pkt);
+void tw_decode_mpls(struct tw_cursor *c, int depth, struct tw_packet *pkt);
+void tw_decode_pppoe(struct tw_cursor *c, int depth, struct tw_packet *pkt);
+void tw_decode_ppp(struct tw_cursor *c, int depth, struct tw_packet *pkt);
+void tw_decode_gre(struct tw_cursor *c, int depth, struct tw_packet *pkt);
+void tw_decode_udp(struct tw_cursor *c, int depth, struct tw_packet *pkt);
+void tw_decode_vxlan(struct tw_cursor *c, int depth, struct tw_packet *pkt);
+void tw_decode_geneve(struct tw_cursor *c, int depth, struct tw_packet *pkt);
 void tw_decode_sll(struct tw_cursor *c, struct tw_packet *pkt);
 void tw_decode_sll2(struct tw_cursor *c, struct tw_packet *pkt);
 void tw_decode_null(struct tw_cursor *c, struct tw_packet *pkt, bool is_loop);
+void tw_decode_chdlc(struct tw_cursor *c, struct tw_packet *pkt);
+void tw_decode_ipoib(struct tw_cursor *c, struct tw_packet *pkt);
+void tw_decode_arcnet(struct tw_cursor *c, struct tw_packet *pkt, bool is_linux);
 void tw_decode_ethertype(struct tw_cursor *c, uint16_t ethertype, int depth, struct tw_packet *pkt);
 void tw_decode_ipv4(struct tw_cursor *c, int depth, struct tw_packet *pkt);
 void tw_decode_ipv6(struct tw_cursor *c, int depth, struct tw_packet *pkt);

@@ -34,3 +34,20 @@ void tw_decode_ether(struct tw_cursor *c, struct tw_packet *pkt)
     }
     tw_decode_ethertype(c, ethertype, 0, pkt);
 }
+
+void tw_decode_ether_inner(struct tw_cursor *c, int depth, struct tw_packet *pkt)
+{
+    if (!tw_layer_enter(&depth, pkt))
+        return;
+    tw_skip(c, 12); /* destination and source MAC of the tunnelled frame */
+    uint16_t ethertype = tw_get_be16(c);
+    if (c->short_read) {
+        tw_anomaly_set(pkt, TW_ANOM_TUNNEL_SHORT);
+        return;
+    }
+    if (ethertype < ETHER_MIN_TYPE) {
+        tw_anomaly_set(pkt, TW_ANOM_NOT_IP);
+        return;
+    }
+    tw_decode_ethertype(c, ethertype, depth, pkt);
+}

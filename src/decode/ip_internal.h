@@ -15,9 +15,13 @@
 /* IANA protocol numbers used here. */
 enum {
     TW_PROTO_ICMP = 1,
+    TW_PROTO_IPIP = 4,      /* IPv4 in IP (RFC 2003) */
     TW_PROTO_TCP = 6,
     TW_PROTO_UDP = 17,
     TW_PROTO_DCCP = 33,
+    TW_PROTO_IPV6 = 41,     /* IPv6 in IP (RFC 4213 section 3.5, RFC 2473) */
+    TW_PROTO_GRE = 47,      /* RFC 2784 */
+    TW_PROTO_AH = 51,       /* RFC 4302 */
     TW_PROTO_ICMPV6 = 58,
     TW_PROTO_SCTP = 132,
     TW_PROTO_UDPLITE = 136
@@ -28,6 +32,17 @@ static inline void tw_anomaly_set(struct tw_packet *pkt, enum tw_anomaly a)
 {
     if (pkt->anomaly == TW_ANOM_NONE)
         pkt->anomaly = a;
+}
+
+/* Enters one more nested layer; false (and TOO_MANY_LAYERS) past
+ * TW_MAX_LAYERS, so that no input can make decoding recurse without end. */
+static inline bool tw_layer_enter(int *depth, struct tw_packet *pkt)
+{
+    if (++*depth > TW_MAX_LAYERS) {
+        tw_anomaly_set(pkt, TW_ANOM_TOO_MANY_LAYERS);
+        return false;
+    }
+    return true;
 }
 
 /* a.b.c.d as ::ffff:a.b.c.d (RFC 4291 section 2.5.5.2). */
@@ -48,15 +63,17 @@ static inline uint32_t tw_snapped_bytes(const struct tw_packet *pkt)
 }
 
 /* Continues from an IP header into its payload: c is the payload window as
- * captured, l4_wire_len its length on the wire (from the IP length fields). */
+ * captured, l4_wire_len its length on the wire (from the IP length fields),
+ * depth the layers decoded so far (for tunnels). */
 void tw_decode_l4(struct tw_cursor *c, uint8_t proto, uint8_t ip_version, uint32_t l4_wire_len,
-                  struct tw_packet *pkt);
+                  int depth, struct tw_packet *pkt);
 
 /* Result of walking IPv6 extension headers (RFC 8200 section 4). */
 struct tw_ipv6_walk {
     uint8_t proto;           /* the upper-layer protocol reached (or 59, or one we can't walk) */
     uint32_t ext_bytes;      /* bytes of extension headers consumed */
     bool is_later_fragment;  /* a Fragment header with offset != 0: no upper-layer header */
+    int depth;               /* layers decoded, the walked extension headers included */
     enum tw_anomaly anomaly; /* IPV6_EXT_SHORT, TOO_MANY_LAYERS or NONE */
 };
 

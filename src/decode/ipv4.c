@@ -14,8 +14,6 @@ enum { IPV4_MIN_HLEN = 20, IPV4_DF = 0x4000, IPV4_OFFSET_MASK = 0x1fff };
 
 void tw_decode_ipv4(struct tw_cursor *c, int depth, struct tw_packet *pkt)
 {
-    (void)depth; /* no nested layers inside IPv4 are decoded (tunnels are l4 OTHER) */
-
     /* What the frame carried on the wire from here on: the IP total length
      * may not exceed it, whatever the snap length cut off. */
     uint64_t wire_left = (uint64_t)tw_left(c) + tw_snapped_bytes(pkt);
@@ -90,5 +88,5 @@ void tw_decode_ipv4(struct tw_cursor *c, int depth, struct tw_packet *pkt)
     }
 
     struct tw_cursor l4 = tw_sub(c, l4_wire_len);
-    tw_decode_l4(&l4, proto, 4, l4_wire_len, pkt);
+    tw_decode_l4(&l4, proto, 4, l4_wire_len, depth, pkt);
 }

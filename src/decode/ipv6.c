@@ -21,7 +21,7 @@ static bool is_generic_ext(uint8_t proto)
 
 struct tw_ipv6_walk tw_ipv6_walk_ext(struct tw_cursor *c, uint8_t next, int depth)
 {
-    struct tw_ipv6_walk w = {next, 0, false, TW_ANOM_NONE};
+    struct tw_ipv6_walk w = {next, 0, false, 0, TW_ANOM_NONE};
     size_t start = c->pos;
     for (;;) {
         bool is_frag = w.proto == 44;
@@ -63,6 +63,7 @@ struct tw_ipv6_walk tw_ipv6_walk_ext(struct tw_cursor *c, uint8_t next, int dept
         }
     }
     w.ext_bytes = (uint32_t)(c->pos - start);
+    w.depth = depth;
     return w;
 }
 
@@ -92,6 +93,10 @@ void tw_decode_ipv6(struct tw_cursor *c, int depth, struct tw_packet *pkt)
     pkt->src = src;
     pkt->dst = dst;
     pkt->ttl = hop_limit;
+    /* Inside an IPv4 tunnel, what the outer header said no longer applies. */
+    pkt->has_ip_id = false;
+    pkt->ip_id = 0;
+    pkt->dont_fragment = false;
 
     uint64_t wire_after = wire_left - IPV6_HLEN; /* >= 0: the 40 bytes were captured */
     uint32_t payload_wire;
@@ -123,5 +128,5 @@ void tw_decode_ipv6(struct tw_cursor *c, int depth, struct tw_packet *pkt)
         return;
     }
     uint32_t l4_wire_len = payload_wire > w.ext_bytes ? payload_wire - w.ext_bytes : 0;
-    tw_decode_l4(&payload, w.proto, 6, l4_wire_len, pkt);
+    tw_decode_l4(&payload, w.proto, 6, l4_wire_len, w.depth, pkt);
 }

@@ -4,9 +4,9 @@
  * c is the TCP segment as captured (never beyond the IP payload), and
  * tcp_wire_len its length on the wire from the IP lengths, so the payload
  * length is right even when the snap length cut the segment. The packet is
- * TW_L4_TCP as soon as ports, sequence and acknowledgment numbers and flags
- * were read: that is all the tracker needs, and a header cut after them is
- * still worth tracking. The anomaly says what else was wrong. */
+ * TW_L4_TCP as soon as ports, sequence and acknowledgment numbers, flags and
+ * a plausible data offset were read: that is all the tracker needs, and a
+ * header cut after them is still worth tracking. The anomaly says what else was wrong. */
 #include "decode/decode.h"
 
 #include <string.h>
@@ -98,15 +98,20 @@ void tw_decode_tcp(struct tw_cursor *c, uint32_t tcp_wire_len, struct tw_packet 
     seg->window = tw_get_be16(c);
     tw_skip(c, 4); /* checksum, urgent pointer */
 
-    if (has_flags)
-        pkt->l4 = TW_L4_TCP;
-
     /* Data offset counts 32-bit words; 5 is the minimum, and the header can't
-     * be longer than the segment the IP layer says it carries. */
+     * be longer than the segment the IP layer says it carries. A data offset
+     * below 5 is dropped by the receiving TCP before it looks at the flags
+     * (RFC 9293 section 3.1; Linux tcp_v4_rcv() "bad_packet"), so it is no
+     * segment to track or count: TW_L4_OTHER, its fields kept for whoever
+     * looks (Wireshark, too, stops at a "bogus TCP header length" before the
+     * flags). A header longer than the IP payload is more likely a wrong IP
+     * length in the capture, and stays a TCP segment with an anomaly. */
     uint32_t hlen = (uint32_t)(doff_byte >> 4) * 4;
     bool is_hlen_ok = has_flags && hlen >= TCP_MIN_HLEN && hlen <= tcp_wire_len;
     if (is_hlen_ok)
         seg->payload_len = tcp_wire_len - hlen;
+    if (has_flags)
+        pkt->l4 = hlen >= TCP_MIN_HLEN ? TW_L4_TCP : TW_L4_OTHER;
 
     if (c->short_read) {
         tw_anomaly_set(pkt, TW_ANOM_TCP_SHORT);

@@ -21,6 +21,13 @@ struct tw_evidence {
     int64_t ts_ns;
     const char *role;      /* static string: "syn", "synack_retrans", "client_rst", ... */
     const char *file;      /* the capture it is in; NULL: the record's own file */
+    /* the packet itself, for ladder diagrams */
+    bool is_from_client;
+    bool has_ts;
+    uint8_t tcp_flags;     /* 0 for an ICMP error */
+    uint8_t icmp_type, icmp_code;
+    uint32_t seq, ack, payload_len, tsval, tsecr;
+    bool is_lost;          /* with two captures: it left one point and never reached the other */
 };
 
 struct tw_diagnosis {

@@ -94,9 +94,20 @@ static void add_evidence(struct tw_diagnosis *d, const struct tw_event *e, const
         if (d->evidence[i].frame == e->frame)
             return;
     struct tw_evidence *ev = &d->evidence[d->n_evidence++];
+    memset(ev, 0, sizeof *ev);
     ev->frame = e->frame;
     ev->ts_ns = e->ts_ns;
     ev->role = role;
+    ev->is_from_client = e->from_client;
+    ev->has_ts = e->has_ts;
+    ev->tcp_flags = e->kind == TW_EV_ICMP_ERROR ? 0 : e->tcp_flags;
+    ev->icmp_type = e->icmp_type;
+    ev->icmp_code = e->icmp_code;
+    ev->seq = e->seq;
+    ev->ack = e->ack;
+    ev->payload_len = e->payload_len;
+    ev->tsval = e->tsval;
+    ev->tsecr = e->tsecr;
 }
 
 /* The handshake packets, as evidence: every SYN and SYN+ACK (retransmissions

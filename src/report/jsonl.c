@@ -40,8 +40,8 @@ static void jsonl_attempt(void *ctx, const struct tw_attempt_record *r)
         tw_format_time(e->ts_ns, ts, sizeof ts);
         fputs(i ? ",{\"file\":" : "{\"file\":", out);
         tw_json_string(out, e->file ? e->file : r->file);
-        fprintf(out, ",\"frame\":%llu,\"ts\":\"%s\",\"role\":\"%s\"}", (unsigned long long)e->frame,
-                ts, e->role);
+        fprintf(out, ",\"frame\":%llu,\"ts\":\"%s\",\"role\":\"%s\"%s}", (unsigned long long)e->frame,
+                ts, e->role, e->is_lost ? ",\"lost\":true" : "");
     }
     tw_format_time(r->first_ns, ts, sizeof ts);
     fprintf(out, "],\"start\":\"%s\",\"duration_s\":%.6f,\"packets\":%u", ts,
