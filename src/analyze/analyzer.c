@@ -177,7 +177,9 @@ static void explain_rst(struct run *r, const struct tw_flow *flow, const struct 
  * handshake round trip when this is an attempt's first SYN+ACK. */
 static void note_host(struct run *r, const struct tw_attempt *a, const struct tw_packet *pkt)
 {
-    if (pkt->l4 != TW_L4_TCP || (pkt->tcp.flags & TW_TCP_RST))
+    /* Handshake packets are enough to know a host's TTL, and noting only
+     * them keeps the cache off the per-packet path. */
+    if (pkt->l4 != TW_L4_TCP || (pkt->tcp.flags & (TW_TCP_RST | TW_TCP_SYN)) != TW_TCP_SYN)
         return;
     tw_hosts_note_ttl(r->hosts, &pkt->src, pkt->ttl);
     bool is_synack = (pkt->tcp.flags & (TW_TCP_SYN | TW_TCP_ACK)) == (TW_TCP_SYN | TW_TCP_ACK);

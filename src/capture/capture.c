@@ -57,6 +57,7 @@ struct tw_capture {
     bool is_live;
     bool is_nano;
     bool can_tell;          /* ftell() works on the underlying stream */
+    bool has_filter;        /* a BPF filter hides records from us */
     bool is_pcapng;
     uint64_t end_offset;    /* end of the last record read */
     uint64_t n_frames;
@@ -76,7 +77,8 @@ static bool detect_pcapng(FILE *f, bool can_tell)
 
 static tw_capture *finish_open(tw_capture *cap, const char *bpf_filter, struct tw_error *err)
 {
-    if (bpf_filter && *bpf_filter) {
+    cap->has_filter = bpf_filter && *bpf_filter;
+    if (cap->has_filter) {
         struct bpf_program prog;
         if (pcap_compile(cap->pcap, &prog, bpf_filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
             tw_fail(err, TW_E_USAGE, cap->path, TW_OFFSET_UNKNOWN, 0, "bad filter expression: %s",
@@ -287,6 +289,11 @@ const struct tw_frame *tw_capture_next(tw_capture *cap, struct tw_error *err)
             cap->n_frames++;
             if (cap->is_live) {
                 cap->frame.offset = TW_OFFSET_UNKNOWN;
+            } else if (!cap->is_pcapng && !cap->has_filter) {
+                /* classic pcap, every record delivered: the offsets add up
+                 * (cheaper than asking the stream each time) */
+                cap->end_offset += 16 + (uint64_t)hdr->caplen;
+                cap->frame.offset = start;
             } else if (cap->can_tell) {
                 long pos = ftell(pcap_file(cap->pcap));
                 cap->end_offset = pos >= 0 ? (uint64_t)pos : cap->end_offset;

@@ -10,12 +10,12 @@
 /* Flows finished per tw_table_expire() call: bounds the work per packet. */
 #define EXPIRE_PER_CALL 4
 
+/* Where a flow sits in the hash chains and the LRU list. Kept apart from the
+ * (large) flows so that walking a chain touches one small entry per step. */
 struct slot {
-    struct tw_flow flow;
+    uint64_t hash;
     uint32_t hash_next;         /* next slot in the same bucket */
     uint32_t lru_prev, lru_next;
-    uint64_t hash;
-    bool in_use;
 };
 
 struct tw_table {
@@ -23,6 +23,7 @@ struct tw_table {
     tw_flow_done_fn done;
     void *ctx;
     struct slot *slots;
+    struct tw_flow *flows;      /* flows[i] belongs to slots[i] */
     uint32_t *buckets;
     uint32_t n_slots, n_buckets;
     uint32_t free_head;         /* free list through hash_next */
@@ -72,7 +73,7 @@ tw_table *tw_table_new(const struct tw_table_limits *lim, tw_flow_done_fn done, 
     t->lim = *lim;
     t->done = done;
     t->ctx = ctx;
-    size_t per_flow = sizeof(struct slot) + 2 * sizeof(uint32_t);
+    size_t per_flow = sizeof(struct slot) + sizeof(struct tw_flow) + 2 * sizeof(uint32_t);
     size_t n = lim->memcap_bytes / per_flow;
     if (lim->max_flows && lim->max_flows < n)
         n = lim->max_flows;
@@ -85,8 +86,9 @@ tw_table *tw_table_new(const struct tw_table_limits *lim, tw_flow_done_fn done, 
     while (t->n_buckets < 2 * t->n_slots)
         t->n_buckets <<= 1;
     t->slots = calloc(t->n_slots, sizeof *t->slots);
+    t->flows = calloc(t->n_slots, sizeof *t->flows);
     t->buckets = malloc((size_t)t->n_buckets * sizeof *t->buckets);
-    if (!t->slots || !t->buckets) {
+    if (!t->slots || !t->flows || !t->buckets) {
         tw_fail(err, TW_E_NOMEM, NULL, TW_OFFSET_UNKNOWN, 0,
                 "cannot allocate the flow table (%zu bytes)", lim->memcap_bytes);
         tw_table_free(t);
@@ -110,6 +112,7 @@ void tw_table_free(tw_table *t)
     if (!t)
         return;
     free(t->slots);
+    free(t->flows);
     free(t->buckets);
     free(t);
 }
@@ -143,14 +146,13 @@ static void finish(tw_table *t, uint32_t i, enum tw_flow_end why)
 {
     struct slot *s = &t->slots[i];
     if (why == TW_END_EVICTED)
-        s->flow.is_evicted = true;
-    t->done(t->ctx, &s->flow, why);
+        t->flows[i].is_evicted = true;
+    t->done(t->ctx, &t->flows[i], why);
     uint32_t *pp = &t->buckets[s->hash & (t->n_buckets - 1)];
     while (*pp != i)
         pp = &t->slots[*pp].hash_next;
     *pp = s->hash_next;
     lru_unlink(t, i);
-    s->in_use = false;
     s->hash_next = t->free_head;
     t->free_head = i;
     t->stats.live--;
@@ -163,7 +165,7 @@ static void finish(tw_table *t, uint32_t i, enum tw_flow_end why)
 static uint32_t find(const tw_table *t, const struct tw_flow_key *k, uint64_t h)
 {
     for (uint32_t i = t->buckets[h & (t->n_buckets - 1)]; i != NONE; i = t->slots[i].hash_next)
-        if (t->slots[i].hash == h && key_eq(&t->slots[i].flow.key, k))
+        if (t->slots[i].hash == h && key_eq(&t->flows[i].key, k))
             return i;
     return NONE;
 }
@@ -180,10 +182,9 @@ static uint32_t insert(tw_table *t, const struct tw_flow_key *k, uint64_t h)
         t->free_head = t->slots[i].hash_next;
     }
     struct slot *s = &t->slots[i];
-    memset(&s->flow, 0, sizeof s->flow);
-    s->flow.key = *k;
+    memset(&t->flows[i], 0, sizeof t->flows[i]);
+    t->flows[i].key = *k;
     s->hash = h;
-    s->in_use = true;
     uint32_t *b = &t->buckets[h & (t->n_buckets - 1)];
     s->hash_next = *b;
     *b = i;
@@ -248,11 +249,11 @@ struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum t
         /* The error travels towards the quoted packet's sender. */
         *side = fwd_is_client ? TW_FROM_SERVER : TW_FROM_CLIENT;
         touch(t, i);
-        return &t->slots[i].flow;
+        return &t->flows[i];
     }
     uint8_t flags = pkt->tcp.flags;
     bool is_pure_syn = (flags & (TW_TCP_SYN | TW_TCP_ACK | TW_TCP_RST)) == TW_TCP_SYN;
-    if (i != NONE && !fwd_is_client && is_pure_syn && !flow_saw_syn(&t->slots[i].flow)) {
+    if (i != NONE && !fwd_is_client && is_pure_syn && !flow_saw_syn(&t->flows[i])) {
         finish(t, i, TW_END_REORIENTED);
         i = NONE;
     }
@@ -271,14 +272,14 @@ struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum t
         touch(t, i);
     }
     *side = fwd_is_client ? TW_FROM_CLIENT : TW_FROM_SERVER;
-    return &t->slots[i].flow;
+    return &t->flows[i];
 }
 
 void tw_table_expire(tw_table *t, int64_t now_ns)
 {
     for (int n = 0; n < EXPIRE_PER_CALL && t->lru_tail != NONE; n++) {
         uint32_t i = t->lru_tail;
-        if (now_ns - t->slots[i].flow.last_ns <= t->lim.idle_ns)
+        if (now_ns - t->flows[i].last_ns <= t->lim.idle_ns)
             break;
         finish(t, i, TW_END_IDLE);
     }
@@ -287,7 +288,7 @@ void tw_table_expire(tw_table *t, int64_t now_ns)
 void tw_table_foreach(tw_table *t, void (*fn)(void *ctx, const struct tw_flow *flow), void *ctx)
 {
     for (uint32_t i = t->lru_head; i != NONE; i = t->slots[i].lru_next)
-        fn(ctx, &t->slots[i].flow);
+        fn(ctx, &t->flows[i]);
 }
 
 void tw_table_flush(tw_table *t)
