@@ -50,6 +50,14 @@ static const char *side_word(enum tw_side s) { return s == TW_FROM_CLIENT ? "cli
 
 /* ---- who ------------------------------------------------------------------- */
 
+static void format_l2(const uint8_t *a, uint8_t len, char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (uint8_t i = 0; i < len && n + 3 < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%02x", i ? ":" : "", a[i]);
+}
+
 static bool forged(const struct tw_rst_input *in, char *why, size_t size)
 {
     const struct tw_side_state *s = &in->flow->sides[in->side];
@@ -57,6 +65,20 @@ static bool forged(const struct tw_rst_input *in, char *why, size_t size)
     if (s->ttl && s->ttl != ttl) {
         snprintf(why, size, "TTL %u, while the %s's other packets in this connection carry TTL %u",
                  ttl, side_word(in->side), s->ttl);
+        return true;
+    }
+    /* The same hop delivers all of a side's packets to this capture point;
+     * a RST from another link-layer address was put on the wire elsewhere. */
+    const struct tw_packet *p = in->pkt;
+    if (s->l2_src_len && p->has_l2_src && p->l2_src_len == s->l2_src_len &&
+        memcmp(p->l2_src, s->l2_src, s->l2_src_len) != 0) {
+        char mine[24], theirs[24];
+        format_l2(p->l2_src, p->l2_src_len, mine, sizeof mine);
+        format_l2(s->l2_src, s->l2_src_len, theirs, sizeof theirs);
+        snprintf(why, size,
+                 "it came from link-layer address %s, while the %s's other packets in this "
+                 "connection come from %s",
+                 mine, side_word(in->side), theirs);
         return true;
     }
     const struct tw_host *h = tw_hosts_find(in->hosts, &in->pkt->src);

@@ -272,6 +272,9 @@ static void update_side(struct tw_flow *flow, const struct tw_packet *pkt, enum 
     if (seg->flags & TW_TCP_RST)
         return;             /* a RST may not come from this side at all */
     s->ttl = pkt->ttl;
+    s->l2_src_len = pkt->has_l2_src ? pkt->l2_src_len : 0;
+    if (s->l2_src_len)
+        memcpy(s->l2_src, pkt->l2_src, s->l2_src_len);
     if (is_keepalive_probe(s, seg)) {
         s->n_probes++;
         s->n_probes_since_data++;

@@ -90,6 +90,8 @@ struct tw_side_state {
     bool sent_fin, sent_data;
     uint8_t wscale;
     uint8_t ttl;             /* of its last packet other than a RST; 0: none yet */
+    uint8_t l2_src_len;      /* link-layer source of that packet (0: not known) */
+    uint8_t l2_src[8];
     uint16_t n_probes;       /* keepalive probes since the other side last spoke */
     uint16_t n_probes_since_data; /* keepalive probes since it last sent data */
     int64_t last_probe_ns, probe_gap_ns, last_data_ns;
