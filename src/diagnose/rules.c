@@ -416,6 +416,19 @@ static bool match_late_synack_rst(const struct view *v, struct tw_diagnosis *d)
         if (v->a->events[i].kind == TW_EV_SYNACK && &v->a->events[i] < rst)
             answered = &v->a->events[i];
     double wait = v->first_syn ? secs(answered->ts_ns - v->first_syn->ts_ns) : 0;
+    /* The only SYN answered within the initial RTO (RFC 6298 section 2.1:
+     * 1 s), and the answer reset: the client gave up before it would even
+     * have retransmitted (a half-open port scan, or a connect() abandoned
+     * at once). Same verdict, other words. */
+    bool is_prompt = v->n_syn == 1 && answered == v->first_synack && wait < 1.0;
+    if (is_prompt) {
+        snprintf(d->why, sizeof d->why,
+                 "The SYN+ACK (frame %llu) answered the only SYN after %.3f ms and the client "
+                 "reset it at once (frame %llu): no socket was waiting for it any more, as after "
+                 "a half-open port scan or a connect() abandoned that quickly.",
+                 (unsigned long long)answered->frame, wait * 1e3, (unsigned long long)rst->frame);
+        return true;
+    }
     snprintf(d->why, sizeof d->why,
              "A SYN+ACK (frame %llu) came %.3f s after the first SYN, when the client had "
              "already given up on the connection; the client reset it (frame %llu). The "
