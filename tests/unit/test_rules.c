@@ -805,6 +805,22 @@ static void test_late_synack_rst_server(void **state)
     tl_free(t);
 }
 
+/* A half-open port scan: the only SYN answered at once and reset at once.
+ * Still late_synack_rst (no socket waited for the SYN+ACK), other words. */
+static void test_late_synack_rst_prompt_scan(void **state)
+{
+    (void)state;
+    struct tl *t = tl_new();
+    tl_syn(t, 0, X, 100);
+    tl_synack(t, 0.8, S, X + 1, 54000, 100);
+    tl_client_rst(t, 0.82, X + 1);
+    struct tw_diagnosis d;
+    tl_judge(t, 0, TW_VANTAGE_CLIENT, &d);
+    tl_assert_verdict(&d, TW_VERDICT_LATE_SYNACK_RST);
+    tl_assert_why(&d, "half-open port scan");
+    tl_free(t);
+}
+
 /* ---- unknown ---------------------------------------------------------------------------- */
 
 static void test_unknown_no_syn(void **state)
@@ -1012,6 +1028,7 @@ int main(void)
         cmocka_unit_test(test_accept_queue_full_client),
         cmocka_unit_test(test_late_synack_rst_client),
         cmocka_unit_test(test_late_synack_rst_server),
+        cmocka_unit_test(test_late_synack_rst_prompt_scan),
         cmocka_unit_test(test_unknown_no_syn),
         cmocka_unit_test(test_unknown_synack_without_syn),
         cmocka_unit_test(test_vantage_client),
