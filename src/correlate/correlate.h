@@ -78,6 +78,8 @@ struct tw_correlation {
     /* the server-side capture's clock minus the client-side capture's */
     double offset_s, offset_low_s, offset_high_s;
     bool is_offset_consistent;   /* low <= high: the bounds hold for every packet */
+    bool has_drift;              /* both halves of the captures bounded the offset */
+    double drift_ppm;            /* how fast the offset changes: (s per s) x 1e6 */
     double delay_c2s_s, delay_s2c_s; /* median one-way delay per direction */
     int64_t overlap_start_ns, overlap_end_ns; /* client-side clock */
     bool has_nat;                /* matched packets whose addresses or ports differ */

@@ -131,6 +131,42 @@ static uint64_t count_side(const tw_capture_run *run, enum tw_side side, bool sy
     return n;
 }
 
+/* Clock drift: the offset bounded separately in the first and second half
+ * of the matched packets' time span; the slope between the two midpoints.
+ * Only over 10 s or more, where a few parts per million show. */
+static void estimate_drift(const tw_capture_run *a, const tw_capture_run *b,
+                           struct tw_correlation *c)
+{
+    int64_t t0 = a->first_ns, t1 = a->last_ns;
+    if (t1 - t0 < 10 * (int64_t)NS)
+        return;
+    int64_t mid = t0 + (t1 - t0) / 2;
+    double hi[2] = {INFINITY, INFINITY}, lo[2] = {-INFINITY, -INFINITY}, tsum[2] = {0, 0};
+    uint64_t n[2] = {0, 0};
+    for (size_t i = 0; i < a->n_seen; i++) {
+        const struct tw_seen *e = &a->seen[i];
+        if (e->match < 0)
+            continue;
+        int h = e->ts_ns >= mid;
+        double delta = ((double)b->seen[e->match].ts_ns - (double)e->ts_ns) / NS;
+        if (e->side == TW_FROM_CLIENT && delta < hi[h])
+            hi[h] = delta;
+        if (e->side == TW_FROM_SERVER && delta > lo[h])
+            lo[h] = delta;
+        tsum[h] += (double)(e->ts_ns - t0) / NS;
+        n[h]++;
+    }
+    for (int h = 0; h < 2; h++)
+        if (!n[h] || !isfinite(hi[h]) || !isfinite(lo[h]) || lo[h] > hi[h])
+            return;
+    double m0 = (lo[0] + hi[0]) / 2, m1 = (lo[1] + hi[1]) / 2;
+    double dt = tsum[1] / (double)n[1] - tsum[0] / (double)n[0];
+    if (dt <= 0)
+        return;
+    c->has_drift = true;
+    c->drift_ppm = (m1 - m0) / dt * 1e6;
+}
+
 bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c)
 {
     memset(c, 0, sizeof *c);
@@ -227,6 +263,7 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
     }
     free(cs.v);
     free(sc.v);
+    estimate_drift(a, b, c);
 
     /* NAT: the same packet named by other addresses or ports. */
     for (size_t i = 0; i < a->n_seen && !c->has_nat; i++) {

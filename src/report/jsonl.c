@@ -149,7 +149,12 @@ static void jsonl_correlation(void *ctx, const struct tw_correlation *c)
     json_seconds(out, c->offset_low_s);
     fputs(",\"high_s\":", out);
     json_seconds(out, c->offset_high_s);
-    fprintf(out, ",\"consistent\":%s,\"delay_c2s_s\":", c->is_offset_consistent ? "true" : "false");
+    fprintf(out, ",\"consistent\":%s,\"drift_ppm\":", c->is_offset_consistent ? "true" : "false");
+    if (c->has_drift)
+        fprintf(out, "%.3f", c->drift_ppm);
+    else
+        fputs("null", out);
+    fputs(",\"delay_c2s_s\":", out);
     json_seconds(out, c->delay_c2s_s);
     fputs(",\"delay_s2c_s\":", out);
     json_seconds(out, c->delay_s2c_s);

@@ -220,6 +220,9 @@ static void text_correlation(void *ctx, const struct tw_correlation *c)
                 c->delay_c2s_s * 1e3, c->delay_s2c_s * 1e3);
     else
         fputs("  Clock offset: not enough packets both ways to bound it.\n", out);
+    if (c->has_drift)
+        fprintf(out, "  Clock drift: %.3f ppm (the offset changes by %.3f ms per minute)\n",
+                c->drift_ppm, c->drift_ppm * 60e-3);
     print_loss_line(out, "on the way from the client side to the server side", &c->c2s);
     print_loss_line(out, "on the way from the server side to the client side", &c->s2c);
     if (c->is_partial)
