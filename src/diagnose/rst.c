@@ -140,7 +140,7 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
      * (tcp_timewait_state_process -> TCP_TW_RST). Only the history of the
      * 4-tuple tells it from a closed port. */
     bool answers_syn = in->side == TW_FROM_SERVER && a->has_syn && !a->has_synack && has_ack &&
-                       rst->ack == a->isn + 1;
+                       tw_attempt_acks_syn(a, rst->ack);
     if (answers_syn && a != &in->flow->attempts[0] && S->sent_fin) {
         snprintf(why, size,
                  "It answers the SYN (ack = ISN+1 = %u), but the server had just closed an "
@@ -259,7 +259,7 @@ static enum tw_accepted judge_acceptance(const struct tw_rst_input *in, char *wh
     /* The client in SYN-SENT accepts a RST only if it acknowledges the SYN
      * (RFC 9293 section 3.10.7.3). */
     if (in->side == TW_FROM_SERVER && a->has_syn && !a->has_synack && !tw_attempt_completed(a)) {
-        if ((rst->flags & TW_TCP_ACK) && rst->ack == a->isn + 1) {
+        if ((rst->flags & TW_TCP_ACK) && tw_attempt_acks_syn(a, rst->ack)) {
             snprintf(why, size, "the client in SYN-SENT accepts it: it acknowledges the SYN");
             return TW_ACCEPTED_YES;
         }

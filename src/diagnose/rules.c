@@ -68,7 +68,7 @@ static void make_view(const struct tw_judge_input *in, struct view *v)
             v->ack = e;
             break;
         case TW_EV_SERVER_RST:
-            if (!v->server_rst && (e->tcp_flags & TW_TCP_ACK) && e->ack == a->isn + 1)
+            if (!v->server_rst && (e->tcp_flags & TW_TCP_ACK) && tw_attempt_acks_syn(a, e->ack))
                 v->server_rst = e;
             break;
         case TW_EV_ICMP_ERROR:
@@ -511,7 +511,8 @@ static bool match_port_reuse_challenge(const struct view *v, struct tw_diagnosis
     const struct tw_event *challenge = NULL;
     for (int i = 0; i < a->n_events && !challenge; i++) {
         const struct tw_event *e = &a->events[i];
-        if (e->kind == TW_EV_SERVER_ACK && e->ack != a->isn + 1 && before(e, v->first_synack) &&
+        if (e->kind == TW_EV_SERVER_ACK && !tw_attempt_acks_syn(a, e->ack) &&
+            before(e, v->first_synack) &&
             v->first_syn && e > v->first_syn)
             challenge = e;
     }

@@ -27,7 +27,7 @@ void tw_vantage_observe(struct tw_vantage_votes *v, const struct tw_attempt *a)
             syn = e;  /* the SYN the answer most likely answered: the last before it */
         else if (!answer && syn &&
                  (e->kind == TW_EV_SYNACK || e->kind == TW_EV_ICMP_ERROR ||
-                  (e->kind == TW_EV_SERVER_RST && e->ack == a->isn + 1)))
+                  (e->kind == TW_EV_SERVER_RST && tw_attempt_acks_syn(a, e->ack))))
             answer = e;
         else if (e->kind == TW_EV_ACK && answer && answer->kind == TW_EV_SYNACK && !ack)
             ack = e;

@@ -37,6 +37,15 @@ static struct tw_attempt *find_by_isn(struct tw_flow *flow, uint32_t isn)
     return NULL;
 }
 
+/* The newest attempt whose SYN ack acknowledges. */
+static struct tw_attempt *find_acking(struct tw_flow *flow, uint32_t ack)
+{
+    for (int i = flow->n_attempts - 1; i >= 0; i--)
+        if (tw_attempt_acks_syn(&flow->attempts[i], ack))
+            return &flow->attempts[i];
+    return NULL;
+}
+
 static struct tw_attempt *newest(struct tw_flow *flow)
 {
     return flow->n_attempts ? &flow->attempts[flow->n_attempts - 1] : NULL;
@@ -102,6 +111,7 @@ static struct tw_attempt *open_attempt(struct tw_flow *flow, const struct tw_pac
     if (is_client_syn(pkt, side)) {
         a->has_syn = true;
         a->isn = pkt->tcp.seq;
+        a->syn_payload = pkt->tcp.payload_len;
     }
     return a;
 }
@@ -185,7 +195,7 @@ static struct tw_attempt *file_client(struct tw_flow *flow, const struct tw_pack
     /* A client segment right after the SYN carries seq = ISN+1 (RFC 9293
      * section 3.4); a RST answering an unexpected ACK carries seq = that
      * ACK's ack field (section 3.10.7.3), which again names an attempt. */
-    struct tw_attempt *a = find_by_isn(flow, seg->seq - 1);
+    struct tw_attempt *a = find_acking(flow, seg->seq);
     /* A RST answering a challenge ACK carries that ACK's ack field as seq; it
      * belongs where the challenge ACK was filed. */
     if ((seg->flags & TW_TCP_RST) && (!a || tw_attempt_completed(a))) {
@@ -201,7 +211,8 @@ static struct tw_attempt *file_client(struct tw_flow *flow, const struct tw_pack
     if (!a)
         a = newest(flow);
     bool acks_synack = (seg->flags & TW_TCP_ACK) && !(seg->flags & (TW_TCP_SYN | TW_TCP_RST)) &&
-                       a->has_synack && seg->ack == a->server_isn + 1 && seg->seq == a->isn + 1;
+                       a->has_synack && seg->ack == a->server_isn + 1 &&
+                       tw_attempt_acks_syn(a, seg->seq);
     if (acks_synack) {
         if (a->n_ack == 0)
             add_event(a, pkt, TW_FROM_CLIENT, TW_EV_ACK);
@@ -215,7 +226,7 @@ static struct tw_attempt *file_server(struct tw_flow *flow, const struct tw_pack
 {
     const struct tw_segment *seg = &pkt->tcp;
     bool has_ack = seg->flags & TW_TCP_ACK;
-    struct tw_attempt *a = has_ack ? find_by_isn(flow, seg->ack - 1) : NULL;
+    struct tw_attempt *a = has_ack ? find_acking(flow, seg->ack) : NULL;
     if ((seg->flags & (TW_TCP_SYN | TW_TCP_ACK)) == (TW_TCP_SYN | TW_TCP_ACK) &&
         !(seg->flags & TW_TCP_RST)) {
         if (a) {

@@ -63,6 +63,7 @@ struct tw_event {
 struct tw_attempt {
     uint32_t isn;           /* client ISN */
     uint32_t server_isn;    /* from the first SYN+ACK that acknowledged isn+1 */
+    uint32_t syn_payload;   /* data carried by the SYN (TCP Fast Open, RFC 7413) */
     bool has_syn;           /* false: the capture never showed this attempt's SYN */
     bool has_synack;
     int64_t first_ns, last_ns;
@@ -129,6 +130,14 @@ void tw_flow_retire_oldest(struct tw_flow *flow);
  * for a new attempt (see above). Returns the attempt pkt was filed under. */
 struct tw_attempt *tw_flow_add(struct tw_flow *flow, const struct tw_packet *pkt,
                                enum tw_side side);
+
+/* True when ack acknowledges this attempt's SYN: ISN+1, or further when the
+ * SYN carried data that the server took (TCP Fast Open, RFC 7413 section
+ * 4.2; a server that declines the data acknowledges ISN+1 only). */
+static inline bool tw_attempt_acks_syn(const struct tw_attempt *a, uint32_t ack)
+{
+    return a->has_syn && (uint32_t)(ack - (a->isn + 1)) <= a->syn_payload;
+}
 
 /* The handshake's third packet was seen, or data flowed both ways. */
 bool tw_attempt_completed(const struct tw_attempt *a);
