@@ -21,6 +21,8 @@
 #   LAB_SNAPLEN        snap length (default 256)
 #   LAB_PCAPNG=1       convert the four captures to pcapng at the end
 #                      (client.pcapng ...; lab/tools/pcap2pcapng)
+#   LAB_NAT=1          the router masquerades the client's network towards
+#                      the server (lab_nat_up; truth.txt gets nat lines)
 #
 # Requires root, iproute2, nftables, tcpdump and a C compiler (or LAB_BIN).
 
@@ -35,7 +37,7 @@ SERVER_PORT=8080
 
 # Capture filter: TCP, ICMP, and ICMPv6 errors (types < 128), which leaves out
 # IPv6 neighbour discovery and MLD chatter. Neighbours are static (see below).
-# UDP to the discard port is the capture's heartbeat (see lab_tail).
+# UDP to the discard port is the captures' heartbeat (see lab_heartbeat).
 LAB_FILTER='tcp or icmp or (icmp6 and ip6[40] < 128) or (udp and port 9)'
 
 LAB_PIDS=()
@@ -136,12 +138,14 @@ lab_init() {
     lab_truth "snaplen=${LAB_SNAPLEN:-256}"
     lab_truth "client_iface=${LAB_CLIENT_IFACE:-eth0}"
     lab_truth "timestamp_precision=$([ "${LAB_NANO:-0}" = 1 ] && echo nano || echo micro)"
+    lab_truth "nat=$([ "${LAB_NAT:-0}" = 1 ] && echo masquerade || echo none)"
     local k
     for k in net.ipv4.tcp_syn_linear_timeouts net.ipv4.tcp_syn_retries \
         net.ipv4.tcp_synack_retries net.ipv4.tcp_syncookies \
         net.ipv4.tcp_max_syn_backlog net.core.somaxconn net.ipv4.tcp_tw_reuse; do
         lab_truth "sysctl_default $k=$(ip netns exec "$NS_S" sysctl -n "$k" 2>/dev/null || echo n/a)"
     done
+    if [ "${LAB_NAT:-0}" = 1 ]; then lab_nat_up; fi
 }
 
 lab_mac() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
@@ -197,8 +201,99 @@ table inet lab {
     chain faults {
         type filter hook forward priority filter; policy accept;
     }
+    # The captures' heartbeat (lab_heartbeat, lab_tail): UDP to the router's
+    # discard port, swallowed here so that no ICMP port unreachable comes back.
+    chain heartbeat {
+        type filter hook input priority filter; policy accept;
+        udp dport 9 counter drop
+    }
 }
 EOF
+}
+
+# lab_nat_up: the router masquerades the client's network towards the server
+# (LAB_NAT=1): the server sees 198.18.2.1 / 2001:db8:2::1 as the client,
+# with the client's port when it is free (masquerade keeps ISNs: it rewrites
+# addresses and ports only). Conntrack on the router then follows every
+# flow; its TCP tracking (nf_conntrack_tcp_*) is left at the defaults.
+lab_nat_up() {
+    ip netns exec "$NS_R" nft -f - <<EOF
+table inet labct {
+    # What conntrack made of each packet, before the fault rules (priority
+    # filter) see it; counters only, nothing is dropped here.
+    chain watch {
+        type filter hook forward priority filter - 10; policy accept;
+        tcp flags & (syn | ack) == syn ct state new counter comment "SYN, ct new"
+        tcp flags & (syn | ack) == syn ct state established counter comment "SYN, ct established (SYN on a tracked tuple)"
+        tcp flags & (syn | ack) == syn | ack ct state established counter comment "SYN+ACK, ct established"
+        tcp flags & (syn | rst) == 0 ct direction reply ct state established counter comment "reply ACK/data, ct established"
+        tcp flags & rst == rst ct state established counter comment "RST, ct established"
+        ct state invalid counter comment "ct invalid (not NATed)"
+        ct state untracked counter comment "ct untracked"
+    }
+}
+table ip labnat {
+    chain post {
+        type nat hook postrouting priority srcnat; policy accept;
+        ip saddr 198.18.1.0/24 oif rs counter masquerade
+    }
+}
+table ip6 labnat {
+    chain post {
+        type nat hook postrouting priority srcnat; policy accept;
+        ip6 saddr 2001:db8:1::/64 oif rs counter masquerade
+    }
+}
+EOF
+    local k
+    for k in tcp_loose tcp_be_liberal tcp_ignore_invalid_rst tcp_timeout_syn_recv tcp_timeout_close; do
+        lab_truth "sysctl_default ns=router net.netfilter.nf_conntrack_$k=$(ip netns exec "$NS_R" cat /proc/sys/net/netfilter/nf_conntrack_$k)"
+    done
+    # The router's conntrack table for port 8080, every 10 ms, each state
+    # written once (the countdown field dropped): conntrack_log in truth.txt.
+    (
+        trap - EXIT
+        local prev="" cur
+        while :; do
+            cur=$(ip netns exec "$NS_R" cat /proc/net/nf_conntrack 2>/dev/null |
+                awk '/dport=8080/ { $5 = ""; sub(/ use=[0-9]+/, ""); $1 = $1; print }')
+            if [ "$cur" != "$prev" ]; then
+                printf '%s\n' "${cur:-(empty)}" | sed "s/^/t=$(lab_now) /" >> "$LAB_TMP/conntrack.log"
+                prev=$cur
+            fi
+            sleep 0.01
+        done
+    ) &
+    LAB_CT_PID=$!
+    LAB_PIDS+=($!)
+}
+
+# lab_nat_truth: for LAB_NAT=1, the conntrack log and statistics (in
+# lab_finish, once the captures are closed).
+lab_nat_truth() {
+    kill "$LAB_CT_PID" 2>/dev/null || true
+    wait "$LAB_CT_PID" 2>/dev/null || true
+    lab_truth ""
+    lab_truth "# router conntrack entries for port 8080 as they changed (polled every 10 ms;"
+    lab_truth "# t= wall clock, comparable with the captures; the countdown field left out)"
+    sed 's/^/conntrack_log: /' "$LAB_TMP/conntrack.log" >> "$LAB_OUT/truth.txt" 2>/dev/null || true
+    lab_truth "conntrack_stat (/proc/net/stat/nf_conntrack, summed over CPUs): $(lab_ct_stat)"
+}
+
+lab_ct_stat() {
+    local -a names vals sums=()
+    local line i first=1 out=""
+    while read -r line; do
+        if [ "$first" = 1 ]; then read -ra names <<< "$line"; first=0; continue; fi
+        read -ra vals <<< "$line"
+        for i in "${!vals[@]}"; do sums[i]=$(( ${sums[i]:-0} + 16#${vals[i]} )); done
+    done < <(ip netns exec "$NS_R" cat /proc/net/stat/nf_conntrack)
+    for i in "${!names[@]}"; do
+        case ${names[i]} in
+            invalid|ignore|insert_failed|drop|early_drop) out+="${names[i]}=${sums[i]:-0} " ;;
+        esac
+    done
+    echo "$out"
 }
 
 # lab_sysctl NS key=value...: sets a sysctl inside a namespace, recorded.
@@ -260,6 +355,23 @@ lab_capture_start() {
     lab_cap "$NS_R" rc router-c.pcap
     lab_cap "$NS_R" rs router-s.pcap
     sleep 0.2
+    lab_heartbeat start
+    sleep 0.05
+}
+
+# lab_heartbeat WORD: one UDP datagram (payload WORD) from the client and one
+# from the server to the router's discard port (the router's input chain
+# heartbeat drops them). lab_capture_start sends one when the captures
+# listen and lab_finish one before it stops them: a pcap file records no
+# start or end time, only its packets, and these mark when each capture was
+# running (a server capture that saw no SYN was running all along; a client
+# that went quiet did so before the capture ended). Each capture point sees
+# its own side's datagram, so frame 1 of client.pcap and server.pcap is one.
+lab_heartbeat() {
+    local rc rs
+    if [ "$LAB_FAM" = 6 ]; then rc=$R6C rs=$R6S; else rc=$R4C rs=$R4S; fi
+    ip netns exec "$NS_C" bash -c "echo $1 > /dev/udp/$rc/9" 2>/dev/null || true
+    ip netns exec "$NS_S" bash -c "echo $1 > /dev/udp/$rs/9" 2>/dev/null || true
 }
 
 # lab_tail SECONDS: keeps the captures going for SECONDS with a heartbeat (a
@@ -268,14 +380,9 @@ lab_capture_start() {
 # captures hold other traffic after a connection gives up, and without it
 # the silence that makes a timeout a timeout would not be in the file.
 lab_tail() {
-    local n=$(( $1 * 2 )) i rc rs
-    if [ "$LAB_FAM" = 6 ]; then rc=$R6C rs=$R6S; else rc=$R4C rs=$R4S; fi
-    # the router swallows them, so no ICMP port unreachable comes back
-    ip netns exec "$NS_R" nft add chain inet lab heartbeat '{ type filter hook input priority 0; }'
-    ip netns exec "$NS_R" nft add rule inet lab heartbeat udp dport 9 drop
+    local n=$(( $1 * 2 )) i
     for i in $(seq "$n"); do
-        ip netns exec "$NS_C" bash -c "echo tail > /dev/udp/$rc/9" 2>/dev/null || true
-        ip netns exec "$NS_S" bash -c "echo tail > /dev/udp/$rs/9" 2>/dev/null || true
+        lab_heartbeat tail
         sleep 0.5
     done
     lab_truth "tail_seconds=$1 (UDP heartbeat to the router's discard port)"
@@ -394,8 +501,10 @@ lab_dump() { tcpdump -nr "$1" -S -tt -v 2>/dev/null | sed 's/^/    /'; }
 # lab_finish: stops captures, writes counters, program output and the
 # expected verdicts into truth.txt, and checks the attempt count.
 lab_finish() {
+    lab_heartbeat end
     lab_capture_stop
     local f ns tag
+    if [ "${LAB_NAT:-0}" = 1 ]; then lab_nat_truth; fi
     lab_truth ""
     lab_truth "# router ruleset at the end, with counters (rules deleted during the run are"
     lab_truth "# listed above as nft_rule_final_state / nft_rule_deleted)"
@@ -438,6 +547,12 @@ lab_finish() {
         exp=${exp#*|}
         lab_truth "expected_verdict_client=${exp%%|*}"
         lab_truth "expected_verdict_server=${exp#*|}"
+        if [ "${LAB_NAT:-0}" = 1 ]; then
+            # masquerade keeps the ISN: the server capture's SYN with this ISN
+            # names the client as the server saw it
+            lab_truth "nat client=$1 server_side=$(lab_attempts "$LAB_OUT/server.pcap" |
+                awk -v isn="$3" '$3 == isn { print $1; exit }' | grep . || echo none)"
+        fi
     done
     lab_truth "attempts_seen=$i attempts_expected=${#LAB_EXPECT[@]}"
     ATT_ISN=("")
@@ -480,6 +595,47 @@ lab_frame() {
     local n
     n=$(tcpdump -#nr "$LAB_OUT/$1" -S 2>/dev/null | grep -E "$2" | sed -n "${3:-1}p" | awk '{ print $1 }')
     echo "${n:-none}"
+}
+
+# lab_frame_after FILE FRAME ERE: the first frame after FRAME in capture FILE
+# whose tcpdump line (-n -S) matches ERE; "none" when there is none.
+lab_frame_after() {
+    local n
+    n=$(tcpdump -#nr "$LAB_OUT/$1" -S 2>/dev/null | awk -v f="$2" '$1 > f + 0' | grep -E "$3" | head -1 | awk '{ print $1 }')
+    echo "${n:-none}"
+}
+
+# lab_nstat WHO COUNTER: the value of a kernel counter in the namespace WHO
+# (client, router, server) as lab_finish recorded it in truth.txt (0 when
+# absent); for lab_checks.
+lab_nstat() {
+    local v
+    v=$(sed -n "s/^nstat_$1: $2=//p" "$LAB_OUT/truth.txt" | head -1)
+    echo "${v:-0}"
+}
+
+# lab_ms FILE ERE1 ERE2: milliseconds (rounded) from the first packet of
+# capture FILE matching ERE1 to the first later one matching ERE2; "?" when
+# there is none.
+lab_ms() {
+    tcpdump -nr "$LAB_OUT/$1" -S -tt 'not (udp port 9)' 2>/dev/null | awk -v a="$2" -v b="$3" '
+        t0 == "" && $0 ~ a { t0 = $1; next }
+        t0 != "" && $0 ~ b { printf "%d\n", ($1 - t0) * 1000 + 0.5; found = 1; exit }
+        END { if (!found) print "?" }'
+}
+
+# lab_ct_count TEXT: the packet counter of the rule of the router's NAT watch
+# chain (LAB_NAT=1) whose comment starts with TEXT; lab_ct_count masquerade:
+# how many connections the IPv4 and IPv6 masquerade rules translated (NAT
+# rules see only the first packet of each conntrack entry).
+lab_ct_count() {
+    if [ "$1" = masquerade ]; then
+        ip netns exec "$NS_R" nft list ruleset 2>/dev/null |
+            awk '/masquerade/ { for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) } END { print n + 0 }'
+        return
+    fi
+    ip netns exec "$NS_R" nft list chain inet labct watch 2>/dev/null |
+        awk -v t="comment \"$1" 'index($0, t) { for (i = 1; i < NF; i++) if ($i == "packets") { print $(i + 1); exit } }'
 }
 
 # lab_rst FRAME_CLIENT FRAME_SERVER SENDER CAUSE ACCEPTED HOW...: one RST of

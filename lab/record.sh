@@ -64,7 +64,19 @@ field() { sed -n "s/^$1=//p" "$dst/truth.txt" | head -1; }
     echo "- Captures ($ext): \`client.$ext\` (client namespace, interface $(field client_iface))," \
         "\`server.$ext\` (server namespace), \`router-c.$ext\` and \`router-s.$ext\`" \
         "(the router's interfaces towards the client and the server). Filter:" \
-        "TCP, ICMP and ICMPv6 errors; neighbours are static, so no ARP/ND."
+        "TCP, ICMP and ICMPv6 errors, and UDP port 9; neighbours are static, so no ARP/ND."
+    echo "- Heartbeats: each capture starts and ends with a UDP datagram to the router's" \
+        "discard port (payload \`start\`, \`end\`; \`tail\` every 0.5 s where the scenario" \
+        "keeps the captures running after the last connection), sent from the client and" \
+        "the server namespaces: they show the capture was running before the first SYN and" \
+        "after the last packet. They are frames of their own (frame 1 is one) and are not TCP."
+    if [ "$(field nat)" != none ] && [ -n "$(field nat)" ]; then
+        echo "- NAT: the router masquerades the client's network out of rs (nftables" \
+            "$(field nat), conntrack at its defaults; the ruleset, conntrack_log and" \
+            "conntrack_stat in truth.txt show what it did): the" \
+            "server capture shows the client as 198.18.2.1 (or 2001:db8:2::1); \`nat client=..." \
+            "server_side=...\` lines in truth.txt map each attempt's endpoints."
+    fi
     echo "- Checksums of packets sent by a namespace show as incorrect in tcpdump:" \
         "veth leaves them to checksum offload (CHECKSUM_PARTIAL). That is what" \
         "captures on real hosts look like too; tcpwhy must not care."
@@ -75,8 +87,21 @@ field() { sed -n "s/^$1=//p" "$dst/truth.txt" | head -1; }
     echo "## Attempts and expected verdicts"
     echo
     echo '```'
-    grep -E '^(attempt=|expected_verdict)' "$dst/truth.txt"
+    grep -E '^(attempt=|expected_verdict|nat client=)' "$dst/truth.txt"
     echo '```'
+    echo
+    echo "## RSTs"
+    echo
+    if grep -q '^rst frame_client=' "$dst/truth.txt"; then
+        echo "Every RST of the run (frames are 1-based, as Wireshark numbers them, heartbeats"
+        echo "included; \`none\`: that capture does not hold it), who sent it, why, whether its"
+        echo "receiver accepted it, and how that was established:"
+        echo
+        awk '/^rst frame_client=/ { if (n++) print ""; print "- `" $0 "`" }
+             /^rst_how: / { sub(/^rst_how: /, ""); print "  " $0 }' "$dst/truth.txt"
+    else
+        echo "(no RST in this run)"
+    fi
     echo
     echo "## What the router did"
     echo

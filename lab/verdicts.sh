@@ -4,7 +4,8 @@
 # really did, as truth.txt records it: for every attempt (client endpoint and
 # ISN), expected_verdict_client / expected_verdict_server for each capture
 # alone ("none": that capture must hold no record of it), and
-# expected_verdict for both captures correlated. Prints one line per capture checked and
+# expected_verdict for both captures correlated, together with every RST's
+# "rst frame_client=.. frame_server=.. sender=.. cause=.. accepted=.." line. Prints one line per capture checked and
 # ends with "N passed, N failed".
 set -u
 tcpwhy=$1
@@ -28,10 +29,16 @@ for dir in "$@"; do
         # "client isn verdict" per attempt record (the JSON keys come in a fixed order)
         got=$("$tcpwhy" --format json "${caps[@]}" 2>/dev/null |
             sed -n 's/.*"type":"attempt","client":"\([^"]*\)".*"client_isn":\([0-9]*\),"verdict":"\([a-z_]*\)".*/\1 \2 \3/p')
+        # Behind a NAT the server capture names the client by the router's
+        # address: truth's "nat client=A server_side=B" lines map A to B.
         want=$(awk -v key="$key" '
+            NR == FNR { if (/^nat client=/) { split($2, a, "="); split($3, b, "="); nat[a[2]] = b[2] }
+                        next }
             /^attempt=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-                          k = f["client"] " " f["client_isn"] }
-            $0 ~ "^expected_verdict" key "=" { split($0, kv, "="); print k " " kv[2] }' "$truth")
+                          ep = f["client"]
+                          if (key == "_server" && (ep in nat)) ep = nat[ep]
+                          k = ep " " f["client_isn"] }
+            $0 ~ "^expected_verdict" key "=" { split($0, kv, "="); print k " " kv[2] }' "$truth" "$truth")
         bad=""
         while read -r ep isn verdict; do
             [ -n "$ep" ] || continue
@@ -42,6 +49,20 @@ for dir in "$@"; do
                 bad="$bad $ep/$isn: expected $verdict, got ${actual:-nothing};"
             fi
         done <<< "$want"
+        # Every RST of the run, with both captures together: who sent it, why,
+        # and whether its receiver accepted it.
+        if [ "$side" = both ]; then
+            rsts=$("$tcpwhy" --format json "${caps[@]}" 2>/dev/null |
+                sed -n 's/.*"type":"rst",.*"frame":\([0-9]*\),"file":"\([^"]*\)".*"sender":"\([a-z]*\)","cause":"\([a-z_]*\)","accepted":\([a-z]*\).*/\2 \1 \3 \4 \5/p')
+            while read -r _ fc fs who cause acc; do
+                fc=${fc#frame_client=} fs=${fs#frame_server=} who=${who#sender=}
+                cause=${cause#cause=} acc=${acc#accepted=}
+                if [ "$fc" != none ]; then file="$dir/$ccap" frame=$fc; else file="$dir/$scap" frame=$fs; fi
+                actual=$(printf '%s\n' "$rsts" | awk -v f="$file" -v n="$frame" '$1 == f && $2 == n { print $3, $4, $5 }')
+                [ "$actual" = "$who $cause $acc" ] ||
+                    bad="$bad RST $(basename "$file") frame $frame: expected $who $cause accepted=$acc, got ${actual:-nothing};"
+            done < <(grep -E '^rst frame_client=' "$truth")
+        fi
         if [ -z "$bad" ]; then
             pass=$((pass + 1))
             echo "verdicts: ok $(basename "$dir")/$cap"

@@ -18,5 +18,15 @@ lab_checks() {
     lab_check "one SYN+ACK reached the client" "$(lab_n client.pcap 'Flags \[S\.\]')" -eq 1
     lab_check "client host sent RST seq=x+1" "$(lab_n client.pcap "Flags \[R\], seq $(lab_seq "$x + 1"),")" -eq 1
     lab_check "server got it" "$(lab_n server.pcap "Flags \[R\], seq $(lab_seq "$x + 1"),")" -eq 1
+    lab_check "the server's request died: TcpExtEmbryonicRsts=1" "$(lab_nstat server TcpExtEmbryonicRsts)" -eq 1
+    local re="Flags \[R\], seq $(lab_seq "$x + 1"),"
+    lab_truth ""
+    lab_truth "# RSTs"
+    lab_rst "$(lab_frame client.pcap "$re")" "$(lab_frame server.pcap "$re")" client late_synack true \
+        "bare RST seq = x+1 = the late SYN+ACK's ack (client frame $(lab_frame client.pcap 'Flags \[S\.\]'))," \
+        "sent by the client host after the application gave up and closed the connecting socket" \
+        "(no socket left, tcp_v4_send_reset); the server's request socket died on it:" \
+        "TcpExtEmbryonicRsts=1 on the server (the capture ends before the next SYN+ACK" \
+        "retransmission would have been due, so the counter is the evidence)"
 }
 lab_finish

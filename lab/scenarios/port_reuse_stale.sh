@@ -39,5 +39,24 @@ lab_checks() {
     lab_check "server got RST seq=x+101" "$(lab_n server.pcap "Flags \[R\], seq $nxt,")" -eq 1
     lab_check "SYN(z) sent twice" "$(lab_n client.pcap "Flags \[S\], seq $z,")" -eq 2
     lab_check "SYN+ACK for z" "$(lab_n client.pcap "Flags \[S\.\].* ack $(lab_seq "$z + 1"),")" -eq 1
+    lab_check "TcpExtTCPAbortOnData=1 on the client (the SO_LINGER 0 abort)" "$(lab_nstat client TcpExtTCPAbortOnData)" -eq 1
+    lab_check "TcpExtTCPSYNChallenge=1 on the server" "$(lab_nstat server TcpExtTCPSYNChallenge)" -eq 1
+    lab_check "TcpEstabResets=1 on the server" "$(lab_nstat server TcpEstabResets)" -eq 1
+    lab_check "labserver read ECONNRESET on the old connection" "$(grep -c 'why=reset' "$LAB_TMP/server.out")" -eq 1
+    local rea="Flags \[R\.\], seq $nxt," rec="Flags \[R\], seq $nxt," fz fch
+    fz=$(lab_frame client.pcap "Flags \[S\], seq $z,")
+    fch=$(lab_frame_after client.pcap "$fz" "> $CLI.40001: Flags \[\.\], ack $nxt,")
+    lab_truth ""
+    lab_truth "# RSTs"
+    lab_rst "$(lab_frame client.pcap "$rea")" none client app_abort false \
+        "lost: the client's SO_LINGER-0 abort (RST/ACK seq = x+101, TcpExtTCPAbortOnData on the" \
+        "client) was dropped by the router's rule (see nft_rule_final_state), so the server kept" \
+        "the connection ESTABLISHED and later answered SYN(z) with a challenge ACK for it; seq =" \
+        "the server's rcv_nxt, so it would have been accepted had it arrived"
+    lab_rst "$(lab_frame client.pcap "$rec")" "$(lab_frame server.pcap "$rec")" client answer_to_challenge_ack true \
+        "bare RST seq = x+101 = the ack of the server's challenge ACK (client frame $fch;" \
+        "TcpExtTCPSYNChallenge=1 on the server), sent by the client in SYN-SENT; labserver's" \
+        "recv() on the old connection failed with ECONNRESET (server: closed ... why=reset) and" \
+        "TcpEstabResets=1 on the server; SYN(z) re-sent $(lab_ms client.pcap "$rec" "Flags \[S\], seq $z,") ms later then completed"
 }
 lab_finish

@@ -8,8 +8,17 @@ lab_capture_start
 lab_client 1 "$SRV" "$SERVER_PORT" --bind-port 40000 --connect-timeout-ms 3000
 lab_expect refused
 lab_checks() {
-    lab_check "client got RST/ACK seq 0" "$(lab_n client.pcap 'Flags \[R\.\], seq 0, ack')" -eq 1
-    lab_check "server sent it" "$(lab_n server.pcap 'Flags \[R\.\], seq 0, ack')" -eq 1
+    local re="Flags \[R\.\], seq 0, ack $(lab_seq "${ATT_ISN[1]} + 1"),"
+    lab_check "client got RST/ACK seq 0 ack ISN+1" "$(lab_n client.pcap "$re")" -eq 1
+    lab_check "server sent it" "$(lab_n server.pcap "$re")" -eq 1
     lab_check "one SYN" "$(lab_n client.pcap 'Flags \[S\],')" -eq 1
+    lab_check "connect() failed with ECONNREFUSED" "$(grep -c 'result=ECONNREFUSED' "$LAB_TMP/client-1.out")" -eq 1
+    lab_check "TcpOutRsts=1 on the server" "$(lab_nstat server TcpOutRsts)" -eq 1
+    lab_truth ""
+    lab_truth "# RSTs"
+    lab_rst "$(lab_frame client.pcap "$re")" "$(lab_frame server.pcap "$re")" server no_listener true \
+        "connect() failed with ECONNREFUSED (client-1: ... result=ECONNREFUSED); RST/ACK seq 0," \
+        "ack = ISN+1 acknowledges the SYN (RFC 9293 3.10.7.3, SYN-SENT); nothing listened on" \
+        "port 8080 (TcpOutRsts=1 on the server)"
 }
 lab_finish

@@ -58,5 +58,37 @@ lab_checks() {
     else
         lab_check "SYN(z) sent 3 times (first one not answered)" "$(lab_n client.pcap "Flags \[S\], seq $z,")" -eq 3
     fi
+    local rre are gap next
+    rre="Flags \[R\], seq $(lab_seq "$x + 1"),"
+    are="Flags \[\.\], ack $(lab_seq "$x + 1"),"
+    lab_check "the server's request for x died: TcpExtEmbryonicRsts=1" \
+        "$(grep -c '^nstat_server: TcpExtEmbryonicRsts=1$' "$LAB_OUT/truth.txt")" -eq 1
+    lab_check "no SYN+ACK for x after the RST" \
+        "$(tcpdump -nr "$LAB_OUT/server.pcap" -S 2>/dev/null | sed "1,/$rre/d" | grep -cE "Flags \[S\.\].* ack $(lab_seq "$x + 1"),")" -eq 0
+    gap=$(lab_ms client.pcap "$rre" "Flags \[S\], seq $z,")
+    if [ "$timeout_ms" -ge 2600 ]; then
+        next="SYN(z) re-sent $gap ms later (TCP_TIMEOUT_MIN) got a SYN+ACK for z"
+    else
+        next="the next SYN(z), $gap ms later (its SYN timer; it had already been retransmitted), got a SYN+ACK for z"
+    fi
+    if [ "${LAB_NAT:-0}" = 1 ]; then
+        local nat=$R4S
+        [ "$LAB_FAM" = 6 ] && nat=$R6S
+        lab_check "the server saw the client as $nat port 40000" \
+            "$(lab_n server.pcap "$nat.40000 > $SRV.$SERVER_PORT: Flags \[S\], seq $x,")" -eq 3
+        lab_check "conntrack marked nothing invalid" "$(lab_ct_count "ct invalid")" -eq 0
+        lab_check "conntrack: SYN(x) and the re-sent SYN(z) each began an entry" "$(lab_ct_count "SYN, ct new")" -eq 2
+        lab_check "conntrack: SYN(x) retransmissions and the first SYN(z) on a tracked tuple" \
+            "$(lab_ct_count "SYN, ct established")" -eq 3
+        lab_check "masquerade translated 2 connections: SYN(x), and SYN(z) after the RST closed the entry" \
+            "$(lab_ct_count masquerade)" -eq 2
+        lab_check "the stale ACK reached the client translated back" "$(lab_n client.pcap "> $CLI.40000: $are")" -eq 1
+    fi
+    lab_truth ""
+    lab_truth "# RSTs"
+    lab_rst "$(lab_frame client.pcap "$rre")" "$(lab_frame server.pcap "$rre")" client answer_to_stale_ack true \
+        "bare RST seq = x+1 = the ack of the server's ACK for the old request (client frame" \
+        "$(lab_frame client.pcap "$are")), sent by the client in SYN-SENT for z; the server's request socket" \
+        "for x died: TcpExtEmbryonicRsts=1 on the server, no SYN+ACK(x) after it, and $next"
 }
 lab_finish

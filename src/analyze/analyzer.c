@@ -255,6 +255,8 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
         return err->status;
     }
     r.sum.linktype = tw_capture_linktype(cap);
+    if (opt->progress)
+        tw_progress_begin(opt->progress, path, "reading", tw_capture_file_bytes(cap));
 
     const struct tw_frame *fr;
     struct tw_packet pkt;
@@ -277,9 +279,13 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
         if (opt->run)
             tw_capture_run_packet(opt->run, &pkt, side, a);
         tw_table_expire(table, r.now_ns);
+        if (opt->progress)
+            tw_progress_update(opt->progress, tw_capture_bytes_read(cap), fr->number);
         if (opt->stop_flag && *opt->stop_flag)
             break;
     }
+    if (opt->progress)
+        tw_progress_end(opt->progress);
     enum tw_status st = err->status;
     if (st != TW_OK) {
         r.sum.is_complete = false;

@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "correlate/correlate.h"
+#include "report/progress.h"
 #include "report/sink.h"
 
 struct tw_analyze_options {
@@ -20,6 +21,7 @@ struct tw_analyze_options {
     const char *live_ifname;  /* capture live from this interface instead of a file */
     volatile int *stop_flag;  /* set (e.g. by a signal handler) to stop reading */
     tw_capture_run *run;      /* NULL, or note every packet here for correlation */
+    struct tw_progress *progress; /* NULL, or told of bytes and frames read (report/progress.h) */
 };
 
 struct tw_analyze_result {

@@ -60,6 +60,7 @@ struct tw_capture {
     bool has_filter;        /* a BPF filter hides records from us */
     bool is_pcapng;
     uint64_t end_offset;    /* end of the last record read */
+    uint64_t file_bytes;    /* size of a regular file; 0 when unknown (pipe, live) */
     uint64_t n_frames;
     struct tw_frame frame;
 };
@@ -185,6 +186,9 @@ tw_capture *tw_capture_open_file(const char *path, const char *bpf_filter, struc
         free(cap);
         return NULL;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+        cap->file_bytes = (uint64_t)st.st_size;
     if (f != stdin && is_regular_file(f)) {
         struct tw_pcapng_survey sv;
         bool is_mixed = tw_pcapng_survey(f, &sv) && sv.is_mixed;
@@ -329,6 +333,17 @@ const struct tw_frame *tw_capture_next(tw_capture *cap, struct tw_error *err)
 }
 
 uint64_t tw_capture_frames(const tw_capture *cap) { return cap->n_frames; }
+
+/* For progress: our pcapng reader knows where the last record began, libpcap's
+ * where it ended (ftell, or added up for classic pcap). */
+uint64_t tw_capture_bytes_read(const tw_capture *cap)
+{
+    if (cap->ng)
+        return cap->n_frames && cap->frame.offset != TW_OFFSET_UNKNOWN ? cap->frame.offset : 0;
+    return cap->is_live ? 0 : cap->end_offset;
+}
+
+uint64_t tw_capture_file_bytes(const tw_capture *cap) { return cap->file_bytes; }
 
 int tw_capture_linktype(const tw_capture *cap)
 {

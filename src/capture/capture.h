@@ -44,6 +44,12 @@ uint64_t tw_capture_frames(const tw_capture *cap);
 int tw_capture_linktype(const tw_capture *cap);
 const char *tw_capture_path(const tw_capture *cap);
 
+/* For a progress meter: bytes of the file read so far (0 when unknown, e.g.
+ * pcapng on a pipe or live), and the file's size (0 when unknown: a pipe or
+ * an interface). */
+uint64_t tw_capture_bytes_read(const tw_capture *cap);
+uint64_t tw_capture_file_bytes(const tw_capture *cap);
+
 /* Asks a live capture to stop (safe from a signal handler's flag check). */
 void tw_capture_break(tw_capture *cap);
 

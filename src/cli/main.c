@@ -14,9 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyze/analyzer.h"
 #include "cli/options.h"
+#include "cli/rewrite.h"
+#include "report/pcap_out.h"
+#include "report/progress.h"
 
 static volatile int stop_requested;
 
@@ -197,6 +201,7 @@ int main(int argc, char **argv)
     memset(&err, 0, sizeof err);
     int rc = tw_cli_parse(argc, argv, &o, &err);
     if (rc != 0) {
+        tw_cli_options_fini(&o);
         if (err.status != TW_OK) {
             report_error(&err);
             fprintf(stderr, "Try 'tcpwhy --help'.\n");
@@ -206,13 +211,34 @@ int main(int argc, char **argv)
     }
 
     struct tw_sink sink;
-    struct tw_report_options ropt = {.is_verbose = o.is_verbose};
-    bool ok = o.format == TW_FORMAT_JSON ? tw_report_jsonl(&sink, stdout, &ropt)
-                                         : tw_report_text(&sink, stdout, &ropt);
+    struct tw_report_options ropt = {
+        .is_verbose = o.is_verbose,
+        .has_ladder = o.has_ladder,
+        .is_color = tw_cli_use_color(o.color, STDOUT_FILENO),
+        .width_cols = tw_cli_width(STDOUT_FILENO, o.width_cols),
+    };
+    struct tw_wsfilter_stats wsf;
+    memset(&sink, 0, sizeof sink);
+    bool ok = o.is_wsfilter                 ? tw_report_wsfilter(&sink, stdout, &wsf)
+              : o.format == TW_FORMAT_JSON ? tw_report_jsonl(&sink, stdout, &ropt)
+                                           : tw_report_text(&sink, stdout, &ropt);
     if (!ok) {
         fprintf(stderr, "tcpwhy: out of memory\n");
         return 2;
     }
+    /* -w: a sink in front of the reporter notes the problem attempts */
+    tw_pcap_out *pcap_out = NULL;
+    if (o.write_file) {
+        pcap_out = tw_pcap_out_new(o.files, o.n_files);
+        if (!pcap_out) {
+            fprintf(stderr, "tcpwhy: out of memory\n");
+            return 2;
+        }
+        struct tw_sink report = sink;
+        tw_pcap_out_sink(pcap_out, &sink, &report);
+    }
+    struct tw_progress progress;
+    tw_progress_init(&progress, stderr, !o.is_quiet && !o.interface && isatty(STDERR_FILENO));
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -228,13 +254,26 @@ int main(int argc, char **argv)
         .max_flows = o.max_flows,
         .live_ifname = o.interface,
         .stop_flag = &stop_requested,
+        .progress = &progress,
     };
     struct tw_analyze_result res;
     memset(&res, 0, sizeof res);
     int status = !o.interface && o.n_files >= 2 && !o.is_separate
                      ? analyze_together(&o, aopt, &sink, &res)
                      : analyze_each(&o, &aopt, &sink, &res);
+    if (sink.finish)
+        sink.finish(sink.ctx);
+    if (o.is_wsfilter && wsf.n_left_out)
+        fprintf(stderr, "tcpwhy: warning: the filter leaves out %llu problem attempts (too many)\n",
+                wsf.n_left_out);
+    fflush(stdout); /* the report before the second pass; errors are checked below */
+    if (pcap_out && !stop_requested) {
+        int ws = tw_cli_write_problems(&o, pcap_out, &stop_requested, &progress);
+        if (ws)
+            status = ws;
+    }
     sink.free(sink.ctx);
+    tw_pcap_out_free(pcap_out);
     tw_cli_options_fini(&o);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "tcpwhy: error writing output\n");

@@ -15,7 +15,7 @@
 #define DEFAULT_MEMCAP (64u << 20)
 #define DEFAULT_IDLE_S 300
 
-enum { OPT_SEPARATE = 300 };
+enum { OPT_SEPARATE = 300, OPT_COLOR, OPT_WIDTH, OPT_NO_LADDER, OPT_WSFILTER };
 enum { OPT_FORMAT = 256, OPT_VANTAGE, OPT_MEMCAP, OPT_MAX_FLOWS, OPT_IDLE, OPT_VERSION };
 
 static const struct option long_options[] = {
@@ -26,6 +26,13 @@ static const struct option long_options[] = {
     {"idle", required_argument, NULL, OPT_IDLE},
     {"verbose", no_argument, NULL, 'v'},
     {"separate", no_argument, NULL, OPT_SEPARATE},
+    {"color", required_argument, NULL, OPT_COLOR},
+    {"colour", required_argument, NULL, OPT_COLOR},
+    {"width", required_argument, NULL, OPT_WIDTH},
+    {"no-ladder", no_argument, NULL, OPT_NO_LADDER},
+    {"filter", no_argument, NULL, OPT_WSFILTER},
+    {"write", required_argument, NULL, 'w'},
+    {"quiet", no_argument, NULL, 'q'},
     {"read", required_argument, NULL, 'r'},
     {"interface", required_argument, NULL, 'i'},
     {"help", no_argument, NULL, 'h'},
@@ -82,10 +89,11 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
     o->vantage = -1;
     o->memcap_bytes = DEFAULT_MEMCAP;
     o->idle_ns = (int64_t)DEFAULT_IDLE_S * 1000000000;
+    o->has_ladder = true;
     const char *read_file = NULL;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hvr:i:", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hvqr:i:w:", long_options, NULL)) != -1) {
         switch (c) {
         case 'h':
             tw_cli_usage();
@@ -98,6 +106,38 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             break;
         case OPT_SEPARATE:
             o->is_separate = true;
+            break;
+        case OPT_COLOR:
+            if (strcmp(optarg, "auto") == 0)
+                o->color = TW_COLOR_AUTO;
+            else if (strcmp(optarg, "always") == 0)
+                o->color = TW_COLOR_ALWAYS;
+            else if (strcmp(optarg, "never") == 0)
+                o->color = TW_COLOR_NEVER;
+            else
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               "--color takes auto, always or never, not '%s'", optarg);
+            break;
+        case OPT_WIDTH: {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end || n < 40 || n > 1000)
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               "--width takes a column count from 40 to 1000, not '%s'", optarg);
+            o->width_cols = (int)n;
+            break;
+        }
+        case OPT_NO_LADDER:
+            o->has_ladder = false;
+            break;
+        case OPT_WSFILTER:
+            o->is_wsfilter = true;
+            break;
+        case 'w':
+            o->write_file = optarg;
+            break;
+        case 'q':
+            o->is_quiet = true;
             break;
         case 'r':
             read_file = optarg;
@@ -168,6 +208,20 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
     }
     if (o->interface && read_file)
         return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0, "-i and -r exclude each other");
+    if (o->write_file) {
+        /* Problems are known only at the end: -w reads each input twice. */
+        if (o->interface)
+            return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                           "-w needs capture files (it reads them twice), not a live interface");
+        for (size_t k = 0; k < o->n_files; k++)
+            if (strcmp(o->files[k], "-") == 0)
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               "-w needs capture files (it reads them twice); standard input "
+                               "cannot be read again: save it to a file first");
+        if (strcmp(o->write_file, "-") == 0)
+            return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                           "-w writes a file; '-' (standard output) holds the report");
+    }
     if (!o->interface && o->n_files == 0) {
         if (i < argc)
             return tw_fail(err, TW_E_IO, argv[optind], TW_OFFSET_UNKNOWN, 0,

@@ -174,10 +174,11 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
     c->is_partial = !a->is_whole || !b->is_whole;
     size_t smaller = a->n_seen < b->n_seen ? a->n_seen : b->n_seen;
     if (c->n_matched > 0) {
-        /* Random 64-bit fingerprints do not collide by chance: a few shared
-         * packets mean shared traffic. Require a share of the smaller
-         * capture too, so one stray duplicate does not weld captures. */
-        c->is_related = c->n_matched >= 2 && c->n_matched * 100 >= smaller;
+        /* Random 64-bit fingerprints do not collide by chance: a shared
+         * packet means shared traffic. Require a share of the smaller
+         * capture too (1 %), so that a stray duplicate in a big capture
+         * does not weld two captures of mostly other traffic. */
+        c->is_related = c->n_matched * 100 >= smaller;
         snprintf(c->why, sizeof c->why, "%llu packets appear in both captures",
                  (unsigned long long)c->n_matched);
     } else if (smaller == 0 && overlap_in_time(a, b) && shares_address(a, b)) {

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "correlate/internal.h"
 
 tw_capture_run *tw_capture_run_new(const char *file, size_t budget_bytes, struct tw_error *err)
@@ -26,20 +27,6 @@ void tw_capture_run_free(tw_capture_run *run)
     free(run->merged);
     free(run->rsts);
     free(run);
-}
-
-/* Grows *p (of *cap elements of size sz) to hold n + 1; false when it cannot. */
-static bool grow(void **p, size_t *cap, size_t n, size_t sz)
-{
-    if (n < *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    void *q = realloc(*p, ncap * sz);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = ncap;
-    return true;
 }
 
 static uint64_t mix64(uint64_t x)
@@ -93,7 +80,7 @@ void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enu
     if (!a || pkt->l4 != TW_L4_TCP)
         return;
     if (run->n_seen == run->max_seen ||
-        !grow((void **)&run->seen, &run->cap_seen, run->n_seen, sizeof *run->seen)) {
+        !tw_grow((void **)&run->seen, &run->cap_seen, run->n_seen, sizeof *run->seen, 64, SIZE_MAX)) {
         run->is_whole = false;
         return;
     }
@@ -121,7 +108,7 @@ void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enu
 
 void tw_capture_run_attempt(tw_capture_run *run, const struct tw_attempt_record *rec)
 {
-    if (!grow((void **)&run->atts, &run->cap_atts, run->n_atts, sizeof *run->atts))
+    if (!tw_grow((void **)&run->atts, &run->cap_atts, run->n_atts, sizeof *run->atts, 64, SIZE_MAX))
         return;
     bool *m = realloc(run->merged, run->cap_atts * sizeof *m);
     if (!m)
@@ -133,7 +120,7 @@ void tw_capture_run_attempt(tw_capture_run *run, const struct tw_attempt_record 
 
 void tw_capture_run_rst(tw_capture_run *run, const struct tw_rst_record *rec)
 {
-    if (grow((void **)&run->rsts, &run->cap_rsts, run->n_rsts, sizeof *run->rsts))
+    if (tw_grow((void **)&run->rsts, &run->cap_rsts, run->n_rsts, sizeof *run->rsts, 64, SIZE_MAX))
         run->rsts[run->n_rsts++] = *rec;
 }
 

@@ -54,3 +54,8 @@ int tw_lost_names(unsigned lost, const char *names[4])
         names[n++] = "unknown";
     return n;
 }
+
+bool tw_report_is_problem(const struct tw_attempt_record *r)
+{
+    return r->diag.verdict != TW_VERDICT_OK && r->diag.verdict != TW_VERDICT_UNKNOWN;
+}

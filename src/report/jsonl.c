@@ -3,6 +3,7 @@
  * records. Everything is written as it comes; nothing is buffered. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "report/sink.h"
 
@@ -222,6 +223,7 @@ bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_opt
     struct jsonl *j = calloc(1, sizeof *j);
     if (!j)
         return false;
+    memset(sink, 0, sizeof *sink);
     j->out = out;
     sink->ctx = j;
     sink->attempt = jsonl_attempt;

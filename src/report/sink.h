@@ -45,11 +45,16 @@ struct tw_sink {
     /* two captures of the same traffic: how they pair, their clocks, loss */
     void (*correlation)(void *ctx, const struct tw_correlation *c);
     void (*summary)(void *ctx, const struct tw_file_summary *sum);
+    /* NULL, or called once after the last record of the last input */
+    void (*finish)(void *ctx);
     void (*free)(void *ctx);
 };
 
 struct tw_report_options {
     bool is_verbose;              /* text: list healthy attempts too */
+    bool has_ladder;              /* text: a ladder diagram in each problem block */
+    bool is_color;                /* text: ANSI colours in the ladders */
+    int width_cols;               /* text: fit the ladders in this many columns */
 };
 
 /* A sink that keeps a capture's attempt and RST records in its run (for
@@ -65,6 +70,20 @@ void tw_report_collect(struct tw_sink *sink, struct tw_collector *c);
 /* Reporters: fill *sink; return false when out of memory. */
 bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt);
 bool tw_report_text(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt);
+
+/* --filter: a Wireshark display filter selecting the evidence packets and
+ * RSTs of every problem attempt, written to out by finish() as one line
+ * ("frame.number==0" when there is none). stats is the caller's, filled as
+ * records come, and must outlive the sink. */
+struct tw_wsfilter_stats {
+    unsigned long long n_attempts;   /* attempts in the filter */
+    unsigned long long n_left_out;   /* problem attempts past the filter's bound */
+};
+bool tw_report_wsfilter(struct tw_sink *sink, FILE *out, struct tw_wsfilter_stats *stats);
+
+/* A failed or degraded attempt: any verdict but ok and unknown. These get a
+ * block in the text report, a place in --filter and in -w. */
+bool tw_report_is_problem(const struct tw_attempt_record *r);
 
 /* Shared formatting. */
 void tw_format_time(int64_t ns, char *buf, unsigned long size); /* 2026-11-26T13:39:21.123456789Z */

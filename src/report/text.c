@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/ladder.h"
 #include "report/sink.h"
 
 #define MAX_BLOCKS 500
@@ -35,8 +36,7 @@ struct text {
 
 static bool wants_block(const struct text *t, const struct tw_attempt_record *r)
 {
-    return t->opt.is_verbose || (r->diag.verdict != TW_VERDICT_OK &&
-                                 r->diag.verdict != TW_VERDICT_UNKNOWN);
+    return t->opt.is_verbose || tw_report_is_problem(r);
 }
 
 static void text_attempt(void *ctx, const struct tw_attempt_record *r)
@@ -139,7 +139,8 @@ static void print_rsts(struct text *t)
     memset(t->senders, 0, sizeof t->senders);
 }
 
-static void print_block(FILE *out, const struct tw_attempt_record *r)
+static void print_block(FILE *out, const struct tw_attempt_record *r,
+                        const struct tw_report_options *opt)
 {
     char c[80], s[80], ts[48];
     tw_endpoint_format(&r->key.client, r->key.client_port, c, sizeof c);
@@ -167,6 +168,11 @@ static void print_block(FILE *out, const struct tw_attempt_record *r)
     }
     if (r->is_evicted)
         fputs("  (judged early: the flow table was full)\n", out);
+    if (opt->has_ladder && tw_report_is_problem(r)) {
+        struct tw_ladder_style style = {opt->width_cols, opt->is_color, "  "};
+        fputc('\n', out);
+        tw_report_ladder(out, r, &style);
+    }
 }
 
 static void print_loss_line(FILE *out, const char *what_dir, const struct tw_direction_loss *d)
@@ -279,7 +285,7 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
     if (t->n_blocks)
         qsort(t->blocks, t->n_blocks, sizeof t->blocks[0], by_time);
     for (size_t i = 0; i < t->n_blocks; i++)
-        print_block(out, &t->blocks[i]);
+        print_block(out, &t->blocks[i], &t->opt);
     if (t->n_not_shown)
         fprintf(out, "\n... and %llu more attempts not shown (use --format json for all)\n",
                 (unsigned long long)t->n_not_shown);
@@ -307,6 +313,7 @@ bool tw_report_text(struct tw_sink *sink, FILE *out, const struct tw_report_opti
     struct text *t = calloc(1, sizeof *t);
     if (!t)
         return false;
+    memset(sink, 0, sizeof *sink);
     t->blocks = calloc(MAX_BLOCKS, sizeof *t->blocks);
     t->rsts = calloc(MAX_RST_LINES, sizeof *t->rsts);
     if (!t->blocks || !t->rsts) {

@@ -1,0 +1,18 @@
+/* -w: the second pass over the inputs that writes the problem packets. */
+#ifndef TW_CLI_REWRITE_H
+#define TW_CLI_REWRITE_H
+
+#include "cli/options.h"
+#include "report/pcap_out.h"
+
+struct tw_progress;
+
+/* Reads every input again and writes its problem packets (see
+ * report/pcap_out.h) to tw_cli_write_path(). Prints what it wrote and any
+ * error on stderr; returns 0, or 2 when an output could not be written or
+ * an input not read again. stop_flag ends it early, like the analysis.
+ * progress may be NULL. */
+int tw_cli_write_problems(const struct tw_cli_options *o, tw_pcap_out *w,
+                          volatile int *stop_flag, struct tw_progress *progress);
+
+#endif
