@@ -222,6 +222,13 @@ int main(int argc, char **argv)
     bool ok = o.is_wsfilter                 ? tw_report_wsfilter(&sink, stdout, &wsf)
               : o.format == TW_FORMAT_JSON ? tw_report_jsonl(&sink, stdout, &ropt)
                                            : tw_report_text(&sink, stdout, &ropt);
+    /* connects: attempts grouped into the application's connect()s */
+    if (ok && !o.is_wsfilter) {
+        struct tw_sink inner = sink;
+        ok = tw_report_connects(&sink, inner, o.app_timeout_ns);
+        if (!ok)
+            inner.free(inner.ctx);
+    }
     if (!ok) {
         fprintf(stderr, "tcpwhy: out of memory\n");
         return 2;

@@ -15,7 +15,7 @@
 #define DEFAULT_MEMCAP (64u << 20)
 #define DEFAULT_IDLE_S 300
 
-enum { OPT_SEPARATE = 300, OPT_COLOR, OPT_WIDTH, OPT_NO_LADDER, OPT_WSFILTER };
+enum { OPT_SEPARATE = 300, OPT_COLOR, OPT_WIDTH, OPT_NO_LADDER, OPT_WSFILTER, OPT_APP_TIMEOUT };
 enum { OPT_FORMAT = 256, OPT_VANTAGE, OPT_MEMCAP, OPT_MAX_FLOWS, OPT_IDLE, OPT_VERSION };
 
 static const struct option long_options[] = {
@@ -24,6 +24,7 @@ static const struct option long_options[] = {
     {"memcap", required_argument, NULL, OPT_MEMCAP},
     {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
     {"idle", required_argument, NULL, OPT_IDLE},
+    {"app-timeout", required_argument, NULL, OPT_APP_TIMEOUT},
     {"verbose", no_argument, NULL, 'v'},
     {"separate", no_argument, NULL, OPT_SEPARATE},
     {"color", required_argument, NULL, OPT_COLOR},
@@ -58,6 +59,25 @@ static size_t parse_size(const char *s)
     if (*end == 'B')
         end++;
     return *end ? 0 : (size_t)v;
+}
+
+/* "1.5s", "500ms", "3" (seconds), "2m" -> ns; 0 on error. */
+static int64_t parse_duration_ns(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v <= 0 || v > 1e6)
+        return 0;
+    double scale = 1e9;
+    if (strcmp(end, "ms") == 0)
+        scale = 1e6;
+    else if (strcmp(end, "us") == 0)
+        scale = 1e3;
+    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+        scale = 60e9;
+    else if (*end && strcmp(end, "s") != 0)
+        return 0;
+    return (int64_t)(v * scale);
 }
 
 static bool is_input(const char *word)
@@ -173,6 +193,16 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
                                "--max-flows takes a count from 1 to 100000000, not '%s'", optarg);
             o->max_flows = (size_t)n;
+            break;
+        }
+        case OPT_APP_TIMEOUT: {
+            int64_t ns = parse_duration_ns(optarg);
+            if (ns <= 0)
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               "--app-timeout takes a duration such as 1.5s, 500ms or 3, not "
+                               "'%s'",
+                               optarg);
+            o->app_timeout_ns = ns;
             break;
         }
         case OPT_IDLE: {

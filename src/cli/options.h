@@ -16,6 +16,7 @@ struct tw_cli_options {
     int vantage;              /* -1: infer */
     size_t memcap_bytes;
     int64_t idle_ns;
+    int64_t app_timeout_ns;   /* --app-timeout; 0: none */
     size_t max_flows;
     bool is_verbose;
     bool is_separate;         /* --separate: never correlate several inputs */

@@ -24,6 +24,8 @@ void tw_cli_usage(void)
           "      --max-flows N      track at most N connections at once (default: what\n"
           "                         --memcap holds); the least recently active is judged\n"
           "                         early when a new one arrives\n"
+          "      --app-timeout DUR  the application's connect timeout (e.g. 1.5s, 500ms):\n"
+          "                         list the connects that took longer\n"
           "      --idle SECONDS     a connection quiet this long is finished (default 300)\n"
           "      --separate         with several files, analyse each alone (by default\n"
           "                         captures of the same traffic are correlated)\n"

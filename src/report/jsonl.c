@@ -164,6 +164,46 @@ static void jsonl_correlation(void *ctx, const struct tw_correlation *c)
     json_loss(out, "server_to_client", sf, cf, &c->s2c);
 }
 
+/* One record per connect that says more than its attempt already does:
+ * several attempts, or longer than --app-timeout. The summary's histogram
+ * counts every connect. */
+static void jsonl_connect(void *ctx, const struct tw_connect_record *c)
+{
+    if (c->n_attempts < 2 && !c->is_over_app_timeout)
+        return;
+    FILE *out = ((struct jsonl *)ctx)->out;
+    char ts[48], ip[64];
+    const struct tw_attempt_brief *a = c->attempts;
+    tw_format_time(c->start_ns, ts, sizeof ts);
+    fputs("{\"type\":\"connect\",\"file\":", out);
+    tw_json_string(out, c->file);
+    tw_addr_format(&a->client, ip, sizeof ip);
+    fputs(",\"client\":", out);
+    tw_json_string(out, ip);
+    fputs(",\"server\":", out);
+    endpoint(out, &a->server, a->server_port);
+    fprintf(out, ",\"start\":\"%s\",\"duration_s\":%.6f,\"outcome\":\"%s\",\"attempts\":%zu",
+            ts, (double)c->duration_ns / 1e9, c->is_connected ? "connected" : "failed",
+            c->n_attempts);
+    fputs(",\"client_ports\":[", out);
+    for (size_t i = 0; i < c->n_attempts; i++)
+        fprintf(out, "%s%u", i ? "," : "", a[i].client_port);
+    fputs("],\"client_isns\":[", out);
+    for (size_t i = 0; i < c->n_attempts; i++)
+        if (a[i].is_isn_known)
+            fprintf(out, "%s%u", i ? "," : "", a[i].isn);
+        else
+            fprintf(out, "%snull", i ? "," : "");
+    fputs("],\"verdicts\":[", out);
+    for (size_t i = 0; i < c->n_attempts; i++)
+        fprintf(out, "%s\"%s\"", i ? "," : "", tw_verdict_name(a[i].verdict));
+    fputc(']', out);
+    if (c->has_app_timeout)
+        fprintf(out, ",\"app_timeout_s\":%.6f,\"over_app_timeout\":%s",
+                (double)c->app_timeout_ns / 1e9, c->is_over_app_timeout ? "true" : "false");
+    fputs("}\n", out);
+}
+
 static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
 {
     FILE *out = ((struct jsonl *)ctx)->out;
@@ -209,7 +249,23 @@ static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
                 (unsigned long long)s->rst_causes[c]);
         first = false;
     }
-    fprintf(out, "},\"live\":%llu,\"peak\":%llu,\"evicted\":%llu,\"expired\":%llu}\n",
+    fputc('}', out);
+    if (s->has_connects) {
+        fprintf(out, ",\"connects\":%llu,\"connects_retried\":%llu,\"connects_failed\":%llu",
+                (unsigned long long)s->connects, (unsigned long long)s->connects_retried,
+                (unsigned long long)s->connects_failed);
+        fputs(",\"connect_time\":{", out);
+        for (int b = 0; b < TW_CONNECT_BUCKETS; b++)
+            fprintf(out, "%s\"%s\":%llu", b ? "," : "", tw_connect_bucket_name[b],
+                    (unsigned long long)s->connect_histogram[b]);
+        fputc('}', out);
+        if (s->connects_over_app_timeout)
+            fprintf(out, ",\"connects_over_app_timeout\":%llu",
+                    (unsigned long long)s->connects_over_app_timeout);
+        if (s->is_connects_partial)
+            fputs(",\"connects_partial\":true", out);
+    }
+    fprintf(out, ",\"live\":%llu,\"peak\":%llu,\"evicted\":%llu,\"expired\":%llu}\n",
             (unsigned long long)s->table.live, (unsigned long long)s->table.peak,
             (unsigned long long)s->table.evicted, (unsigned long long)s->table.expired);
     fflush(out);
@@ -229,6 +285,7 @@ bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_opt
     sink->attempt = jsonl_attempt;
     sink->rst = jsonl_rst;
     sink->correlation = jsonl_correlation;
+    sink->connect = jsonl_connect;
     sink->summary = jsonl_summary;
     sink->free = jsonl_free;
     return true;

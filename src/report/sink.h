@@ -12,12 +12,26 @@
 #include <stdio.h>
 
 #include "decode/decode.h"
+#include "diagnose/connect.h"
 #include "diagnose/diagnose.h"
 #include "diagnose/rst.h"
 #include "correlate/correlate.h"
 #include "track/table.h"
 
 
+
+/* One connect: the attempts an application made as one connect() (see
+ * diagnose/connect.h). `attempts` is borrowed for the call. */
+struct tw_connect_record {
+    const char *file;
+    const struct tw_attempt_brief *attempts;
+    size_t n_attempts;
+    int64_t start_ns, duration_ns;
+    bool is_connected;
+    bool has_app_timeout;         /* --app-timeout given */
+    bool is_over_app_timeout;
+    int64_t app_timeout_ns;
+};
 
 struct tw_file_summary {
     const char *file;
@@ -35,6 +49,11 @@ struct tw_file_summary {
     uint64_t anomalies[TW_ANOM_COUNT];
     struct tw_table_stats table;
     uint64_t rst_causes[TW_RST_CAUSE_COUNT];
+    /* connects (filled by the connects wrapper, tw_report_connects) */
+    bool has_connects;
+    uint64_t connects, connects_retried, connects_failed, connects_over_app_timeout;
+    uint64_t connect_histogram[TW_CONNECT_BUCKETS];
+    bool is_connects_partial;     /* too many attempts to group them all */
     uint64_t rst_senders[TW_SENDER_COUNT];
 };
 
@@ -44,6 +63,7 @@ struct tw_sink {
     void (*rst)(void *ctx, const struct tw_rst_record *rec);
     /* two captures of the same traffic: how they pair, their clocks, loss */
     void (*correlation)(void *ctx, const struct tw_correlation *c);
+    void (*connect)(void *ctx, const struct tw_connect_record *rec);
     void (*summary)(void *ctx, const struct tw_file_summary *sum);
     /* NULL, or called once after the last record of the last input */
     void (*finish)(void *ctx);
@@ -66,6 +86,12 @@ struct tw_collector {
     bool has_summary;
 };
 void tw_report_collect(struct tw_sink *sink, struct tw_collector *c);
+
+/* Wraps inner: passes everything through, and before each file's summary
+ * writes that file's connects and adds their histogram to the summary.
+ * app_timeout_ns 0: no --app-timeout. The wrapper owns inner after this
+ * call (its free frees inner too). False when out of memory. */
+bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app_timeout_ns);
 
 /* Reporters: fill *sink; return false when out of memory. */
 bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt);

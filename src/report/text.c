@@ -12,6 +12,7 @@
 #define MAX_BLOCKS 500
 #define MAX_RST_LINES 200
 #define MAX_RST_SENDERS 32
+#define MAX_CONNECT_LINES 50
 
 /* RSTs counted per sending host (or "a box in the path") and cause. */
 struct rst_sender {
@@ -32,7 +33,63 @@ struct text {
     uint64_t n_rsts_not_shown;
     struct rst_sender senders[MAX_RST_SENDERS + 1]; /* the last one: all others */
     size_t n_senders;
+    char connect_lines[MAX_CONNECT_LINES][256]; /* retried or too slow connects */
+    size_t n_connect_lines;
+    uint64_t n_connects_not_shown;
 };
+
+/* A connect worth a line: it took several attempts, or longer than the
+ * application's timeout. Formatted now: its attempts are borrowed. */
+static void text_connect(void *ctx, const struct tw_connect_record *c)
+{
+    struct text *t = ctx;
+    if (c->n_attempts < 2 && !c->is_over_app_timeout)
+        return;
+    if (t->n_connect_lines == MAX_CONNECT_LINES) {
+        t->n_connects_not_shown++;
+        return;
+    }
+    char *line = t->connect_lines[t->n_connect_lines++];
+    size_t size = sizeof t->connect_lines[0];
+    char cl[64], sv[80], ts[48];
+    const struct tw_attempt_brief *a = c->attempts;
+    tw_addr_format(&a->client, cl, sizeof cl);
+    tw_endpoint_format(&a->server, a->server_port, sv, sizeof sv);
+    tw_format_time(c->start_ns, ts, sizeof ts);
+    int n = snprintf(line, size, "%s%s -> %s at %s: %.3f s, %zu attempt%s, %s:",
+                     c->is_over_app_timeout ? "OVER THE APP TIMEOUT  " : "", cl, sv, ts,
+                     (double)c->duration_ns / 1e9, c->n_attempts, c->n_attempts == 1 ? "" : "s",
+                     c->is_connected ? "connected" : "failed");
+    for (size_t i = 0; i < c->n_attempts && n > 0 && (size_t)n < size; i++)
+        n += snprintf(line + n, size - (size_t)n, "%s port %u %s", i ? "," : "",
+                      a[i].client_port, tw_verdict_name(a[i].verdict));
+}
+
+static void print_connects(struct text *t, const struct tw_file_summary *s)
+{
+    FILE *out = t->out;
+    if (!s->has_connects || !s->connects)
+        return;
+    fprintf(out, "\nConnects: %llu (%llu needed more than one attempt, %llu failed)",
+            (unsigned long long)s->connects, (unsigned long long)s->connects_retried,
+            (unsigned long long)s->connects_failed);
+    if (s->connects_over_app_timeout)
+        fprintf(out, "; %llu took longer than the application's timeout",
+                (unsigned long long)s->connects_over_app_timeout);
+    fputs("\n  connect time:", out);
+    for (int b = 0; b < TW_CONNECT_BUCKETS; b++)
+        if (s->connect_histogram[b])
+            fprintf(out, " %s %llu", tw_connect_bucket_name[b],
+                    (unsigned long long)s->connect_histogram[b]);
+    fputc('\n', out);
+    for (size_t i = 0; i < t->n_connect_lines; i++)
+        fprintf(out, "  %s\n", t->connect_lines[i]);
+    if (t->n_connects_not_shown)
+        fprintf(out, "  ... and %llu more (use --format json)\n",
+                (unsigned long long)t->n_connects_not_shown);
+    t->n_connect_lines = 0;
+    t->n_connects_not_shown = 0;
+}
 
 static bool wants_block(const struct text *t, const struct tw_attempt_record *r)
 {
@@ -289,6 +346,7 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
     if (t->n_not_shown)
         fprintf(out, "\n... and %llu more attempts not shown (use --format json for all)\n",
                 (unsigned long long)t->n_not_shown);
+    print_connects(t, s);
     print_rsts(t);
     if (!s->is_complete)
         fprintf(out, "\n  reading stopped early: %s\n", s->error);
@@ -326,6 +384,7 @@ bool tw_report_text(struct tw_sink *sink, FILE *out, const struct tw_report_opti
     sink->attempt = text_attempt;
     sink->rst = text_rst;
     sink->correlation = text_correlation;
+    sink->connect = text_connect;
     sink->summary = text_summary;
     sink->free = text_free;
     return true;

@@ -1,0 +1,101 @@
+/* Grouping attempts into connects. */
+#include "diagnose/connect.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const int64_t tw_connect_bucket_ns[TW_CONNECT_BUCKETS - 1] = {
+    10000000LL, 100000000LL, 500000000LL, 1000000000LL, 3000000000LL, 10000000000LL,
+};
+const char *const tw_connect_bucket_name[TW_CONNECT_BUCKETS] = {
+    "<10ms", "<100ms", "<500ms", "<1s", "<3s", "<10s", ">=10s",
+};
+
+int tw_connect_bucket(int64_t duration_ns)
+{
+    for (int i = 0; i < TW_CONNECT_BUCKETS - 1; i++)
+        if (duration_ns < tw_connect_bucket_ns[i])
+            return i;
+    return TW_CONNECT_BUCKETS - 1;
+}
+
+/* A verdict after which the client held an established connection. */
+static bool client_connected(enum tw_verdict v)
+{
+    return v == TW_VERDICT_OK || v == TW_VERDICT_OK_AFTER_RETRANS ||
+           v == TW_VERDICT_PORT_REUSE_CHALLENGE || v == TW_VERDICT_ACCEPT_QUEUE_FULL;
+}
+
+void tw_attempt_brief_of(const struct tw_attempt_record *rec, struct tw_attempt_brief *b)
+{
+    memset(b, 0, sizeof *b);
+    b->client = rec->key.client;
+    b->server = rec->key.server;
+    b->client_port = rec->key.client_port;
+    b->server_port = rec->key.server_port;
+    b->is_isn_known = rec->is_isn_known;
+    b->isn = rec->isn;
+    b->verdict = rec->diag.verdict;
+    b->first_ns = rec->first_ns;
+    b->done_ns = rec->last_ns;
+    b->is_completed = client_connected(rec->diag.verdict);
+    if (b->is_completed)
+        for (int i = 0; i < rec->diag.n_evidence; i++)
+            if (strcmp(rec->diag.evidence[i].role, "ack") == 0)
+                b->done_ns = rec->diag.evidence[i].ts_ns;
+}
+
+static int by_endpoints_then_time(const void *pa, const void *pb)
+{
+    const struct tw_attempt_brief *a = pa, *b = pb;
+    int c = memcmp(a->client.b, b->client.b, 16);
+    if (!c)
+        c = memcmp(a->server.b, b->server.b, 16);
+    if (!c)
+        c = (a->server_port > b->server_port) - (a->server_port < b->server_port);
+    if (!c)
+        c = (a->first_ns > b->first_ns) - (a->first_ns < b->first_ns);
+    if (!c)
+        c = (a->client_port > b->client_port) - (a->client_port < b->client_port);
+    return c;
+}
+
+static bool same_endpoints(const struct tw_attempt_brief *a, const struct tw_attempt_brief *b)
+{
+    return a->server_port == b->server_port && memcmp(a->client.b, b->client.b, 16) == 0 &&
+           memcmp(a->server.b, b->server.b, 16) == 0;
+}
+
+size_t tw_connects_group(struct tw_attempt_brief *briefs, size_t n, struct tw_connect *out,
+                         size_t max_connects)
+{
+    if (n)
+        qsort(briefs, n, sizeof *briefs, by_endpoints_then_time);
+    size_t n_connects = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct tw_attempt_brief *prev = i ? &briefs[i - 1] : NULL;
+        /* A retry: same client and server, the previous try failed (the
+         * application saw no connection), and this one began soon after. An
+         * attempt whose SYN is not in the capture starts nothing new. */
+        bool is_retry = prev && n_connects && same_endpoints(prev, &briefs[i]) &&
+                        !prev->is_completed && prev->verdict != TW_VERDICT_UNKNOWN &&
+                        briefs[i].first_ns - prev->done_ns <= TW_CONNECT_RETRY_WINDOW_NS;
+        if (!is_retry) {
+            if (n_connects < max_connects) {
+                struct tw_connect *c = &out[n_connects];
+                c->first = i;
+                c->n = 0;
+                c->start_ns = briefs[i].first_ns;
+            }
+            n_connects++;
+        }
+        briefs[i].connect = (uint32_t)(n_connects - 1);
+        if (n_connects <= max_connects) {
+            struct tw_connect *c = &out[n_connects - 1];
+            c->n++;
+            c->end_ns = briefs[i].done_ns;
+            c->is_connected = briefs[i].is_completed;
+        }
+    }
+    return n_connects;
+}

@@ -1,0 +1,58 @@
+/* Connects, not packets: grouping attempts into the connect() an
+ * application made.
+ *
+ * An application that times a connect out retries, from the same 4-tuple
+ * with a new ISN (the seed case) or from a new source port. Each try is an
+ * attempt; together they are one connect, whose total time is what the
+ * application (and its user, waiting for a 504) experienced. Attempts from
+ * one client address to one server endpoint belong to one connect when each
+ * starts soon after the previous one failed. Pure functions on an array;
+ * the caller owns the memory. */
+#ifndef TW_DIAGNOSE_CONNECT_H
+#define TW_DIAGNOSE_CONNECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diagnose/diagnose.h"
+
+/* What grouping needs of one attempt record. */
+struct tw_attempt_brief {
+    struct tw_addr client, server;
+    uint16_t client_port, server_port;
+    bool is_isn_known;
+    uint32_t isn;
+    enum tw_verdict verdict;
+    int64_t first_ns;        /* its first packet */
+    int64_t done_ns;         /* the client's ACK when it completed, else its last packet */
+    bool is_completed;       /* the client saw the connection established */
+    uint32_t connect;        /* out: index of its connect, in start order */
+};
+
+/* A retry belongs to the same connect when it starts within this long after
+ * the previous attempt's last packet (applications retry at once after their
+ * timeout fires; the timeout itself runs from the previous SYN). */
+#define TW_CONNECT_RETRY_WINDOW_NS (3 * 1000000000LL)
+
+struct tw_connect {
+    size_t first, n;         /* attempts [first, first + n) of the sorted array */
+    int64_t start_ns, end_ns;
+    bool is_connected;
+};
+
+/* Sorts briefs by (client, server, first packet) and groups them; fills up
+ * to max_connects connects and returns how many there are. */
+size_t tw_connects_group(struct tw_attempt_brief *briefs, size_t n, struct tw_connect *out,
+                         size_t max_connects);
+
+/* Fills a brief from an attempt record. */
+void tw_attempt_brief_of(const struct tw_attempt_record *rec, struct tw_attempt_brief *b);
+
+/* Connect-time histogram buckets (upper bounds, ns; the last is open). */
+#define TW_CONNECT_BUCKETS 7
+extern const int64_t tw_connect_bucket_ns[TW_CONNECT_BUCKETS - 1];
+extern const char *const tw_connect_bucket_name[TW_CONNECT_BUCKETS];
+int tw_connect_bucket(int64_t duration_ns);
+
+#endif
