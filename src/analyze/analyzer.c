@@ -17,6 +17,7 @@
 #include "decode/decode.h"
 #include "diagnose/diagnose.h"
 #include "diagnose/rst.h"
+#include "analyze/dedup.h"
 #include "track/hosts.h"
 #include "track/table.h"
 
@@ -27,6 +28,7 @@ struct run {
     struct tw_analyze_result *res;
     struct tw_vantage_votes votes;
     tw_hosts *hosts;
+    tw_dedup *dedup;
     enum tw_vantage vantage;
     int64_t now_ns;               /* latest capture time seen */
     bool is_at_end;
@@ -249,7 +251,10 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     struct tw_table_limits lim = {opt->memcap_bytes, opt->idle_ns, opt->max_flows};
     tw_table *table = tw_table_new(&lim, flow_done, &r, err);
     r.hosts = table ? tw_hosts_new(err) : NULL;
-    if (!r.hosts) {
+    r.dedup = r.hosts ? tw_dedup_new(err) : NULL;
+    if (!r.dedup) {
+        tw_hosts_free(r.hosts);
+    tw_dedup_free(r.dedup);
         tw_table_free(table);
         tw_capture_free(cap);
         return err->status;
@@ -274,10 +279,14 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
             r.now_ns = fr->ts_ns;
         r.sum.last_ns = r.now_ns;
         count_frame(&r, &pkt);
-        enum tw_side side = TW_FROM_CLIENT;
-        const struct tw_attempt *a = track(&r, table, &pkt, &side);
-        if (opt->run)
-            tw_capture_run_packet(opt->run, &pkt, side, a);
+        if (tw_dedup_is_copy(r.dedup, &pkt)) {
+            r.sum.duplicates++;
+        } else {
+            enum tw_side side = TW_FROM_CLIENT;
+            const struct tw_attempt *a = track(&r, table, &pkt, &side);
+            if (opt->run)
+                tw_capture_run_packet(opt->run, &pkt, side, a);
+        }
         tw_table_expire(table, r.now_ns);
         if (opt->progress)
             tw_progress_update(opt->progress, tw_capture_bytes_read(cap), fr->number);

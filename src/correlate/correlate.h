@@ -31,6 +31,12 @@
 #include "diagnose/rst.h"
 #include "track/attempt.h"
 
+/* For a TCP packet: a 64-bit hash of what a router or a NAT leaves alone
+ * (sequence and acknowledgement numbers, flags, payload length, TCP
+ * timestamps, IPv4 ID). Addresses, ports, TTL and checksums are left out;
+ * a retransmission differs in TSval or IP ID. */
+uint64_t tw_packet_fingerprint(const struct tw_packet *p);
+
 typedef struct tw_capture_run tw_capture_run;
 
 tw_capture_run *tw_capture_run_new(const char *file, size_t budget_bytes,

@@ -12,7 +12,7 @@
 struct tw_seen {
     int64_t ts_ns;
     uint64_t frame;
-    uint64_t fp;             /* tw_fingerprint() */
+    uint64_t fp;             /* tw_packet_fingerprint() */
     uint32_t isn;            /* client ISN of the attempt it was filed under */
     uint32_t seq, ack;
     uint32_t payload_len;
@@ -42,6 +42,5 @@ struct tw_capture_run {
     size_t n_rsts, cap_rsts;
 };
 
-uint64_t tw_fingerprint(const struct tw_packet *p);
 
 #endif

@@ -29,33 +29,6 @@ void tw_capture_run_free(tw_capture_run *run)
     free(run);
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 31;
-    x *= 0x7fb5d329728ea185ULL;
-    x ^= x >> 27;
-    x *= 0x81dadef4bc2dd44dULL;
-    x ^= x >> 33;
-    return x;
-}
-
-/* What stays the same when a packet crosses a router or a NAT: sequence
- * numbers, flags, length, TCP timestamps, and the IPv4 ID (masquerading
- * keeps it). Addresses, ports, TTL and checksums change; a retransmission
- * differs in TSval or IP ID. */
-uint64_t tw_fingerprint(const struct tw_packet *p)
-{
-    const struct tw_segment *s = &p->tcp;
-    uint64_t h = mix64(0x9e3779b97f4a7c15ULL ^ s->seq);
-    h = mix64(h ^ ((s->flags & TW_TCP_ACK) ? s->ack : 0));
-    h = mix64(h ^ ((uint64_t)(s->flags & 0x3f) << 32 | s->payload_len));
-    if (s->has_ts)
-        h = mix64(h ^ ((uint64_t)s->tsval << 32 | s->tsecr));
-    if (p->has_ip_id)
-        h = mix64(h ^ (0x10000u | p->ip_id));
-    return h;
-}
-
 static void note_addr(tw_capture_run *run, const struct tw_addr *a)
 {
     for (size_t i = 0; i < run->n_addrs; i++)
@@ -88,7 +61,7 @@ void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enu
     memset(e, 0, sizeof *e);
     e->ts_ns = pkt->ts_ns;
     e->frame = pkt->frame;
-    e->fp = tw_fingerprint(pkt);
+    e->fp = tw_packet_fingerprint(pkt);
     e->isn = a->isn;
     e->has_isn = a->has_syn;
     e->payload_len = pkt->tcp.payload_len;

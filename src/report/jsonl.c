@@ -231,7 +231,8 @@ static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
         fputs(",\"error\":", out);
         tw_json_string(out, s->error);
     }
-    fprintf(out, ",\"snapped\":%llu,\"anomalies\":{", (unsigned long long)s->snapped);
+    fprintf(out, ",\"snapped\":%llu,\"duplicates\":%llu,\"anomalies\":{",
+            (unsigned long long)s->snapped, (unsigned long long)s->duplicates);
     first = true;
     for (int a = 1; a < TW_ANOM_COUNT; a++) {
         if (!s->anomalies[a])

@@ -336,6 +336,10 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
     if (n_anom || s->snapped)
         fprintf(out, "  %llu frames not fully decoded, %llu cut by the snap length\n",
                 (unsigned long long)n_anom, (unsigned long long)s->snapped);
+    if (s->duplicates)
+        fprintf(out, "  %llu frames were second copies of a packet within 1 ms (a mirrored port), "
+                     "left out\n",
+                (unsigned long long)s->duplicates);
     if (s->table.evicted)
         fprintf(out, "  %llu flows judged early because the flow table was full (--memcap)\n",
                 (unsigned long long)s->table.evicted);
