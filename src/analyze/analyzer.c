@@ -17,7 +17,6 @@
 #include "decode/decode.h"
 #include "diagnose/diagnose.h"
 #include "diagnose/rst.h"
-#include "analyze/dedup.h"
 #include "track/hosts.h"
 #include "track/table.h"
 
@@ -28,7 +27,6 @@ struct run {
     struct tw_analyze_result *res;
     struct tw_vantage_votes votes;
     tw_hosts *hosts;
-    tw_dedup *dedup;
     enum tw_vantage vantage;
     int64_t now_ns;               /* latest capture time seen */
     bool is_at_end;
@@ -195,6 +193,28 @@ static void note_host(struct run *r, const struct tw_attempt *a, const struct tw
         tw_hosts_note_rtt(r->hosts, &pkt->src, pkt->ts_ns - syn->ts_ns);
 }
 
+/* Returned by track() for a packet left out as a mirrored copy. */
+static const struct tw_attempt mirrored_copy;
+
+/* A copy from a mirrored (SPAN) port or a capture on both sides of a box:
+ * the same packet (fingerprint: what a router leaves alone) as the flow's
+ * previous packet, less than 1 ms later. No TCP sends a packet twice that
+ * fast with nothing in between: Linux's timer SYN+ACK and its answer to a
+ * retransmitted SYN go out together, but with that SYN between them. The
+ * copy is counted and left out, so it is not taken for a retransmission. */
+#define MIRROR_WINDOW_NS 1000000LL
+
+static bool is_mirrored_copy(struct tw_flow *flow, const struct tw_packet *pkt)
+{
+    if (pkt->l4 != TW_L4_TCP)
+        return false;
+    uint64_t fp = tw_packet_fingerprint(pkt);
+    bool is_copy = flow->n_attempts && fp == flow->last_fp &&
+                   pkt->ts_ns - flow->last_ns < MIRROR_WINDOW_NS && pkt->ts_ns >= flow->last_ns;
+    flow->last_fp = fp;
+    return is_copy;
+}
+
 /* Files pkt into its flow; returns the attempt it went to (NULL: none) and
  * which side sent it. */
 static const struct tw_attempt *track(struct run *r, tw_table *table, const struct tw_packet *pkt,
@@ -204,6 +224,10 @@ static const struct tw_attempt *track(struct run *r, tw_table *table, const stru
     struct tw_flow *flow = tw_table_lookup(table, pkt, &side);
     if (!flow)
         return NULL;
+    if (is_mirrored_copy(flow, pkt)) {
+        r->sum.duplicates++;
+        return &mirrored_copy;
+    }
     if (flow->n_attempts == TW_FLOW_ATTEMPTS && tw_flow_opens_attempt(flow, pkt, side)) {
         /* Judge the oldest attempt while its successors are still there to
          * give it context, then make room. */
@@ -251,10 +275,7 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     struct tw_table_limits lim = {opt->memcap_bytes, opt->idle_ns, opt->max_flows};
     tw_table *table = tw_table_new(&lim, flow_done, &r, err);
     r.hosts = table ? tw_hosts_new(err) : NULL;
-    r.dedup = r.hosts ? tw_dedup_new(err) : NULL;
-    if (!r.dedup) {
-        tw_hosts_free(r.hosts);
-    tw_dedup_free(r.dedup);
+    if (!r.hosts) {
         tw_table_free(table);
         tw_capture_free(cap);
         return err->status;
@@ -279,14 +300,10 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
             r.now_ns = fr->ts_ns;
         r.sum.last_ns = r.now_ns;
         count_frame(&r, &pkt);
-        if (tw_dedup_is_copy(r.dedup, &pkt)) {
-            r.sum.duplicates++;
-        } else {
-            enum tw_side side = TW_FROM_CLIENT;
-            const struct tw_attempt *a = track(&r, table, &pkt, &side);
-            if (opt->run)
-                tw_capture_run_packet(opt->run, &pkt, side, a);
-        }
+        enum tw_side side = TW_FROM_CLIENT;
+        const struct tw_attempt *a = track(&r, table, &pkt, &side);
+        if (opt->run && a != &mirrored_copy)
+            tw_capture_run_packet(opt->run, &pkt, side, a);
         tw_table_expire(table, r.now_ns);
         if (opt->progress)
             tw_progress_update(opt->progress, tw_capture_bytes_read(cap), fr->number);

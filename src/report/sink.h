@@ -46,7 +46,7 @@ struct tw_file_summary {
     int64_t first_ns, last_ns;    /* 0 when no frame was read */
     int linktype;
     uint64_t snapped;             /* frames cut by the snap length */
-    uint64_t duplicates;          /* copies from a mirrored port, left out (analyze/dedup.h) */
+    uint64_t duplicates;          /* copies from a mirrored port, left out (analyzer.c) */
     uint64_t anomalies[TW_ANOM_COUNT];
     struct tw_table_stats table;
     uint64_t rst_causes[TW_RST_CAUSE_COUNT];
