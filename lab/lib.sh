@@ -671,3 +671,87 @@ lab_server_kill() {
     kill -s "$1" "$LAB_SERVER_PID" 2>/dev/null || true
     wait "$LAB_SERVER_PID" 2>/dev/null || true
 }
+
+# ---- Connects, not packets (lab/scenarios/connect_*.sh) --------------------
+
+# lab_cap_with NS IFACE FILE TCPDUMP_OPTION...: lab_cap with more tcpdump
+# options after the usual ones (a later -s or -B wins), e.g. a tiny capture
+# buffer; tcpdump's stderr stays in LAB_TMP/FILE.err (lab_cap_dropped).
+lab_cap_with() {
+    local ns=$1 ifc=$2 file=$3 i
+    shift 3
+    local opts=(-n -i "$ifc" -s "${LAB_SNAPLEN:-256}" --immediate-mode -U -Z root -w "$LAB_OUT/$file")
+    [ "${LAB_NANO:-0}" = 1 ] && opts+=(--time-stamp-precision=nano)
+    opts+=("$@")
+    echo "tcpdump ${opts[*]}" > "$LAB_TMP/$file.cmd"
+    ip netns exec "$ns" tcpdump "${opts[@]}" "$LAB_FILTER" 2> "$LAB_TMP/$file.err" &
+    LAB_CAP_PIDS+=($!)
+    for i in $(seq 100); do
+        grep -q 'listening on' "$LAB_TMP/$file.err" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    cat "$LAB_TMP/$file.err" >&2
+    lab_die "tcpdump on $ns/$ifc did not start"
+}
+
+# lab_cap_dropped FILE: "N packets dropped by kernel" as tcpdump printed it
+# when capture FILE stopped (after lab_capture_stop; "?" when absent).
+lab_cap_dropped() {
+    local n
+    n=$(sed -n 's/^\([0-9][0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$LAB_TMP/$1.err" | tail -1)
+    echo "${n:-?}"
+}
+
+# lab_cap_stats FILE: tcpdump's closing statistics of capture FILE on one
+# line ("N packets captured, N packets received by filter, ...").
+lab_cap_stats() {
+    grep -E 'packets? (captured|received by filter|dropped by kernel)' "$LAB_TMP/$1.err" | paste -sd, - | sed 's/,/, /g'
+}
+
+# lab_connect_truth TAG: one line per logical connect of client TAG (run with
+# --connect-summary): what the application experienced, from its first
+# connect() to the first success or the last failure, with the ISN of the
+# first attempt's first SYN in client.pcap. Call from lab_checks.
+#   connect client=IP server=IP:PORT attempts=N first_isn=ISN start=EPOCH
+#       end=EPOCH outcome=connected|failed app_timeout_ms=N
+lab_connect_truth() {
+    local out=$LAB_TMP/client-$1.out line local remote isn ip
+    line=$(grep -m1 '^attempt=1 local=' "$out") || { lab_log "client-$1: no attempt 1"; LAB_FAILED=1; return; }
+    local=$(printf '%s\n' "$line" | sed -n 's/.* local=\([^ ]*\) .*/\1/p')
+    remote=$(printf '%s\n' "$line" | sed -n 's/.* remote=\([^ ]*\) .*/\1/p')
+    isn=$(lab_attempts "$LAB_OUT/client.pcap" | awk -v c="$local" -v s="$remote" '$1 == c && $2 == s { print $3; exit }')
+    ip=${local%:*} ip=${ip#[} ip=${ip%]}
+    line=$(grep -m1 '^connect t_start=' "$out") || { lab_log "client-$1: no connect line"; LAB_FAILED=1; return; }
+    printf '%s\n' "$line" | awk -v ip="$ip" -v srv="$remote" -v isn="${isn:-none}" '{
+            for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+            printf "connect client=%s server=%s attempts=%s first_isn=%s start=%s end=%s outcome=%s app_timeout_ms=%s\n",
+                ip, srv, f["attempts"], isn, f["t_start"], f["t_end"], f["result"], f["timeout_ms"]
+        }' >> "$LAB_OUT/truth.txt"
+}
+
+# lab_missing HAS LACKS: the TCP packets of capture HAS (in LAB_OUT) that
+# capture LACKS does not hold, compared by tcpdump's line without the time
+# (-n -S: addresses, flags, sequence numbers, options, length; valid between
+# captures of the same packets without NAT), as a multiset. Prints "TOTAL
+# C2S C2S_DATA S2C S2C_DATA" (client-to-server and server-to-client packets,
+# and how many of them carry payload).
+lab_missing() {
+    local a=$LAB_OUT/$1 b=$LAB_OUT/$2
+    {
+        tcpdump -nr "$a" -S -tt tcp 2>/dev/null | cut -d' ' -f2- | sed 's/^/A /'
+        tcpdump -nr "$b" -S -tt tcp 2>/dev/null | cut -d' ' -f2- | sed 's/^/B /'
+    } | awk -v cli="$CLI" '
+        { k = substr($0, 3); if ($1 == "A") na[k]++; else nb[k]++ }
+        END {
+            for (k in na) {
+                m = na[k] - nb[k]
+                if (m <= 0) continue
+                split(k, f, " ")
+                c2s = index(f[2], cli ".") == 1
+                data = k !~ /length 0$/
+                t += m
+                if (c2s) { c += m; cd += data * m } else { s += m; sd += data * m }
+            }
+            print t + 0, c + 0, cd + 0, s + 0, sd + 0
+        }'
+}

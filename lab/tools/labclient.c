@@ -12,6 +12,10 @@
  * send more data later (--then-send), probe an idle connection with
  * keepalives (--keepalive) and reconnect from the same port after a
  * connection ends (--reconnect).
+ * For "connects, not packets": --new-port-per-attempt retries from a new
+ * source port each time (as Nginx/OpenResty do after their connect timeout),
+ * and --connect-summary prints one more line for the logical connect (first
+ * connect() to success or final failure), which is what the application saw.
  *
  * Only libc; C11 plus POSIX. Every run is bounded in time by its options. */
 #define _POSIX_C_SOURCE 200809L
@@ -48,6 +52,8 @@ struct options {
     bool reconnect;         /* go on with the next attempt after a success */
     bool ack_eof;           /* ACK the peer's FIN at once (TCP_QUICKACK) */
     int ka_idle, ka_intvl, ka_cnt; /* SO_KEEPALIVE with these, when ka_cnt > 0 */
+    bool new_port;          /* attempt n binds bind_port + n - 1 */
+    bool connect_summary;   /* print a "connect ..." line per logical connect */
 };
 
 static void usage(void)
@@ -75,7 +81,12 @@ static void usage(void)
             "  --reconnect             after a connection closes, go on with the next of\n"
             "                          --attempts (same source port with --bind-port)\n"
             "  --ack-eof               when --wait-ms reads EOF, make the kernel ACK the FIN\n"
-            "                          at once (TCP_QUICKACK; Linux otherwise delays it)\n");
+            "                          at once (TCP_QUICKACK; Linux otherwise delays it)\n"
+            "  --new-port-per-attempt  attempt n binds --bind-port + n - 1 (without\n"
+            "                          --bind-port every attempt has a kernel-chosen port)\n"
+            "  --connect-summary       print one \"connect ...\" line for the logical connect:\n"
+            "                          first connect() to the first success or the last\n"
+            "                          failure, with the number of attempts\n");
     exit(2);
 }
 
@@ -144,6 +155,10 @@ static void parse(int argc, char **argv, struct options *o)
             o->reconnect = true;
         } else if (strcmp(a, "--ack-eof") == 0) {
             o->ack_eof = true;
+        } else if (strcmp(a, "--new-port-per-attempt") == 0) {
+            o->new_port = true;
+        } else if (strcmp(a, "--connect-summary") == 0) {
+            o->connect_summary = true;
         } else if (strncmp(a, "--", 2) == 0 && !has_val) {
             usage();
         } else if (strcmp(a, "--bind-port") == 0) {
@@ -188,7 +203,8 @@ static void parse(int argc, char **argv, struct options *o)
             usage();
         }
     }
-    if (npos != 2 || o->attempts < 1 || o->port < 1 || o->port > 65535 || o->bind_port > 65535)
+    if (npos != 2 || o->attempts < 1 || o->port < 1 || o->port > 65535 || o->bind_port > 65535 ||
+        (o->new_port && o->bind_port > 0 && o->bind_port + o->attempts - 1 > 65535))
         usage();
 }
 
@@ -253,6 +269,19 @@ static int wait_connect(int fd, int timeout_ms)
             return errno;
         return err;
     }
+}
+
+/* --connect-summary: the logical connect as the application saw it, from
+ * its first connect() to the first success or the last failure. */
+static void connect_summary(const struct options *o, double t0, double t1, int attempts,
+                            bool ok)
+{
+    if (!o->connect_summary)
+        return;
+    printf("connect t_start=%.6f t_end=%.6f elapsed_ms=%.1f attempts=%d timeout_ms=%d "
+           "result=%s\n",
+           t0, t1, (t1 - t0) * 1000, attempts, o->connect_timeout_ms, ok ? "connected" : "failed");
+    fflush(stdout);
 }
 
 /* Sends n bytes and reads as many back (the lab server echoes). Returns true
@@ -410,6 +439,9 @@ int main(int argc, char **argv)
         return 2;
     }
     int status = 1;
+    double c_start = -1, c_end = 0; /* the logical connect (--connect-summary) */
+    int c_attempts = 0;
+    bool c_done = false;
     for (int n = 1; n <= o.attempts; n++) {
         if (n > 1)
             sleep_ms(o.retry_delay_ms);
@@ -423,7 +455,8 @@ int main(int argc, char **argv)
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
             struct sockaddr_storage src;
             socklen_t src_len;
-            make_addr(fam == AF_INET ? "0.0.0.0" : "::", o.bind_port, &src, &src_len);
+            make_addr(fam == AF_INET ? "0.0.0.0" : "::",
+                      o.new_port ? o.bind_port + n - 1 : o.bind_port, &src, &src_len);
             if (bind(fd, (struct sockaddr *)&src, src_len) != 0) {
                 printf("attempt=%d t_start=%.6f result=bind_%s\n", n, now_s(), errno_name(errno));
                 fflush(stdout);
@@ -449,6 +482,8 @@ int main(int argc, char **argv)
             setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
         }
         double t0 = now_s();
+        if (c_start < 0)
+            c_start = t0;
         int r = connect(fd, (struct sockaddr *)&dst, dst_len);
         if (r != 0 && errno == EINPROGRESS)
             r = wait_connect(fd, o.connect_timeout_ms);
@@ -463,9 +498,17 @@ int main(int argc, char **argv)
                n, local, fam == AF_INET6 ? "[" : "", o.host, fam == AF_INET6 ? "]" : "", o.port,
                t0, t1, (t1 - t0) * 1000, res);
         fflush(stdout);
+        if (!c_done) {
+            c_attempts++;
+            c_end = t1;
+        }
         if (r != 0) {
             close(fd); /* in SYN-SENT this sends nothing */
             continue;
+        }
+        if (!c_done) {
+            c_done = true;
+            connect_summary(&o, c_start, c_end, c_attempts, true);
         }
         sleep_ms(o.send_delay_ms);
         bool eof = false;
@@ -483,5 +526,7 @@ int main(int argc, char **argv)
         if (!o.reconnect)
             break;
     }
+    if (!c_done && c_attempts > 0)
+        connect_summary(&o, c_start, c_end, c_attempts, false);
     return status;
 }
