@@ -13,12 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "capture/capture.h"
 #include "decode/decode.h"
 #include "diagnose/diagnose.h"
 #include "diagnose/rst.h"
 #include "track/hosts.h"
 #include "track/table.h"
+
+struct pending {
+    int64_t first_ns;
+    const struct tw_flow *flow;
+    int index;
+};
 
 struct run {
     const struct tw_analyze_options *opt;
@@ -30,10 +37,11 @@ struct run {
     enum tw_vantage vantage;
     int64_t now_ns;               /* latest capture time seen */
     bool is_at_end;
-    /* records of the flows finished at the end of the capture, to be sorted */
-    struct tw_attempt_record *pending;
+    /* the attempts still open at the end of the capture, to be judged in
+     * order of their first packet (a small entry each, not a record) */
+    struct pending *pending;
     size_t n_pending, cap_pending;
-    bool is_out_of_memory;
+    bool is_judged_at_end;        /* they were: flushing the table judges nothing */
 };
 
 static void decide_vantage(struct run *r)
@@ -74,21 +82,6 @@ static void judge(struct run *r, const struct tw_flow *flow, int index, struct t
     tw_diagnose_attempt(&in, &rec->diag);
 }
 
-static void keep_pending(struct run *r, const struct tw_attempt_record *rec)
-{
-    if (r->n_pending == r->cap_pending) {
-        size_t cap = r->cap_pending ? 2 * r->cap_pending : 256;
-        struct tw_attempt_record *p = realloc(r->pending, cap * sizeof *p);
-        if (!p) {
-            r->is_out_of_memory = true;
-            emit(r, rec);   /* unsorted, but not lost */
-            return;
-        }
-        r->pending = p;
-        r->cap_pending = cap;
-    }
-    r->pending[r->n_pending++] = *rec;
-}
 
 static void flow_done(void *ctx, struct tw_flow *flow, enum tw_flow_end why)
 {
@@ -98,13 +91,12 @@ static void flow_done(void *ctx, struct tw_flow *flow, enum tw_flow_end why)
             tw_vantage_observe(&r->votes, &flow->attempts[i]);
         decide_vantage(r);
     }
+    if (why == TW_END_CAPTURE && r->is_judged_at_end)
+        return;
     for (int i = 0; i < flow->n_attempts; i++) {
         struct tw_attempt_record rec;
         judge(r, flow, i, &rec);
-        if (why == TW_END_CAPTURE)
-            keep_pending(r, &rec);
-        else
-            emit(r, &rec);
+        emit(r, &rec);
     }
 }
 
@@ -129,10 +121,25 @@ static int addr_cmp(const struct tw_flow_key *a, const struct tw_flow_key *b)
 
 static int by_first_packet(const void *pa, const void *pb)
 {
-    const struct tw_attempt_record *a = pa, *b = pb;
+    const struct pending *a = pa, *b = pb;
     if (a->first_ns != b->first_ns)
         return a->first_ns < b->first_ns ? -1 : 1;
-    return addr_cmp(&a->key, &b->key);
+    int c = addr_cmp(&a->flow->key, &b->flow->key);
+    return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+static void note_pending(void *ctx, const struct tw_flow *flow)
+{
+    struct run *r = ctx;
+    for (int i = 0; i < flow->n_attempts; i++) {
+        if (!tw_grow((void **)&r->pending, &r->cap_pending, r->n_pending, sizeof *r->pending,
+                     1024, SIZE_MAX)) {
+            r->is_judged_at_end = false; /* out of memory: judged as flushed instead */
+            return;
+        }
+        r->pending[r->n_pending++] =
+            (struct pending){flow->attempts[i].first_ns, flow, i};
+    }
 }
 
 static void count_frame(struct run *r, const struct tw_packet *pkt)
@@ -272,7 +279,10 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
         sink->summary(sink->ctx, &r.sum);
         return err->status;
     }
-    struct tw_table_limits lim = {opt->memcap_bytes, opt->idle_ns, opt->max_flows};
+    /* --memcap is the budget of the whole analysis: three quarters for the
+     * flow table, the rest for what grows with it (the attempts judged at
+     * the end, the reporters' buffers; see tw_report_connects). */
+    struct tw_table_limits lim = {opt->memcap_bytes / 4 * 3, opt->idle_ns, opt->max_flows};
     tw_table *table = tw_table_new(&lim, flow_done, &r, err);
     r.hosts = table ? tw_hosts_new(err) : NULL;
     if (!r.hosts) {
@@ -323,11 +333,20 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
         tw_table_foreach(table, observe_flow, &r);
         decide_vantage(&r);
     }
+    /* Judge what is still open in order of first packet, then clear the
+     * table (which judges nothing more unless noting ran out of memory). */
+    r.is_judged_at_end = true;
+    tw_table_foreach(table, note_pending, &r);
+    if (r.is_judged_at_end) {
+        if (r.n_pending)
+            qsort(r.pending, r.n_pending, sizeof r.pending[0], by_first_packet);
+        for (size_t i = 0; i < r.n_pending; i++) {
+            struct tw_attempt_record rec;
+            judge(&r, r.pending[i].flow, r.pending[i].index, &rec);
+            emit(&r, &rec);
+        }
+    }
     tw_table_flush(table);
-    if (r.n_pending)
-        qsort(r.pending, r.n_pending, sizeof r.pending[0], by_first_packet);
-    for (size_t i = 0; i < r.n_pending; i++)
-        emit(&r, &r.pending[i]);
     free(r.pending);
     r.sum.vantage = r.vantage;
     uint64_t n_unsupported = r.sum.anomalies[TW_ANOM_LINK_UNSUPPORTED];

@@ -225,7 +225,7 @@ int main(int argc, char **argv)
     /* connects: attempts grouped into the application's connect()s */
     if (ok && !o.is_wsfilter) {
         struct tw_sink inner = sink;
-        ok = tw_report_connects(&sink, inner, o.app_timeout_ns);
+        ok = tw_report_connects(&sink, inner, o.app_timeout_ns, o.memcap_bytes / 8);
         if (!ok)
             inner.free(inner.ctx);
     }

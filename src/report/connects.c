@@ -1,6 +1,6 @@
 /* The connects wrapper: groups each file's attempts into the connects an
  * application made (diagnose/connect.h) and reports them before the file's
- * summary. Keeps a brief of every attempt of the file, at most MAX_BRIEFS;
+ * summary. Keeps a brief of every attempt of the file, within its budget;
  * past that the connects cover only the first ones and the summary says so. */
 #include <stdlib.h>
 #include <string.h>
@@ -8,11 +8,11 @@
 #include "base/grow.h"
 #include "report/sink.h"
 
-#define MAX_BRIEFS (256u * 1024u)
 
 struct connects {
     struct tw_sink inner;
     int64_t app_timeout_ns;
+    size_t max_briefs;
     struct tw_attempt_brief *briefs;
     size_t n_briefs, cap_briefs;
     bool is_partial;
@@ -22,7 +22,7 @@ static void pass_attempt(void *ctx, const struct tw_attempt_record *rec)
 {
     struct connects *c = ctx;
     if (tw_grow((void **)&c->briefs, &c->cap_briefs, c->n_briefs, sizeof *c->briefs, 1024,
-                MAX_BRIEFS))
+                c->max_briefs))
         tw_attempt_brief_of(rec, &c->briefs[c->n_briefs++]);
     else
         c->is_partial = true;
@@ -91,13 +91,16 @@ static void free_connects(void *ctx)
     free(c);
 }
 
-bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app_timeout_ns)
+bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app_timeout_ns,
+                        size_t budget_bytes)
 {
     struct connects *c = calloc(1, sizeof *c);
     if (!c)
         return false;
     c->inner = inner;
     c->app_timeout_ns = app_timeout_ns;
+    /* the briefs, and the connects grouped from them at the summary */
+    c->max_briefs = budget_bytes / (sizeof(struct tw_attempt_brief) + sizeof(struct tw_connect));
     memset(outer, 0, sizeof *outer);
     outer->ctx = c;
     outer->attempt = pass_attempt;

@@ -90,9 +90,12 @@ void tw_report_collect(struct tw_sink *sink, struct tw_collector *c);
 
 /* Wraps inner: passes everything through, and before each file's summary
  * writes that file's connects and adds their histogram to the summary.
- * app_timeout_ns 0: no --app-timeout. The wrapper owns inner after this
+ * app_timeout_ns 0: no --app-timeout. It keeps a brief of each attempt of
+ * the file within budget_bytes; past that the summary says the connects are
+ * partial. The wrapper owns inner after this
  * call (its free frees inner too). False when out of memory. */
-bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app_timeout_ns);
+bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app_timeout_ns,
+                        size_t budget_bytes);
 
 /* Reporters: fill *sink; return false when out of memory. */
 bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt);
