@@ -2,7 +2,7 @@
 # Runs one golden fixture: tcpwhy with the fixture's args, inside its folder
 # (so file names in the output are bare), compared with expected.jsonl (or
 # expected.txt), expected.exit (0 if absent) and expected.stderr (empty if
-# absent).
+# absent). The folder's stdin.pcap, if any, is tcpwhy's standard input.
 #
 #   run.sh [--tcpwhy PATH] [--update] NAME...
 #   TCPWHY_UPDATE=1 ctest -L golden      rewrites the expected files
@@ -36,7 +36,10 @@ for name in "${names[@]}"; do
   out=$(mktemp) err=$(mktemp)
   # args holds the command line, one shell word per whitespace-separated token
   read -r -a args < "$dir/args"
-  (cd "$dir" && "$tcpwhy" "${args[@]}" >"$out" 2>"$err" </dev/null)
+  # a fixture's stdin.pcap, if any, is fed on standard input (for '-')
+  stdin=/dev/null
+  [ -f "$dir/stdin.pcap" ] && stdin="$dir/stdin.pcap"
+  (cd "$dir" && "$tcpwhy" "${args[@]}" >"$out" 2>"$err" <"$stdin")
   status=$?
   expected_out="$dir/expected.jsonl"
   case " ${args[*]} " in *" --format json "*) ;; *) expected_out="$dir/expected.txt" ;; esac
