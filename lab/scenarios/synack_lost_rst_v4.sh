@@ -10,7 +10,8 @@
 # The retry must come >= 500 ms (net.ipv4.tcp_invalid_ratelimit) after the
 # last SYN(x) retransmission, otherwise the server's out-of-window ACK is
 # rate limited (see synack_lost_rst_ratelimited, LAB_TIMEOUT_MS=2500).
-# LAB_FAM=6 gives synack_lost_rst_v6.
+# LAB_FAM=6 gives synack_lost_rst_v6; LAB_CONNECT=1 adds the logical
+# connect's truth line (connect_retry_same_port).
 #
 # Observed on 6.18: SYN(x) at 0, 1, 2 s, four SYN+ACK(x) dropped (the timer
 # one at 1 s plus one answer to each retransmitted SYN); SYN(z) at 2.7 s is
@@ -29,7 +30,7 @@ timeout_ms=${LAB_TIMEOUT_MS:-2700}
 # SYN+ACK(x) is due only at about 4 s.
 lab_nft_del_at "$(awk -v t="$timeout_ms" 'BEGIN { print (t - 100) / 1000 }')" "$h"
 lab_client 1 "$SRV" "$SERVER_PORT" --bind-port 40000 --connect-timeout-ms "$timeout_ms" --attempts 2 \
-    --send 100 --hold-ms 200
+    ${LAB_CONNECT:+--connect-summary} --send 100 --hold-ms 200
 lab_expect synack_lost_rst
 if [ "$timeout_ms" -ge 2600 ]; then
     # SYN(z) answered at once by ACK(x+1), RST, SYN(z) re-sent ~2 ms later.
@@ -90,5 +91,10 @@ lab_checks() {
         "bare RST seq = x+1 = the ack of the server's ACK for the old request (client frame" \
         "$(lab_frame client.pcap "$are")), sent by the client in SYN-SENT for z; the server's request socket" \
         "for x died: TcpExtEmbryonicRsts=1 on the server, no SYN+ACK(x) after it, and $next"
+    if [ -n "${LAB_CONNECT:-}" ]; then
+        lab_truth ""
+        lab_truth "# logical connects (labclient --connect-summary): what the application saw"
+        lab_connect_truth 1
+    fi
 }
 lab_finish
