@@ -9,9 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-demo}
 
-# Build and test dependencies, then what the lab (ctest -L lab) uses.
+# Build and test dependencies, then what the lab (ctest -L lab) uses, then
+# what the robustness tests use (tshark for robust.tshark_agree, cppcheck for
+# static.analysis; both skip when absent).
 packages=(gcc make cmake pkg-config libpcap-dev libcmocka-dev
-          tcpdump nftables iproute2 iptables)
+          tcpdump nftables iproute2 iptables
+          tshark cppcheck)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -43,8 +46,20 @@ case "$what" in
     ;;
   test)
     build
-    cd build
-    ctest --output-on-failure -j"$(nproc)"
+    (cd build && ctest --output-on-failure -j"$(nproc)")
+    # The suite again with AddressSanitizer and UBSan (docs/robustness.md), the
+    # corpus sweep and the hostile inputs included; not the lab (root, ~1 min,
+    # run above), nor what runs no tcpwhy code differently under sanitizers
+    # (static analysis; tshark's counts, which the sweep's files already cover).
+    start=$(date +%s)
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCPWHY_WERROR=ON \
+          -DTCPWHY_SANITIZE=ON >/dev/null
+    cmake --build build-asan -j"$(nproc)" >/dev/null
+    (cd build-asan &&
+     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+     TW_FLOOD_MARGIN_MB=112 ctest --output-on-failure -j"$(nproc)" -LE 'lab|static' \
+       -E 'robust.tshark_agree')
+    echo "setup: sanitizer build and tests: $(($(date +%s) - start)) s" >&2
     ;;
   build)
     build

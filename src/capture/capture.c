@@ -165,6 +165,21 @@ static tw_capture *open_own(tw_capture *cap, FILE *f, const struct tw_pcapng_sur
     return cap;
 }
 
+/* Timestamps are kept in ns in an int64_t, and the pipeline subtracts them.
+ * A damaged or crafted record can claim any second; clamp to +-2^62 ns
+ * (about 146 years either side of 1970) so that no difference of two of them
+ * overflows. */
+#define TS_LIMIT_S 4611686017LL
+
+static int64_t clamped_ns(int64_t sec, int64_t frac_ns)
+{
+    if (sec > TS_LIMIT_S)
+        return TS_LIMIT_S * 1000000000;
+    if (sec < -TS_LIMIT_S)
+        return -TS_LIMIT_S * 1000000000;
+    return sec * 1000000000 + frac_ns;
+}
+
 static bool is_regular_file(FILE *f)
 {
     struct stat st;
@@ -312,7 +327,7 @@ const struct tw_frame *tw_capture_next(tw_capture *cap, struct tw_error *err)
             int64_t frac = hdr->ts.tv_usec;
             if (!cap->is_nano)
                 frac *= 1000;
-            cap->frame.ts_ns = (int64_t)hdr->ts.tv_sec * 1000000000 + frac;
+            cap->frame.ts_ns = clamped_ns((int64_t)hdr->ts.tv_sec, frac);
             cap->frame.caplen = hdr->caplen;
             cap->frame.wirelen = hdr->len;
             cap->frame.linktype = pcap_datalink(cap->pcap);

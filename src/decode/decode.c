@@ -1,5 +1,9 @@
 /* Frame dispatch: from a libpcap link type to the link decoder, from an
- * EtherType to the IP decoder, and from an IP protocol to TCP or ICMP.
+ * EtherType to the IP decoder (or MPLS, PPPoE, a tunnelled Ethernet frame),
+ * and from an IP protocol to TCP, ICMP, or a tunnel (IP in IP, AH, GRE, UDP
+ * for VXLAN and Geneve), which leads back to an EtherType or an IP header.
+ * Every nested layer counts against TW_MAX_LAYERS, so no frame recurses
+ * without end.
  *
  * Second stage of the pipeline (capture -> decode -> track). This file owns
  * nothing: it resets the packet, picks the decoder and leaves the bytes where
@@ -46,7 +50,9 @@ enum link_kind {
     LINK_CHDLC,
     LINK_IPOIB,
     LINK_ARCNET,
-    LINK_ARCNET_LINUX
+    LINK_ARCNET_LINUX,
+    LINK_WLAN,
+    LINK_PPI
 };
 
 /* An if-chain rather than a switch: DLT_RAW and DLT_LOOP share the value 12
@@ -81,6 +87,10 @@ static enum link_kind link_kind(int linktype)
         return LINK_ARCNET;
     if (linktype == DLT_ARCNET_LINUX)
         return LINK_ARCNET_LINUX;
+    if (linktype == DLT_IEEE802_11)
+        return LINK_WLAN;
+    if (linktype == DLT_PPI)
+        return LINK_PPI;
     return LINK_NONE;
 }
 
@@ -165,6 +175,12 @@ void tw_decode_frame(int linktype, const uint8_t *bytes, uint32_t caplen, uint32
     case LINK_ARCNET:
     case LINK_ARCNET_LINUX:
         tw_decode_arcnet(&c, pkt, link_kind(linktype) == LINK_ARCNET_LINUX);
+        break;
+    case LINK_WLAN:
+        tw_decode_wlan(&c, pkt);
+        break;
+    case LINK_PPI:
+        tw_decode_ppi(&c, pkt);
         break;
     case LINK_NONE:
         tw_anomaly_set(pkt, TW_ANOM_LINK_UNSUPPORTED);

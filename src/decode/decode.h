@@ -148,6 +148,8 @@ void tw_decode_null(struct tw_cursor *c, struct tw_packet *pkt, bool is_loop);
 void tw_decode_chdlc(struct tw_cursor *c, struct tw_packet *pkt);
 void tw_decode_ipoib(struct tw_cursor *c, struct tw_packet *pkt);
 void tw_decode_arcnet(struct tw_cursor *c, struct tw_packet *pkt, bool is_linux);
+void tw_decode_wlan(struct tw_cursor *c, struct tw_packet *pkt);
+void tw_decode_ppi(struct tw_cursor *c, struct tw_packet *pkt);
 void tw_decode_ethertype(struct tw_cursor *c, uint16_t ethertype, int depth, struct tw_packet *pkt);
 void tw_decode_ipv4(struct tw_cursor *c, int depth, struct tw_packet *pkt);
 void tw_decode_ipv6(struct tw_cursor *c, int depth, struct tw_packet *pkt);

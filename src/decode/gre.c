@@ -12,17 +12,17 @@
 #include "decode/ip_internal.h"
 
 enum {
-    GRE_C = 0x8000,     /* checksum present */
-    GRE_R = 0x4000,     /* routing present (RFC 1701 only) */
-    GRE_K = 0x2000,     /* key present */
-    GRE_S = 0x1000,     /* sequence number present */
-    GRE_A = 0x0080,     /* acknowledgment number present (RFC 2637) */
+    GRE_C = 0x8000, /* checksum present */
+    GRE_R = 0x4000, /* routing present (RFC 1701 only) */
+    GRE_K = 0x2000, /* key present */
+    GRE_S = 0x1000, /* sequence number present */
+    GRE_A = 0x0080, /* acknowledgment number present (RFC 2637) */
     GRE_VERSION = 0x0007,
     GRE_PPP = 0x880b,
     GRE_ERSPAN_2 = 0x88be, /* ERSPAN type I (no sequence number) and II */
     GRE_ERSPAN_3 = 0x22eb,
     GRE_WCCP = 0x883e,
-    ERSPAN3_O = 0x01,   /* type III: an 8-byte platform-specific subheader follows */
+    ERSPAN3_O = 0x01, /* type III: an 8-byte platform-specific subheader follows */
 };
 
 /* RFC 1701 section 2.2: a list of Source Route Entries ending with one whose

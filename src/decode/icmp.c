@@ -72,7 +72,7 @@ static enum quote_ip quote_ipv4(struct tw_cursor *q, struct tw_icmp_error *e)
 /* Quoted IPv6 header and extension headers (RFC 8200 sections 3 and 4). */
 static enum quote_ip quote_ipv6(struct tw_cursor *q, struct tw_icmp_error *e, struct tw_packet *pkt)
 {
-    struct tw_addr src, dst;
+    struct tw_addr src = {{0}}, dst = {{0}}; /* filled by tw_get_bytes(), zeroed on a short read */
     tw_skip(q, 6); /* version, traffic class, flow label, payload length */
     uint8_t next = tw_get_u8(q);
     tw_skip(q, 1); /* hop limit */

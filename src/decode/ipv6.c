@@ -34,7 +34,6 @@ struct tw_ipv6_walk tw_ipv6_walk_ext(struct tw_cursor *c, uint8_t next, int dept
         }
         uint8_t nh = tw_get_u8(c);
         uint8_t len_field = tw_get_u8(c);
-        uint32_t len;
         bool is_later = false;
         if (is_frag) {
             /* RFC 8200 section 4.5: fixed 8 bytes; the offset is in 8-byte
@@ -42,15 +41,12 @@ struct tw_ipv6_walk tw_ipv6_walk_ext(struct tw_cursor *c, uint8_t next, int dept
              * header (an atomic fragment, offset 0 and M clear, is whole). */
             uint16_t off_m = tw_get_be16(c);
             tw_skip(c, 4); /* identification */
-            len = 8;
             is_later = (off_m & IPV6_OFFSET_MASK) != 0;
         } else if (is_ah) {
             /* RFC 4302 section 2.2: length in 4-byte units, minus 2. */
-            len = ((uint32_t)len_field + 2) * 4;
-            tw_skip(c, len - 2);
+            tw_skip(c, ((size_t)len_field + 2) * 4 - 2);
         } else {
-            len = ((uint32_t)len_field + 1) * 8;
-            tw_skip(c, len - 2);
+            tw_skip(c, ((size_t)len_field + 1) * 8 - 2);
         }
         if (c->short_read) {
             w.anomaly = TW_ANOM_IPV6_EXT_SHORT;
@@ -71,7 +67,7 @@ void tw_decode_ipv6(struct tw_cursor *c, int depth, struct tw_packet *pkt)
 {
     uint64_t wire_left = (uint64_t)tw_left(c) + tw_snapped_bytes(pkt);
 
-    struct tw_addr src, dst;
+    struct tw_addr src = {{0}}, dst = {{0}}; /* filled by tw_get_bytes(), zeroed on a short read */
     uint8_t first = tw_get_u8(c);
     bool has_first = !c->short_read;
     tw_skip(c, 3); /* rest of traffic class, flow label */

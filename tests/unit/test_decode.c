@@ -583,18 +583,21 @@ static void test_link_unsupported(void **state)
     struct pb p = {0};
     ether(&p, 0x0800);
     v4_syn(&p);
-    struct tw_packet pkt = decode(DLT_IEEE802_11, &p);
+    struct tw_packet pkt = decode(DLT_USER0, &p);
     assert_int_equal(pkt.anomaly, TW_ANOM_LINK_UNSUPPORTED);
     assert_int_equal(pkt.l4, TW_L4_NONE);
     assert_int_equal(pkt.ip_version, 0);
     assert_false(pkt.has_l2_src);
 
-    static const int supported[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, 101,
-                                    DLT_IPV4,   DLT_IPV6,      DLT_NULL,       DLT_LOOP};
+    static const int supported[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW,
+                                    101,        DLT_IPV4,      DLT_IPV6,       DLT_NULL,
+                                    DLT_LOOP,   DLT_PPP,       DLT_PPP_SERIAL, DLT_PPP_ETHER,
+                                    DLT_C_HDLC, DLT_IPOIB,     DLT_ARCNET,     DLT_ARCNET_LINUX,
+                                    DLT_IEEE802_11, DLT_PPI};
     for (size_t i = 0; i < sizeof supported / sizeof supported[0]; i++)
         assert_true(tw_decode_link_supported(supported[i]));
-    assert_false(tw_decode_link_supported(DLT_IEEE802_11));
-    assert_false(tw_decode_link_supported(DLT_PPP));
+    assert_false(tw_decode_link_supported(DLT_USER0));
+    assert_false(tw_decode_link_supported(DLT_IEEE802_11_RADIO));
     assert_false(tw_decode_link_supported(-1));
 }
 
@@ -991,17 +994,21 @@ static void test_tcp_bad_offset(void **state)
     p.b[14 + 20 + 12] = 0x40; /* data offset 4 */
     struct tw_packet pkt = decode(DLT_EN10MB, &p);
     assert_int_equal(pkt.anomaly, TW_ANOM_TCP_BAD_OFFSET);
-    assert_int_equal(pkt.l4, TW_L4_TCP); /* the fixed fields were read */
+    /* A receiver drops it unread: not a segment to track, but the fixed
+     * fields were read. */
+    assert_int_equal(pkt.l4, TW_L4_OTHER);
     assert_int_equal(pkt.tcp.sport, SPORT);
     assert_int_equal(pkt.tcp.seq, ISN);
     assert_int_equal(pkt.tcp.flags, TW_TCP_SYN);
     assert_int_equal(pkt.tcp.payload_len, 0);
     assert_false(pkt.tcp.has_mss);
 
-    /* Data offset 15 (60 bytes) in a 40-byte segment. */
+    /* Data offset 15 (60 bytes) in a 40-byte segment: more likely a wrong IP
+     * length, still a segment. */
     p.b[14 + 20 + 12] = 0xf0;
     pkt = decode(DLT_EN10MB, &p);
     assert_int_equal(pkt.anomaly, TW_ANOM_TCP_BAD_OFFSET);
+    assert_int_equal(pkt.l4, TW_L4_TCP);
     assert_int_equal(pkt.tcp.payload_len, 0);
     assert_false(pkt.tcp.has_mss);
     sweep(DLT_EN10MB, &p);
@@ -1279,6 +1286,505 @@ static void test_icmp6_errors(void **state)
 
 /* ---- names, addresses, reset ------------------------------------------- */
 
+/* ---- tunnels ----------------------------------------------------------- */
+
+static const uint8_t OUT4_SRC[4] = {10, 1, 1, 1};
+static const uint8_t OUT4_DST[4] = {10, 2, 2, 2};
+static const uint8_t OUT6_SRC[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+static const uint8_t OUT6_DST[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+
+/* The inner SYN: IPv4 (v4_syn) or IPv6 (v6_syn), and the checks that the
+ * packet's addresses and TCP header are the inner ones. */
+static void inner_syn(struct pb *p, int version)
+{
+    if (version == 4)
+        v4_syn(p);
+    else
+        v6_syn(p);
+}
+
+static void assert_inner_syn(const struct tw_packet *pkt, int version)
+{
+    assert_int_equal(pkt->anomaly, TW_ANOM_NONE);
+    if (version == 4) {
+        assert_v4_ip(pkt);
+        assert_v4_syn_tcp(pkt);
+    } else {
+        assert_v6_ip(pkt);
+        assert_v6_syn_tcp(pkt);
+    }
+}
+
+static size_t udp_start(struct pb *p, uint16_t sport, uint16_t dport)
+{
+    size_t at = p->n;
+    be16(p, sport);
+    be16(p, dport);
+    be16(p, 0); /* length, patched by udp_end() */
+    be16(p, 0); /* checksum */
+    return at;
+}
+
+static void udp_end(struct pb *p, size_t at) { put_be16(p, at + 4, (uint16_t)(p->n - at)); }
+
+/* Every cut of p decodes without reading past it, and a cut anywhere before
+ * the inner TCP flags gives no TCP (the outer headers hold none). */
+static void sweep_tunnel(int dlt, const struct pb *p, size_t inner_tcp_flags_at)
+{
+    for (size_t n = 0; n <= p->n; n++) {
+        struct tw_packet pkt = decode_cut(dlt, p, n);
+        if (n <= inner_tcp_flags_at)
+            assert_int_not_equal(pkt.l4, TW_L4_TCP);
+        else
+            assert_int_equal(pkt.l4, TW_L4_TCP);
+    }
+}
+
+/* Where the TCP flags byte of the inner SYN that ends p is. */
+static size_t flags_at(const struct pb *p, int version)
+{
+    size_t tcp_len = 20 + (version == 4 ? sizeof SYN_OPTS : sizeof MSS_OPT);
+    return p->n - tcp_len + 13;
+}
+
+static void test_mpls(void **state)
+{
+    (void)state;
+    for (int v = 4; v <= 6; v += 2) {
+        struct pb p = {0};
+        ether(&p, 0x8847);
+        be32(&p, 0x0001f040); /* label 31, TTL 64 */
+        be32(&p, 0x00020140); /* label 32, bottom of stack */
+        inner_syn(&p, v);
+        struct tw_packet pkt = decode(DLT_EN10MB, &p);
+        assert_inner_syn(&pkt, v);
+        assert_l2_src(&pkt, MAC_SRC, 6);
+        for (size_t n = 14; n < 22; n++)
+            assert_int_equal(decode_cut(DLT_EN10MB, &p, n).anomaly, TW_ANOM_TUNNEL_SHORT);
+        sweep_tunnel(DLT_EN10MB, &p, flags_at(&p, v));
+    }
+
+    /* Ethernet pseudowire with a control word (RFC 4448), multicast EtherType. */
+    struct pb p = {0};
+    ether(&p, 0x8848);
+    be32(&p, 0x00010140);
+    be32(&p, 0x00000007); /* control word: first nibble 0, sequence 7 */
+    bytes(&p, MAC_DST, 6);
+    bytes(&p, MAC_SRC, 6);
+    be16(&p, 0x86DD);
+    v6_syn(&p);
+    struct tw_packet pkt = decode(DLT_EN10MB, &p);
+    assert_inner_syn(&pkt, 6);
+    sweep_tunnel(DLT_EN10MB, &p, flags_at(&p, 6));
+
+    /* A payload that is neither IP nor a control word. */
+    p.n = 0;
+    ether(&p, 0x8847);
+    be32(&p, 0x00010140);
+    be32(&p, 0x12345678);
+    pkt = decode(DLT_EN10MB, &p);
+    assert_int_equal(pkt.anomaly, TW_ANOM_NOT_IP);
+    assert_int_equal(pkt.l4, TW_L4_NONE);
+
+    /* A label stack with no bottom: too many layers, never a read past the end. */
+    p.n = 0;
+    ether(&p, 0x8847);
+    for (int i = 0; i < TW_MAX_LAYERS + 1; i++)
+        be32(&p, 0x00001040);
+    v4_syn(&p);
+    pkt = decode(DLT_EN10MB, &p);
+    assert_int_equal(pkt.anomaly, TW_ANOM_TOO_MANY_LAYERS);
+    assert_int_equal(pkt.l4, TW_L4_NONE);
+    sweep(DLT_EN10MB, &p);
+}
+
+static void test_pppoe(void **state)
+{
+    (void)state;
+    for (int v = 4; v <= 6; v += 2) {
+        struct pb p = {0};
+        ether(&p, 0x8864);
+        u8(&p, 0x11);
+        u8(&p, 0x00);
+        be16(&p, 0x1234); /* session */
+        size_t len_at = p.n;
+        be16(&p, 0);
+        be16(&p, v == 4 ? 0x0021 : 0x0057);
+        inner_syn(&p, v);
+        put_be16(&p, len_at, (uint16_t)(p.n - len_at - 2));
+        struct tw_packet pkt = decode(DLT_EN10MB, &p);
+        assert_inner_syn(&pkt, v);
+        for (size_t n = 14; n < 22; n++)
+            assert_int_equal(decode_cut(DLT_EN10MB, &p, n).anomaly, TW_ANOM_TUNNEL_SHORT);
+        sweep_tunnel(DLT_EN10MB, &p, flags_at(&p, v));
+    }
+
+    /* LCP in a session is control traffic; a discovery code is not a session. */
+    struct pb p = {0};
+    ether(&p, 0x8864);
+    be32(&p, 0x11000001);
+    be16(&p, 6);
+    be16(&p, 0xc021);
+    be32(&p, 0x01010004);
+    assert_int_equal(decode(DLT_EN10MB, &p).anomaly, TW_ANOM_NOT_IP);
+    p.b[15] = 0x09; /* PADI */
+    assert_int_equal(decode(DLT_EN10MB, &p).anomaly, TW_ANOM_TUNNEL_BAD);
+    p.b[15] = 0x00;
+    p.b[14] = 0x21; /* version 2 */
+    assert_int_equal(decode(DLT_EN10MB, &p).anomaly, TW_ANOM_TUNNEL_BAD);
+}
+
+/* Outer IPv4 or IPv6 header with protocol proto; returns its offset. */
+static size_t outer_ip(struct pb *p, int version, uint8_t proto)
+{
+    return version == 4 ? ipv4(p, proto, OUT4_SRC, OUT4_DST) : ipv6(p, proto, OUT6_SRC, OUT6_DST);
+}
+
+static void outer_end(struct pb *p, int version, size_t at)
+{
+    if (version == 4)
+        ipv4_end(p, at);
+    else
+        ipv6_end(p, at);
+}
+
+static void test_gre(void **state)
+{
+    (void)state;
+    /* RFC 2784 plain, with checksum, with key and sequence (RFC 2890). */
+    static const uint16_t flag_sets[] = {0x0000, 0x8000, 0x2000, 0x1000, 0xb000};
+    for (size_t i = 0; i < sizeof flag_sets / sizeof flag_sets[0]; i++) {
+        for (int outer = 4; outer <= 6; outer += 2) {
+            for (int v = 4; v <= 6; v += 2) {
+                struct pb p = {0};
+                ether(&p, outer == 4 ? 0x0800 : 0x86DD);
+                size_t ip = outer_ip(&p, outer, 47);
+                be16(&p, flag_sets[i]);
+                be16(&p, v == 4 ? 0x0800 : 0x86DD);
+                if (flag_sets[i] & 0x8000)
+                    be32(&p, 0xabcd0000);
+                if (flag_sets[i] & 0x2000)
+                    be32(&p, 0x00000064);
+                if (flag_sets[i] & 0x1000)
+                    be32(&p, 0x00000001);
+                inner_syn(&p, v);
+                outer_end(&p, outer, ip);
+                struct tw_packet pkt = decode(DLT_EN10MB, &p);
+                assert_inner_syn(&pkt, v);
+                sweep_tunnel(DLT_EN10MB, &p, flags_at(&p, v));
+            }
+        }
+    }
+
+    /* Transparent Ethernet Bridging (0x6558) with a key, over raw IP. */
+    struct pb p = {0};
+    size_t ip = outer_ip(&p, 4, 47);
+    be16(&p, 0x2000);
+    be16(&p, 0x6558);
+    be32(&p, 7);
+    bytes(&p, MAC_DST, 6);
+    bytes(&p, MAC_DST, 6); /* the inner frame's source does not replace the outer one */
+    be16(&p, 0x8100);
+    be16(&p, 5);
+    be16(&p, 0x0800);
+    v4_syn(&p);
+    ipv4_end(&p, ip);
+    struct tw_packet pkt = decode(DLT_RAW, &p);
+    assert_inner_syn(&pkt, 4);
+    assert_false(pkt.has_l2_src);
+    sweep_tunnel(DLT_RAW, &p, flags_at(&p, 4));
+
+    /* PPTP's enhanced GRE (RFC 2637): key, sequence and acknowledgment, then PPP
+     * with address and control bytes; and an acknowledgment alone. */
+    p.n = 0;
+    ip = outer_ip(&p, 4, 47);
+    be16(&p, 0x3081); /* K, S, A, version 1 */
+    be16(&p, 0x880b);
+    be32(&p, 0x00400001); /* payload length, call id */
+    be32(&p, 5);          /* sequence */
+    be32(&p, 4);          /* acknowledgment */
+    be16(&p, 0xff03);
+    be16(&p, 0x0021);
+    v4_syn(&p);
+    ipv4_end(&p, ip);
+    pkt = decode(DLT_RAW, &p);
+    assert_inner_syn(&pkt, 4);
+    sweep_tunnel(DLT_RAW, &p, flags_at(&p, 4));
+
+    p.n = 0;
+    ip = outer_ip(&p, 4, 47);
+    be16(&p, 0x2081); /* K, A: no payload */
+    be16(&p, 0x880b);
+    be32(&p, 0x00000001);
+    be32(&p, 4);
+    ipv4_end(&p, ip);
+    pkt = decode(DLT_RAW, &p);
+    assert_int_equal(pkt.anomaly, TW_ANOM_NONE);
+    assert_int_equal(pkt.l4, TW_L4_OTHER);
+
+    /* PPP with a compressed protocol field (RFC 1661 section 6.5). */
+    p.n = 0;
+    ip = outer_ip(&p, 4, 47);
+    be16(&p, 0x3001);
+    be16(&p, 0x880b);
+    be32(&p, 0x00400001);
+    be32(&p, 5);
+    u8(&p, 0x57);
+    v6_syn(&p);
+    ipv4_end(&p, ip);
+    pkt = decode(DLT_RAW, &p);
+    assert_inner_syn(&pkt, 6);
+
+    /* Versions 1 without a key and 2 are not GRE we can read. */
+    static const uint16_t bad[] = {0x0001, 0x0002, 0x0007};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        p.n = 0;
+        ip = outer_ip(&p, 4, 47);
+        be16(&p, bad[i]);
+        be16(&p, 0x880b);
+        be32(&p, 0);
+        ipv4_end(&p, ip);
+        pkt = decode(DLT_RAW, &p);
+        assert_int_equal(pkt.anomaly, TW_ANOM_TUNNEL_BAD);
+        assert_int_equal(pkt.l4, TW_L4_NONE);
+    }
+
+    /* RFC 1701 routing: a source route entry list ending in a null entry. */
+    p.n = 0;
+    ip = outer_ip(&p, 4, 47);
+    be16(&p, 0x4000);
+    be16(&p, 0x0800);
+    be32(&p, 0);          /* checksum (absent) and offset */
+    be16(&p, 0x0800);     /* SRE: IPv4 family */
+    u8(&p, 0);
+    u8(&p, 8);
+    be32(&p, 0x0a000001);
+    be32(&p, 0x0a000002);
+    be32(&p, 0);          /* null SRE */
+    v4_syn(&p);
+    ipv4_end(&p, ip);
+    pkt = decode(DLT_RAW, &p);
+    assert_inner_syn(&pkt, 4);
+    sweep_tunnel(DLT_RAW, &p, flags_at(&p, 4));
+}
+
+static void test_vxlan_geneve(void **state)
+{
+    (void)state;
+    for (int kind = 0; kind < 3; kind++) { /* VXLAN, Geneve + Ethernet, Geneve + IP */
+        for (int outer = 4; outer <= 6; outer += 2) {
+            for (int v = 4; v <= 6; v += 2) {
+                struct pb p = {0};
+                ether(&p, outer == 4 ? 0x0800 : 0x86DD);
+                size_t ip = outer_ip(&p, outer, 17);
+                size_t udp = udp_start(&p, 54321, kind == 0 ? 4789 : 6081);
+                if (kind == 0) {
+                    be32(&p, 0x08000000);
+                    be32(&p, 0x00006400); /* VNI 100 */
+                } else {
+                    u8(&p, 2); /* version 0, 8 bytes of options */
+                    u8(&p, 0);
+                    be16(&p, kind == 1 ? 0x6558 : (v == 4 ? 0x0800 : 0x86DD));
+                    be32(&p, 0x00006400);
+                    be32(&p, 0x01020301); /* option class 0x0102, type 3, length 1 word */
+                    be32(&p, 0xdeadbeef);
+                }
+                if (kind != 2) {
+                    bytes(&p, MAC_DST, 6);
+                    bytes(&p, MAC_DST, 6);
+                    be16(&p, v == 4 ? 0x0800 : 0x86DD);
+                }
+                inner_syn(&p, v);
+                udp_end(&p, udp);
+                outer_end(&p, outer, ip);
+                struct tw_packet pkt = decode(DLT_EN10MB, &p);
+                assert_inner_syn(&pkt, v);
+                assert_l2_src(&pkt, MAC_SRC, 6);
+                sweep_tunnel(DLT_EN10MB, &p, flags_at(&p, v));
+                /* Cut inside the tunnel header: short, no TCP. */
+                pkt = decode_cut(DLT_EN10MB, &p, udp + 8 + 3);
+                assert_int_equal(pkt.anomaly, TW_ANOM_TUNNEL_SHORT);
+            }
+        }
+    }
+
+    /* Geneve version 1; UDP to another port; a UDP length that cuts the tunnel. */
+    struct pb p = {0};
+    size_t ip = outer_ip(&p, 4, 17);
+    size_t udp = udp_start(&p, 54321, 6081);
+    be32(&p, 0x40006558);
+    be32(&p, 0);
+    ipv4_end(&p, ip);
+    udp_end(&p, udp);
+    struct tw_packet pkt = decode(DLT_RAW, &p);
+    assert_int_equal(pkt.anomaly, TW_ANOM_TUNNEL_BAD);
+
+    p.n = 0;
+    ip = outer_ip(&p, 4, 17);
+    udp = udp_start(&p, 4789, 53);
+    be32(&p, 0x08000000);
+    be32(&p, 0);
+    v4_syn(&p);
+    udp_end(&p, udp);
+    ipv4_end(&p, ip);
+    pkt = decode(DLT_RAW, &p);
+    assert_int_equal(pkt.anomaly, TW_ANOM_NONE);
+    assert_int_equal(pkt.l4, TW_L4_OTHER);
+
+    p.n = 0;
+    ip = outer_ip(&p, 4, 17);
+    udp = udp_start(&p, 1, 4789);
+    be32(&p, 0x08000000);
+    be32(&p, 0);
+    bytes(&p, MAC_DST, 6);
+    bytes(&p, MAC_DST, 6);
+    be16(&p, 0x0800);
+    v4_syn(&p);
+    ipv4_end(&p, ip);
+    put_be16(&p, udp + 4, 8 + 8 + 14 + 10); /* the UDP length ends in the inner IP header */
+    pkt = decode(DLT_RAW, &p);
+    assert_int_equal(pkt.anomaly, TW_ANOM_IP_SHORT);
+    assert_int_not_equal(pkt.l4, TW_L4_TCP);
+}
+
+static void test_ip_in_ip(void **state)
+{
+    (void)state;
+    for (int outer = 4; outer <= 6; outer += 2) {
+        for (int v = 4; v <= 6; v += 2) {
+            struct pb p = {0};
+            ether(&p, outer == 4 ? 0x0800 : 0x86DD);
+            size_t ip = outer_ip(&p, outer, v == 4 ? 4 : 41);
+            inner_syn(&p, v);
+            outer_end(&p, outer, ip);
+            struct tw_packet pkt = decode(DLT_EN10MB, &p);
+            assert_inner_syn(&pkt, v);
+            sweep_tunnel(DLT_EN10MB, &p, flags_at(&p, v));
+        }
+    }
+
+    /* The inner header is not the version the protocol number says. */
+    struct pb p = {0};
+    size_t ip = outer_ip(&p, 4, 41);
+    v4_syn(&p);
+    ipv4_end(&p, ip);
+    struct tw_packet pkt = decode(DLT_RAW, &p);
+    assert_int_equal(pkt.anomaly, TW_ANOM_IP_BAD_VERSION);
+    assert_int_equal(pkt.l4, TW_L4_NONE);
+
+    /* IPv4 in IPv4: n headers inside the outer one, to the limit and past it. */
+    for (int n = TW_MAX_LAYERS; n <= TW_MAX_LAYERS + 1; n++) {
+        p.n = 0;
+        size_t at[TW_MAX_LAYERS + 1];
+        for (int i = 0; i < n; i++)
+            at[i] = ipv4(&p, 4, OUT4_SRC, OUT4_DST);
+        v4_syn(&p);
+        for (int i = n - 1; i >= 0; i--)
+            ipv4_end(&p, at[i]);
+        pkt = decode(DLT_RAW, &p);
+        if (n <= TW_MAX_LAYERS) {
+            assert_int_equal(pkt.anomaly, TW_ANOM_NONE);
+            assert_v4_syn_tcp(&pkt);
+        } else {
+            assert_int_equal(pkt.anomaly, TW_ANOM_TOO_MANY_LAYERS);
+            assert_int_equal(pkt.l4, TW_L4_NONE);
+        }
+    }
+}
+
+/* The other link types: PPP (with and without HDLC framing), PPPoE without
+ * Ethernet, Cisco HDLC, IP over InfiniBand, ARCnet (BSD and Linux headers). */
+static void test_other_links(void **state)
+{
+    (void)state;
+    struct {
+        int dlt;
+        uint8_t hdr[64];
+        size_t len;
+        int version;
+    } cases[] = {
+        {DLT_PPP, {0xff, 0x03, 0x00, 0x21}, 4, 4},
+        {DLT_PPP, {0x00, 0x57}, 2, 6},
+        {DLT_PPP_SERIAL, {0xff, 0x03, 0x00, 0x21}, 4, 4},
+        {DLT_PPP_ETHER, {0x11, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x21}, 8, 4},
+        {DLT_C_HDLC, {0x0f, 0x00, 0x86, 0xdd}, 4, 6},
+        {DLT_IPOIB, {[40] = 0x08, [41] = 0x00}, 44, 4},
+        {DLT_ARCNET, {0x01, 0x02, 240}, 3, 4},
+        {DLT_ARCNET, {0x01, 0x02, 212, 0x00, 0x00, 0x05}, 6, 4},
+        {DLT_ARCNET, {0x01, 0x02, 212, 0xff, 0xff, 0xff, 212, 0x00, 0x00, 0x05}, 10, 4},
+        {DLT_ARCNET_LINUX, {0x01, 0x02, 0x00, 0x00, 196, 0x00, 0x00, 0x05}, 8, 6},
+        /* 802.11 QoS data from the AP (From DS), LLC/SNAP */
+        {DLT_IEEE802_11, {0x88, 0x02, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3,
+                          0, 0, 0, 0, 0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}, 34, 4},
+        /* plain data between stations in a WDS (four addresses), inside PPI with 4 bytes of fields */
+        {DLT_PPI, {0, 0, 12, 0, 105, 0, 0, 0, 9, 9, 9, 9, 0x08, 0x03, 0, 0, 1, 1, 1, 1, 1, 1,
+                   2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 0, 0, 4, 4, 4, 4, 4, 4,
+                   0xaa, 0xaa, 0x03, 0, 0, 0, 0x86, 0xdd}, 50, 6},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct pb p = {0};
+        bytes(&p, cases[i].hdr, cases[i].len);
+        inner_syn(&p, cases[i].version);
+        struct tw_packet pkt = decode(cases[i].dlt, &p);
+        assert_inner_syn(&pkt, cases[i].version);
+        sweep_tunnel(cases[i].dlt, &p, flags_at(&p, cases[i].version));
+        if (cases[i].len > 1)
+            assert_int_not_equal(decode_cut(cases[i].dlt, &p, cases[i].len - 1).anomaly,
+                                 TW_ANOM_NONE);
+    }
+    struct pb p = {0};
+    bytes(&p, (const uint8_t[]){0x01, 0x02, 241}, 3); /* ARCnet ARP */
+    be32(&p, 0);
+    assert_int_equal(decode(DLT_ARCNET, &p).anomaly, TW_ANOM_NOT_IP);
+
+    /* 802.11: a protected data frame, and a beacon, are not IP; the source
+     * address follows the DS bits. */
+    p.n = 0;
+    static const uint8_t wlan_hdr[24] = {0x08, 0x42, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2,
+                                         2,    2,    2, 2, 3, 3, 3, 3, 3, 3, 0, 0};
+    bytes(&p, wlan_hdr, sizeof wlan_hdr);
+    zeros(&p, 16);
+    struct tw_packet pkt = decode(DLT_IEEE802_11, &p);
+    assert_int_equal(pkt.anomaly, TW_ANOM_NOT_IP);
+    p.b[0] = 0x80; /* beacon */
+    p.b[1] = 0x00;
+    assert_int_equal(decode(DLT_IEEE802_11, &p).anomaly, TW_ANOM_NOT_IP);
+    p.n = 0;
+    bytes(&p, wlan_hdr, sizeof wlan_hdr);
+    p.b[1] = 0x02; /* From DS, not protected: the source is address 3 */
+    bytes(&p, (const uint8_t[]){0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}, 8);
+    v4_syn(&p);
+    pkt = decode(DLT_IEEE802_11, &p);
+    assert_inner_syn(&pkt, 4);
+    assert_l2_src(&pkt, (const uint8_t[]){3, 3, 3, 3, 3, 3}, 6);
+    /* PPI with a header length shorter than itself, and an unknown inner link. */
+    p.n = 0;
+    bytes(&p, (const uint8_t[]){0, 0, 4, 0, 105, 0, 0, 0}, 8);
+    assert_int_equal(decode(DLT_PPI, &p).anomaly, TW_ANOM_LINK_SHORT);
+    p.b[2] = 8;
+    p.b[4] = 147;
+    assert_int_equal(decode(DLT_PPI, &p).anomaly, TW_ANOM_LINK_UNSUPPORTED);
+}
+
+/* AH (RFC 4302) between IPv4 and TCP. */
+static void test_ipv4_ah(void **state)
+{
+    (void)state;
+    struct pb p = {0};
+    size_t ip = ipv4(&p, 51, V4_SRC, V4_DST);
+    u8(&p, 6);   /* next: TCP */
+    u8(&p, 4);   /* (4 + 2) * 4 = 24 bytes */
+    be16(&p, 0);
+    be32(&p, 0x100); /* SPI */
+    be32(&p, 1);     /* sequence */
+    zeros(&p, 12);   /* ICV */
+    tcp(&p, SPORT, DPORT, ISN, 0, TW_TCP_SYN, SYN_OPTS, sizeof SYN_OPTS);
+    ipv4_end(&p, ip);
+    struct tw_packet pkt = decode(DLT_RAW, &p);
+    assert_inner_syn(&pkt, 4);
+    sweep_tunnel(DLT_RAW, &p, flags_at(&p, 4));
+}
+
 static void test_anomaly_names(void **state)
 {
     (void)state;
@@ -1388,6 +1894,13 @@ int main(void)
         cmocka_unit_test(test_icmp4_errors),
         cmocka_unit_test(test_icmp4_truncated),
         cmocka_unit_test(test_icmp6_errors),
+        cmocka_unit_test(test_mpls),
+        cmocka_unit_test(test_pppoe),
+        cmocka_unit_test(test_gre),
+        cmocka_unit_test(test_vxlan_geneve),
+        cmocka_unit_test(test_ip_in_ip),
+        cmocka_unit_test(test_other_links),
+        cmocka_unit_test(test_ipv4_ah),
         cmocka_unit_test(test_anomaly_names),
         cmocka_unit_test(test_addr_format),
         cmocka_unit_test(test_reset),
