@@ -5,13 +5,24 @@
  * at the end of the capture; its attempts are then judged and reported. At
  * the end the vantage is decided from every attempt still in the table before
  * any of them is judged, and those records are sorted by their first packet,
- * so the output does not depend on the table's internal order. */
+ * so the output does not depend on the table's internal order.
+ *
+ * Live (-i), an attempt is reported as soon as its verdict is final, not
+ * when its flow leaves the table: every TICK_NS of wall clock the flows that
+ * had packets, or whose due time has come, are judged again (at most
+ * SETTLE_VISITS_PER_TICK flows per tick), and the attempts whose verdict
+ * tw_diagnose_settled_at() calls final are reported at once. The clock is
+ * then the later of the last packet's time and the wall clock, so that a
+ * timeout is decided on a quiet link too. The table remembers how many of a
+ * flow's attempts were reported, so none is reported twice; the flow stays
+ * to explain its later RSTs and leaves the table as offline. */
 #include "analyze/analyzer.h"
 
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/grow.h"
 #include "capture/capture.h"
@@ -42,7 +53,16 @@ struct run {
     struct pending *pending;
     size_t n_pending, cap_pending;
     bool is_judged_at_end;        /* they were: flushing the table judges nothing */
+    /* live */
+    tw_table *table;
+    tw_capture *cap;
+    int64_t next_tick_ns, next_stats_ns;  /* wall clock */
 };
+
+/* Live: how often flows are settled, and how much work one tick may do. */
+#define TICK_NS 200000000LL
+#define SETTLE_VISITS_PER_TICK 16384
+#define EXPIRE_CALLS_PER_TICK 16
 
 static void decide_vantage(struct run *r)
 {
@@ -86,14 +106,15 @@ static void judge(struct run *r, const struct tw_flow *flow, int index, struct t
 static void flow_done(void *ctx, struct tw_flow *flow, enum tw_flow_end why)
 {
     struct run *r = ctx;
+    int n_reported = tw_table_n_reported(r->table, flow); /* live: already out */
     if (!r->is_at_end && r->opt->vantage < 0) {
-        for (int i = 0; i < flow->n_attempts; i++)
+        for (int i = n_reported; i < flow->n_attempts; i++)
             tw_vantage_observe(&r->votes, &flow->attempts[i]);
         decide_vantage(r);
     }
     if (why == TW_END_CAPTURE && r->is_judged_at_end)
         return;
-    for (int i = 0; i < flow->n_attempts; i++) {
+    for (int i = n_reported; i < flow->n_attempts; i++) {
         struct tw_attempt_record rec;
         judge(r, flow, i, &rec);
         emit(r, &rec);
@@ -103,7 +124,7 @@ static void flow_done(void *ctx, struct tw_flow *flow, enum tw_flow_end why)
 static void observe_flow(void *ctx, const struct tw_flow *flow)
 {
     struct run *r = ctx;
-    for (int i = 0; i < flow->n_attempts; i++)
+    for (int i = tw_table_n_reported(r->table, flow); i < flow->n_attempts; i++)
         tw_vantage_observe(&r->votes, &flow->attempts[i]);
 }
 
@@ -131,7 +152,7 @@ static int by_first_packet(const void *pa, const void *pb)
 static void note_pending(void *ctx, const struct tw_flow *flow)
 {
     struct run *r = ctx;
-    for (int i = 0; i < flow->n_attempts; i++) {
+    for (int i = tw_table_n_reported(r->table, flow); i < flow->n_attempts; i++) {
         if (!tw_grow((void **)&r->pending, &r->cap_pending, r->n_pending, sizeof *r->pending,
                      1024, SIZE_MAX)) {
             r->is_judged_at_end = false; /* out of memory: judged as flushed instead */
@@ -239,13 +260,16 @@ static const struct tw_attempt *track(struct run *r, tw_table *table, const stru
         /* Judge the oldest attempt while its successors are still there to
          * give it context, then make room. */
         struct tw_attempt_record rec;
-        if (r->opt->vantage < 0) {
-            tw_vantage_observe(&r->votes, &flow->attempts[0]);
-            decide_vantage(r);
+        if (tw_table_n_reported(table, flow) == 0) {
+            if (r->opt->vantage < 0) {
+                tw_vantage_observe(&r->votes, &flow->attempts[0]);
+                decide_vantage(r);
+            }
+            judge(r, flow, 0, &rec);
+            emit(r, &rec);
         }
-        judge(r, flow, 0, &rec);
-        emit(r, &rec);
         tw_flow_retire_oldest(flow);
+        tw_table_retired_oldest(table, flow);
     }
     const struct tw_attempt *a = tw_flow_add(flow, pkt, side);
     if (pkt->l4 == TW_L4_TCP && (pkt->tcp.flags & TW_TCP_RST))
@@ -253,6 +277,76 @@ static const struct tw_attempt *track(struct run *r, tw_table *table, const stru
     note_host(r, a, pkt);
     *sent_by = side;
     return a;
+}
+
+/* ---- live ----------------------------------------------------------------- */
+
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* tw_flow_settle_fn: reports the flow's attempts whose verdict is final, in
+ * order; returns when to look again. An attempt is judged with the vantage
+ * known so far, and its vantage signals are counted only once it is
+ * reported, so that each attempt counts once, as offline. */
+static int64_t settle_flow(void *ctx, struct tw_flow *flow, int *n_reported)
+{
+    struct run *r = ctx;
+    while (*n_reported < flow->n_attempts) {
+        int i = *n_reported;
+        struct tw_attempt_record rec;
+        judge(r, flow, i, &rec);
+        struct tw_judge_input in = {flow, i, r->vantage, r->now_ns};
+        int64_t at = tw_diagnose_settled_at(&in, &rec.diag);
+        if (at > r->now_ns)
+            return at;
+        if (r->opt->vantage < 0) {
+            enum tw_vantage before = r->vantage;
+            tw_vantage_observe(&r->votes, &flow->attempts[i]);
+            decide_vantage(r);
+            if (r->vantage != before)
+                judge(r, flow, i, &rec);
+        }
+        emit(r, &rec);
+        (*n_reported)++;
+    }
+    return INT64_MAX; /* all out: again only when a packet comes */
+}
+
+static void fill_live_counters(struct run *r)
+{
+    struct tw_capture_counters cc;
+    r->sum.is_live = true;
+    r->sum.has_capture_counters = tw_capture_stats(r->cap, &cc);
+    r->sum.capture_received = cc.received;
+    r->sum.capture_drops = cc.dropped;
+    r->sum.capture_ifdrops = cc.if_dropped;
+    r->sum.table = *tw_table_stats(r->table);
+    r->sum.unsettled = tw_table_n_unsettled(r->table);
+}
+
+/* Timed work while reading live, at most once per TICK_NS: settle flows,
+ * expire idle ones (the link may be quiet), and the periodic stats. */
+static void live_tick(struct run *r)
+{
+    int64_t wall = wall_ns();
+    if (wall < r->next_tick_ns)
+        return;
+    r->next_tick_ns = wall + TICK_NS;
+    if (wall > r->now_ns)
+        r->now_ns = wall;
+    tw_table_settle(r->table, r->now_ns, SETTLE_VISITS_PER_TICK, settle_flow, r);
+    for (int k = 0; k < EXPIRE_CALLS_PER_TICK; k++)
+        tw_table_expire(r->table, r->now_ns);
+    if (r->opt->on_stats && r->opt->stats_interval_ns > 0 && wall >= r->next_stats_ns) {
+        r->next_stats_ns = wall + r->opt->stats_interval_ns;
+        fill_live_counters(r);
+        r->sum.vantage = r->vantage;
+        r->opt->on_stats(r->opt->hook_ctx, &r->sum);
+    }
 }
 
 enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options *opt,
@@ -269,8 +363,12 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     decide_vantage(&r);
 
     res->warning[0] = '\0';
-    tw_capture *cap = opt->live_ifname ? tw_capture_open_live(opt->live_ifname, opt->bpf_filter, err)
-                                       : tw_capture_open_file(path, opt->bpf_filter, err);
+    tw_capture *cap = opt->live ? tw_capture_open_live(opt->live, opt->bpf_filter, err)
+                                : tw_capture_open_file(path, opt->bpf_filter, err);
+    if (cap && opt->live && opt->on_open && opt->on_open(opt->hook_ctx, err) != TW_OK) {
+        tw_capture_free(cap);
+        cap = NULL;
+    }
     if (!cap) {
         /* Scripts still get one summary per input, saying it was not read. */
         r.sum.is_complete = false;
@@ -284,6 +382,14 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
      * the end, the reporters' buffers; see tw_report_connects). */
     struct tw_table_limits lim = {opt->memcap_bytes / 4 * 3, opt->idle_ns, opt->max_flows};
     tw_table *table = tw_table_new(&lim, flow_done, &r, err);
+    r.table = table;
+    if (table && opt->live)
+        tw_table_incremental(table);
+    r.cap = cap;
+    if (opt->live) {
+        r.next_tick_ns = wall_ns() + TICK_NS;
+        r.next_stats_ns = wall_ns() + opt->stats_interval_ns;
+    }
     r.hosts = table ? tw_hosts_new(err) : NULL;
     if (!r.hosts) {
         tw_table_free(table);
@@ -296,7 +402,17 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
 
     const struct tw_frame *fr;
     struct tw_packet pkt;
-    while ((fr = tw_capture_next(cap, err)) != NULL) {
+    for (;;) {
+        bool is_idle = false;
+        fr = tw_capture_next_wait(cap, &is_idle, err);
+        if (!fr) {
+            if (!is_idle)
+                break;              /* end of the file, or an error */
+            live_tick(&r);          /* live, nothing came: timed work */
+            if (opt->stop_flag && *opt->stop_flag)
+                break;
+            continue;
+        }
         memset(&pkt, 0, sizeof pkt);
         pkt.frame = fr->number;
         pkt.ts_ns = fr->ts_ns;
@@ -317,6 +433,8 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
         tw_table_expire(table, r.now_ns);
         if (opt->progress)
             tw_progress_update(opt->progress, tw_capture_bytes_read(cap), fr->number);
+        if (opt->live)
+            live_tick(&r);
         if (opt->stop_flag && *opt->stop_flag)
             break;
     }
@@ -357,6 +475,12 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
                  path, r.sum.linktype, name ? name : "unknown", (unsigned long long)n_unsupported);
     }
     r.sum.table = *tw_table_stats(table);
+    if (opt->live) {
+        struct tw_table_stats ts = r.sum.table;
+        fill_live_counters(&r);
+        r.sum.table = ts;
+        r.sum.unsettled = 0;
+    }
     sink->summary(sink->ctx, &r.sum);
     tw_table_free(table);
     tw_hosts_free(r.hosts);

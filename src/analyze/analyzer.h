@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "capture/capture.h"
 #include "correlate/correlate.h"
 #include "report/progress.h"
 #include "report/sink.h"
@@ -18,10 +19,22 @@ struct tw_analyze_options {
     size_t memcap_bytes;      /* flow table budget */
     int64_t idle_ns;          /* a flow quiet this long is finished */
     size_t max_flows;         /* 0, or a lower cap on tracked flows (--max-flows) */
-    const char *live_ifname;  /* capture live from this interface instead of a file */
     volatile int *stop_flag;  /* set (e.g. by a signal handler) to stop reading */
     tw_capture_run *run;      /* NULL, or note every packet here for correlation */
     struct tw_progress *progress; /* NULL, or told of bytes and frames read (report/progress.h) */
+    /* Live capture (path is then only a name for the records): attempts are
+     * reported as soon as their verdict is final (see analyzer.c), not at
+     * the end. NULL: read a file. */
+    const struct tw_live_config *live;
+    /* Live only, each may be NULL. on_open runs once the interface is open
+     * and filtered, before the first packet (e.g. to drop privileges); a
+     * status other than TW_OK (err filled) ends the run. on_stats gets the
+     * counters so far (the summary as it stands, capture counters included)
+     * every stats_interval_ns of wall clock (0: never). */
+    enum tw_status (*on_open)(void *ctx, struct tw_error *err);
+    void (*on_stats)(void *ctx, const struct tw_file_summary *sum);
+    int64_t stats_interval_ns;
+    void *hook_ctx;
 };
 
 struct tw_analyze_result {

@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,8 @@ struct tw_capture {
     size_t n_filters;
     char path[256];
     bool is_live;
+    int live_fd;            /* live: what to poll() for packets; -1: cannot */
+    int timeout_ms;         /* live: longest poll() for one tw_capture_next_wait() */
     bool is_nano;
     bool can_tell;          /* ftell() works on the underlying stream */
     bool has_filter;        /* a BPF filter hides records from us */
@@ -234,8 +237,10 @@ tw_capture *tw_capture_open_file(const char *path, const char *bpf_filter, struc
     return finish_open(cap, bpf_filter, err);
 }
 
-tw_capture *tw_capture_open_live(const char *ifname, const char *bpf_filter, struct tw_error *err)
+tw_capture *tw_capture_open_live(const struct tw_live_config *cfg, const char *bpf_filter,
+                                 struct tw_error *err)
 {
+    const char *ifname = cfg->ifname;
     tw_capture *cap = calloc(1, sizeof *cap);
     if (!cap) {
         tw_fail(err, TW_E_NOMEM, ifname, TW_OFFSET_UNKNOWN, 0, "out of memory");
@@ -250,18 +255,36 @@ tw_capture *tw_capture_open_live(const char *ifname, const char *bpf_filter, str
         free(cap);
         return NULL;
     }
-    pcap_set_snaplen(cap->pcap, 262144);
-    pcap_set_timeout(cap->pcap, 200);
+    pcap_set_snaplen(cap->pcap, cfg->snaplen > 0 ? cfg->snaplen : 262144);
+    /* Immediate mode hands each packet over as it arrives (on Linux it also
+     * selects TPACKET_V2, where the timeout bounds each wait), so verdicts
+     * are not held back by a buffer that fills slowly on a quiet link. */
+    pcap_set_timeout(cap->pcap, cfg->timeout_ms > 0 ? cfg->timeout_ms : 100);
     pcap_set_immediate_mode(cap->pcap, 1);
+    if (cfg->buffer_kib > 0)
+        pcap_set_buffer_size(cap->pcap, cfg->buffer_kib * 1024);
     if (pcap_set_tstamp_precision(cap->pcap, PCAP_TSTAMP_PRECISION_NANO) == 0)
         cap->is_nano = true;
-    if (pcap_activate(cap->pcap) < 0) {
+    int rc = pcap_activate(cap->pcap);
+    if (rc < 0) {
+        const char *why = rc == PCAP_ERROR_PERM_DENIED
+                              ? "permission denied (run as root, or give the binary CAP_NET_RAW)"
+                              : pcap_geterr(cap->pcap);
         tw_fail(err, TW_E_IO, ifname, TW_OFFSET_UNKNOWN, 0, "cannot capture: %s",
-                pcap_geterr(cap->pcap));
+                why && *why ? why : pcap_statustostr(rc));
         tw_capture_free(cap);
         return NULL;
     }
     cap->is_nano = pcap_get_tstamp_precision(cap->pcap) == PCAP_TSTAMP_PRECISION_NANO;
+    /* libpcap 1.10 on Linux keeps polling inside pcap_next_ex() until a
+     * packet comes, whatever the timeout, and resumes after a signal: the
+     * caller would never get its timed work done on a quiet link, nor see
+     * Ctrl-C. So the handle is non-blocking and we poll() its descriptor
+     * ourselves, with a timeout; a signal ends that poll() too. */
+    cap->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 100;
+    cap->live_fd = pcap_get_selectable_fd(cap->pcap);
+    if (cap->live_fd >= 0 && pcap_setnonblock(cap->pcap, 1, ebuf) != 0)
+        cap->live_fd = -1;
     return finish_open(cap, bpf_filter, err);
 }
 
@@ -295,10 +318,12 @@ static const struct tw_frame *next_own(tw_capture *cap, struct tw_error *err)
     }
 }
 
-const struct tw_frame *tw_capture_next(tw_capture *cap, struct tw_error *err)
+const struct tw_frame *tw_capture_next_wait(tw_capture *cap, bool *is_idle, struct tw_error *err)
 {
+    *is_idle = false;
     if (cap->ng)
         return next_own(cap, err);
+    bool has_polled = false;
     for (;;) {
         struct pcap_pkthdr *hdr;
         const u_char *data;
@@ -334,8 +359,17 @@ const struct tw_frame *tw_capture_next(tw_capture *cap, struct tw_error *err)
             cap->frame.bytes = data;
             return &cap->frame;
         }
-        if (rc == 0)            /* live: read timeout, nothing yet */
+        if (rc == 0 && cap->live_fd >= 0 && !has_polled) {
+            /* live, nothing ready: wait a while (a signal cuts it short) */
+            struct pollfd pfd = {.fd = cap->live_fd, .events = POLLIN};
+            (void)poll(&pfd, 1, cap->timeout_ms);
+            has_polled = true;
             continue;
+        }
+        if (rc == 0) {          /* live: timeout or signal, nothing yet */
+            *is_idle = true;
+            return NULL;
+        }
         if (rc == PCAP_ERROR_BREAK)
             return NULL;        /* end of file, or tw_capture_break() */
         /* A damaged record: what was read before it stands. The damage starts
@@ -345,6 +379,30 @@ const struct tw_frame *tw_capture_next(tw_capture *cap, struct tw_error *err)
         tw_fail(err, TW_E_FORMAT, cap->path, at, cap->n_frames + 1, "%s", pcap_geterr(cap->pcap));
         return NULL;
     }
+}
+
+const struct tw_frame *tw_capture_next(tw_capture *cap, struct tw_error *err)
+{
+    for (;;) {
+        bool is_idle;
+        const struct tw_frame *fr = tw_capture_next_wait(cap, &is_idle, err);
+        if (fr || !is_idle)
+            return fr;
+    }
+}
+
+bool tw_capture_is_live(const tw_capture *cap) { return cap->is_live; }
+
+bool tw_capture_stats(tw_capture *cap, struct tw_capture_counters *out)
+{
+    memset(out, 0, sizeof *out);
+    struct pcap_stat ps;
+    if (!cap->is_live || !cap->pcap || pcap_stats(cap->pcap, &ps) != 0)
+        return false;
+    out->received = ps.ps_recv;
+    out->dropped = ps.ps_drop;
+    out->if_dropped = ps.ps_ifdrop;
+    return true;
 }
 
 uint64_t tw_capture_frames(const tw_capture *cap) { return cap->n_frames; }

@@ -30,14 +30,40 @@ struct tw_frame {
 tw_capture *tw_capture_open_file(const char *path, const char *bpf_filter,
                                  struct tw_error *err) TW_MUST_CHECK;
 
-/* Opens a live interface (promiscuous off, snaplen 262144). */
-tw_capture *tw_capture_open_live(const char *ifname, const char *bpf_filter,
+/* How to open a live interface (zeros: libpcap's and our defaults). */
+struct tw_live_config {
+    const char *ifname;       /* an interface, or "any" */
+    int snaplen;              /* bytes kept per packet; 0: 262144 */
+    int buffer_kib;           /* kernel capture buffer in KiB; 0: libpcap's default (2 MiB) */
+    int timeout_ms;           /* longest wait for a packet before tw_capture_next_wait()
+                                 returns idle; 0: 100 */
+};
+
+/* Opens a live interface in immediate mode (promiscuous off): each packet
+ * is delivered as soon as it arrives. */
+tw_capture *tw_capture_open_live(const struct tw_live_config *cfg, const char *bpf_filter,
                                  struct tw_error *err) TW_MUST_CHECK;
 
 /* Next frame, or NULL at the end of input or on error (err->status tells
  * which). The frame and its bytes are borrowed and stay valid only until the
  * next call. */
 const struct tw_frame *tw_capture_next(tw_capture *cap, struct tw_error *err);
+
+/* As tw_capture_next(), but a live capture also returns NULL with *is_idle
+ * set when no packet came within its timeout (or a signal interrupted the
+ * wait), so that the caller can do timed work and check its stop flag. For
+ * files *is_idle is always false. */
+const struct tw_frame *tw_capture_next_wait(tw_capture *cap, bool *is_idle, struct tw_error *err);
+
+/* Live captures: libpcap's counters since the capture opened (pcap_stats:
+ * packets received by the filter, dropped by the kernel for lack of buffer
+ * room, dropped by the interface or its driver). False for files, or when
+ * the platform cannot tell. */
+struct tw_capture_counters {
+    uint64_t received, dropped, if_dropped;
+};
+bool tw_capture_stats(tw_capture *cap, struct tw_capture_counters *out);
+bool tw_capture_is_live(const tw_capture *cap);
 
 /* Frames read so far, the file's link type, and bytes consumed. */
 uint64_t tw_capture_frames(const tw_capture *cap);

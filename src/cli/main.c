@@ -30,6 +30,26 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+/* Live hooks (analyze/analyzer.h): the options are their context. */
+static enum tw_status live_opened(void *ctx, struct tw_error *err)
+{
+    const struct tw_cli_options *o = ctx;
+    if (!o->is_quiet)
+        fprintf(stderr, "tcpwhy: listening on %s, %s; verdicts as soon as they are decided, "
+                        "Ctrl-C to stop\n",
+                o->interface,
+                o->filter                   ? "your filter"
+                : o->is_default_filter_off ? "no filter"
+                                           : "default filter (--no-default-filter for all)");
+    return tw_cli_drop_privileges(o->user, err) ? err->status : TW_OK;
+}
+
+static void live_stats(void *ctx, const struct tw_file_summary *sum)
+{
+    const struct tw_cli_options *o = ctx;
+    tw_cli_print_stats(stdout, stderr, o->format, sum);
+}
+
 static void report_error(const struct tw_error *err)
 {
     char msg[768];
@@ -210,12 +230,23 @@ int main(int argc, char **argv)
         return 0; /* --help or --version */
     }
 
+    /* Live: each record goes out as a whole line as soon as it is written,
+     * so that "tcpwhy -i eth0 --format json | jq" follows along. */
+    if (o.interface) {
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        if (tw_cli_check_user(o.user, &err) != 0) {
+            report_error(&err);
+            tw_cli_options_fini(&o);
+            return 2;
+        }
+    }
     struct tw_sink sink;
     struct tw_report_options ropt = {
         .is_verbose = o.is_verbose,
         .has_ladder = o.has_ladder,
         .is_color = tw_cli_use_color(o.color, STDOUT_FILENO),
         .width_cols = tw_cli_width(STDOUT_FILENO, o.width_cols),
+        .is_streaming = o.interface != NULL,
     };
     struct tw_wsfilter_stats wsf;
     memset(&sink, 0, sizeof sink);
@@ -253,15 +284,27 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    struct tw_live_config live = {
+        .ifname = o.interface,
+        .snaplen = o.snaplen,
+        .buffer_kib = o.buffer_kib,
+    };
+    const char *filter = o.filter;
+    if (o.interface && !filter && !o.is_default_filter_off)
+        filter = TW_LIVE_DEFAULT_FILTER;
     struct tw_analyze_options aopt = {
-        .bpf_filter = o.filter,
+        .bpf_filter = filter,
         .vantage = o.vantage,
         .memcap_bytes = o.memcap_bytes,
         .idle_ns = o.idle_ns,
         .max_flows = o.max_flows,
-        .live_ifname = o.interface,
         .stop_flag = &stop_requested,
         .progress = &progress,
+        .live = o.interface ? &live : NULL,
+        .on_open = live_opened,
+        .on_stats = live_stats,
+        .stats_interval_ns = o.stats_interval_ns,
+        .hook_ctx = &o,
     };
     struct tw_analyze_result res;
     memset(&res, 0, sizeof res);

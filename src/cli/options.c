@@ -16,6 +16,7 @@
 #define DEFAULT_IDLE_S 300
 
 enum { OPT_SEPARATE = 300, OPT_COLOR, OPT_WIDTH, OPT_NO_LADDER, OPT_WSFILTER, OPT_APP_TIMEOUT };
+enum { OPT_STATS_INTERVAL = 400, OPT_NO_DEFAULT_FILTER };
 enum { OPT_FORMAT = 256, OPT_VANTAGE, OPT_MEMCAP, OPT_MAX_FLOWS, OPT_IDLE, OPT_VERSION };
 
 static const struct option long_options[] = {
@@ -36,6 +37,11 @@ static const struct option long_options[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"read", required_argument, NULL, 'r'},
     {"interface", required_argument, NULL, 'i'},
+    {"buffer-size", required_argument, NULL, 'B'},
+    {"snaplen", required_argument, NULL, 's'},
+    {"relinquish-privileges", required_argument, NULL, 'Z'},
+    {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+    {"no-default-filter", no_argument, NULL, OPT_NO_DEFAULT_FILTER},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -113,7 +119,7 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
     const char *read_file = NULL;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hvqr:i:w:", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hvqr:i:w:B:s:Z:", long_options, NULL)) != -1) {
         switch (c) {
         case 'h':
             tw_cli_usage();
@@ -164,6 +170,44 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             break;
         case 'i':
             o->interface = optarg;
+            break;
+        case 'B': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end || n < 1 || n > 4 * 1024 * 1024)
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               "-B takes a buffer size in KiB from 1 to 4194304, not '%s'", optarg);
+            o->buffer_kib = (int)n;
+            break;
+        }
+        case 's': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            /* 0 means the largest, as in tcpdump; less than 96 bytes cannot
+             * hold an IPv6 and a TCP header with options behind a link header */
+            if (end == optarg || *end || n < 0 || n > 262144 || (n > 0 && n < 96))
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               "-s takes a snap length from 96 to 262144 bytes (0: 262144), not "
+                               "'%s'",
+                               optarg);
+            o->snaplen = (int)n;
+            break;
+        }
+        case 'Z':
+            o->user = optarg;
+            break;
+        case OPT_STATS_INTERVAL: {
+            char *end;
+            double sec = strtod(optarg, &end);
+            if (end == optarg || *end || sec < 0.2 || sec > 86400)
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               "--stats-interval takes seconds from 0.2 to 86400, not '%s'",
+                               optarg);
+            o->stats_interval_ns = (int64_t)(sec * 1e9);
+            break;
+        }
+        case OPT_NO_DEFAULT_FILTER:
+            o->is_default_filter_off = true;
             break;
         case OPT_FORMAT:
             if (strcmp(optarg, "json") == 0 || strcmp(optarg, "jsonl") == 0)
@@ -238,6 +282,11 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
     }
     if (o->interface && read_file)
         return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0, "-i and -r exclude each other");
+    if (!o->interface && (o->buffer_kib || o->snaplen || o->user || o->stats_interval_ns ||
+                          o->is_default_filter_off))
+        return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                       "-B, -s, -Z, --stats-interval and --no-default-filter are for live "
+                       "capture (-i)");
     if (o->write_file) {
         /* Problems are known only at the end: -w reads each input twice. */
         if (o->interface)

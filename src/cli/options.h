@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "base/error.h"
 
@@ -31,7 +32,25 @@ struct tw_cli_options {
     bool is_wsfilter;         /* --filter: print a Wireshark display filter instead */
     const char *write_file;   /* -w: problem packets to this pcap (per input with several) */
     bool is_quiet;            /* -q: no progress meter */
+    /* live capture (-i, issue 9) */
+    int buffer_kib;           /* -B: kernel capture buffer; 0: libpcap's default */
+    int snaplen;              /* -s: bytes kept per packet; 0: 262144 */
+    const char *user;         /* -Z: drop to this user once the interface is open */
+    int64_t stats_interval_ns; /* --stats-interval; 0: none */
+    bool is_default_filter_off; /* --no-default-filter */
 };
+
+/* What -i captures when no filter is given (see docs/tcpwhy.1, LIVE MODE):
+ * every SYN, FIN, RST and PSH segment, every TCP segment without payload
+ * (the handshake's ACK among them), and ICMP and ICMPv6. For IPv6 the TCP
+ * header is looked for right after the fixed header (libpcap 1.10 cannot
+ * index "tcp[]" over IPv6). */
+#define TW_LIVE_DEFAULT_FILTER                                                                     \
+    "(tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst|tcp-push) != 0)"                                   \
+    " or (ip and tcp and ip[2:2] - ((ip[0] & 0xf) << 2) - ((tcp[12] & 0xf0) >> 2) == 0)"         \
+    " or (ip6 and ip6[6] == 6 and (ip6[53] & 0x0f != 0"                                           \
+    " or ip6[4:2] - ((ip6[52] & 0xf0) >> 2) == 0))"                                               \
+    " or icmp or icmp6"
 
 /* 0: run with *o. Nonzero: stop; err->status says whether it was an error
  * (usage) or a request that has been answered (--help, --version). */
@@ -39,6 +58,16 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
 void tw_cli_options_fini(struct tw_cli_options *o);
 
 void tw_cli_usage(void);
+
+/* live.c: the -Z user checked before the capture opens (an unknown user is
+ * refused as root); privileges dropped once it is open; the periodic stats
+ * record (--stats-interval): JSON on out, or one text line on err. */
+struct tw_error;
+struct tw_file_summary;
+int tw_cli_check_user(const char *user, struct tw_error *err);
+int tw_cli_drop_privileges(const char *user, struct tw_error *err);
+void tw_cli_print_stats(FILE *out, FILE *err, enum tw_format format,
+                        const struct tw_file_summary *sum);
 
 /* rewrite.c: the output path of -w for input i of n ("out.pcap" alone;
  * "out-<input name>.pcap" with several, or "out-<i+1>.pcap" when two

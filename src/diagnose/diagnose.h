@@ -61,6 +61,16 @@ struct tw_attempt_record {
 
 void tw_diagnose_attempt(const struct tw_judge_input *in, struct tw_diagnosis *out);
 
+/* How long a completed handshake is watched before its verdict is final. */
+#define TW_SETTLE_AFTER_HANDSHAKE_NS (3 * 1000000000LL)
+
+/* Live reporting: d is what tw_diagnose_attempt(in) gave at
+ * in->capture_end_ns. Returns the capture time from which no packet that
+ * the capture could still show would change that verdict, if none comes
+ * before; INT64_MIN when it is final already. A packet of the flow before
+ * that time means judging again. */
+int64_t tw_diagnose_settled_at(const struct tw_judge_input *in, const struct tw_diagnosis *d);
+
 /* Vantage inference: feed every attempt whose handshake answer was seen,
  * then ask. */
 struct tw_vantage_votes {

@@ -322,10 +322,12 @@ static unsigned infer_lost(const struct view *v, struct tw_diagnosis *d)
  * 5.5; Linux 6.x keeps them at 1 s for tcp_syn_linear_timeouts tries first),
  * so a sender quiet for twice its last gap (the initial RTO of 1 s, RFC 6298
  * section 2.1, when it sent once) has given up. */
-static bool outcome_known(const struct view *v)
+/* The capture time from which outcome_known() holds if nothing else is seen;
+ * INT64_MIN when it holds already whatever the time. */
+static int64_t outcome_known_at(const struct view *v)
 {
     if (v->later || v->client_rst)
-        return true;
+        return INT64_MIN;
     enum tw_event_kind retrying = v->first_synack ? TW_EV_SYNACK : TW_EV_SYN;
     const struct tw_event *prev = NULL, *last = NULL;
     for (int i = 0; i < v->a->n_events; i++) {
@@ -335,12 +337,16 @@ static bool outcome_known(const struct view *v)
         last = &v->a->events[i];
     }
     if (!last)
-        return true;
+        return INT64_MIN;
     int64_t gap = prev ? last->ts_ns - prev->ts_ns : NS_PER_S;
     if (gap < NS_PER_S)
         gap = NS_PER_S;
-    int64_t quiet = v->in->capture_end_ns - v->a->last_ns;
-    return quiet > 2 * gap;
+    return v->a->last_ns + 2 * gap + 1; /* quiet for more than twice the gap */
+}
+
+static bool outcome_known(const struct view *v)
+{
+    return v->in->capture_end_ns >= outcome_known_at(v);
 }
 
 /* ---- the rules -------------------------------------------------------------- */
@@ -687,4 +693,36 @@ void tw_diagnose_attempt(const struct tw_judge_input *in, struct tw_diagnosis *o
                  "The handshake was still in progress when the capture ended (%.3f s after its "
                  "last packet).",
                  secs(in->capture_end_ns - v.a->last_ns));
+}
+
+/* When more packets can no longer change the verdict (diagnose.h). A reset,
+ * an ICMP error, a stale ACK and a full accept queue are proof as soon as
+ * they are seen; a timeout is judged only once outcome_known() holds. A
+ * completed handshake waits TW_SETTLE_AFTER_HANDSHAKE_NS after its last
+ * SYN, SYN+ACK or ACK: SYN+ACKs repeated after the ACK turn ok into
+ * ok_after_retrans or accept_queue_full (Linux repeats them 1 s and 3 s
+ * after the first). In progress: until outcome_known() would hold. */
+int64_t tw_diagnose_settled_at(const struct tw_judge_input *in, const struct tw_diagnosis *d)
+{
+    struct view v;
+    make_view(in, &v);
+    switch (d->verdict) {
+    case TW_VERDICT_OK:
+    case TW_VERDICT_OK_AFTER_RETRANS:
+    case TW_VERDICT_PORT_REUSE_CHALLENGE: {
+        int64_t last_ns = v.a->first_ns;
+        for (int i = 0; i < v.a->n_events; i++) {
+            enum tw_event_kind k = (enum tw_event_kind)v.a->events[i].kind;
+            if ((k == TW_EV_SYN || k == TW_EV_SYNACK || k == TW_EV_ACK) &&
+                v.a->events[i].ts_ns > last_ns)
+                last_ns = v.a->events[i].ts_ns;
+        }
+        return last_ns + TW_SETTLE_AFTER_HANDSHAKE_NS;
+    }
+    case TW_VERDICT_UNKNOWN:
+        /* Without its SYN an attempt stays unknown whatever comes. */
+        return v.a->has_syn ? outcome_known_at(&v) : INT64_MIN;
+    default:
+        return INT64_MIN;
+    }
 }

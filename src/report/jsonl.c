@@ -266,9 +266,15 @@ static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
         if (s->is_connects_partial)
             fputs(",\"connects_partial\":true", out);
     }
-    fprintf(out, ",\"live\":%llu,\"peak\":%llu,\"evicted\":%llu,\"expired\":%llu}\n",
+    fprintf(out, ",\"live\":%llu,\"peak\":%llu,\"evicted\":%llu,\"expired\":%llu",
             (unsigned long long)s->table.live, (unsigned long long)s->table.peak,
             (unsigned long long)s->table.evicted, (unsigned long long)s->table.expired);
+    /* Live captures only: what libpcap says it could not hand over. */
+    if (s->is_live && s->has_capture_counters)
+        fprintf(out, ",\"capture_received\":%llu,\"capture_drops\":%llu,\"capture_ifdrops\":%llu",
+                (unsigned long long)s->capture_received, (unsigned long long)s->capture_drops,
+                (unsigned long long)s->capture_ifdrops);
+    fputs("}\n", out);
     fflush(out);
 }
 

@@ -56,6 +56,13 @@ struct tw_file_summary {
     uint64_t connect_histogram[TW_CONNECT_BUCKETS];
     bool is_connects_partial;     /* too many attempts to group them all */
     uint64_t rst_senders[TW_SENDER_COUNT];
+    /* live captures only (-i): libpcap's counters (pcap_stats), so that the
+     * reader knows when evidence is missing: packets the kernel dropped for
+     * lack of buffer room, and packets the interface or its driver dropped */
+    bool is_live;
+    bool has_capture_counters;    /* the platform gave them */
+    uint64_t capture_received, capture_drops, capture_ifdrops;
+    uint64_t unsettled;           /* flows with attempts not reported yet */
 };
 
 struct tw_sink {
@@ -76,6 +83,8 @@ struct tw_report_options {
     bool has_ladder;              /* text: a ladder diagram in each problem block */
     bool is_color;                /* text: ANSI colours in the ladders */
     int width_cols;               /* text: fit the ladders in this many columns */
+    bool is_streaming;            /* text: write each block when it comes (live), not
+                                     after the summary */
 };
 
 /* A sink that keeps a capture's attempt and RST records in its run (for

@@ -96,11 +96,18 @@ static bool wants_block(const struct text *t, const struct tw_attempt_record *r)
     return t->opt.is_verbose || tw_report_is_problem(r);
 }
 
+static void print_block(FILE *out, const struct tw_attempt_record *r,
+                        const struct tw_report_options *opt);
+
 static void text_attempt(void *ctx, const struct tw_attempt_record *r)
 {
     struct text *t = ctx;
     if (!wants_block(t, r))
         return;
+    if (t->opt.is_streaming) {
+        print_block(t->out, r, &t->opt);
+        return;
+    }
     if (t->n_blocks == MAX_BLOCKS) {
         t->n_not_shown++;
         return;
@@ -343,6 +350,11 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
     if (s->table.evicted)
         fprintf(out, "  %llu flows judged early because the flow table was full (--memcap)\n",
                 (unsigned long long)s->table.evicted);
+    if (s->is_live && s->has_capture_counters)
+        fprintf(out, "  capture: %llu packets dropped by the kernel (buffer full), %llu by the "
+                     "interface%s\n",
+                (unsigned long long)s->capture_drops, (unsigned long long)s->capture_ifdrops,
+                s->capture_drops || s->capture_ifdrops ? ": evidence may be missing" : "");
     if (t->n_blocks)
         qsort(t->blocks, t->n_blocks, sizeof t->blocks[0], by_time);
     for (size_t i = 0; i < t->n_blocks; i++)

@@ -1,5 +1,6 @@
 /* The bounded flow table: a preallocated pool, a keyed hash with chaining
- * through indices, and a least-recently-active list. */
+ * through indices, a least-recently-active list and, for live reporting, a
+ * list of the flows to settle (tw_table_settle). */
 #include "track/table.h"
 
 #include <stdlib.h>
@@ -16,6 +17,11 @@ struct slot {
     uint64_t hash;
     uint32_t hash_next;         /* next slot in the same bucket */
     uint32_t lru_prev, lru_next;
+    /* live reporting (is_incremental) */
+    uint32_t todo_prev, todo_next; /* the settle list; NONE at its ends */
+    bool is_todo;                  /* on the settle list */
+    uint8_t n_reported;            /* attempts already reported, oldest first */
+    int64_t due_ns;                /* settle not before this capture time */
 };
 
 struct tw_table {
@@ -29,6 +35,9 @@ struct tw_table {
     uint32_t free_head;         /* free list through hash_next */
     uint32_t n_never_used;      /* slots [n_slots - n_never_used, n_slots) not handed out yet */
     uint32_t lru_head, lru_tail; /* head = most recently active */
+    uint32_t todo_head, todo_tail; /* flows to settle, oldest first */
+    size_t n_todo;
+    bool is_incremental;        /* keep the settle list (tw_table_incremental) */
     uint64_t seed;
     struct tw_table_stats stats;
 };
@@ -100,6 +109,7 @@ tw_table *tw_table_new(const struct tw_table_limits *lim, tw_flow_done_fn done, 
     t->free_head = NONE;
     t->n_never_used = t->n_slots;
     t->lru_head = t->lru_tail = NONE;
+    t->todo_head = t->todo_tail = NONE;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     t->seed = mix64((uint64_t)now.tv_nsec ^ ((uint64_t)now.tv_sec << 20) ^ (uintptr_t)t);
@@ -142,12 +152,55 @@ static void lru_push_head(tw_table *t, uint32_t i)
         t->lru_tail = i;
 }
 
+static void todo_unlink(tw_table *t, uint32_t i)
+{
+    struct slot *s = &t->slots[i];
+    if (!s->is_todo)
+        return;
+    if (s->todo_prev != NONE)
+        t->slots[s->todo_prev].todo_next = s->todo_next;
+    else
+        t->todo_head = s->todo_next;
+    if (s->todo_next != NONE)
+        t->slots[s->todo_next].todo_prev = s->todo_prev;
+    else
+        t->todo_tail = s->todo_prev;
+    s->is_todo = false;
+    t->n_todo--;
+}
+
+static void todo_push_tail(tw_table *t, uint32_t i)
+{
+    struct slot *s = &t->slots[i];
+    s->is_todo = true;
+    s->todo_next = NONE;
+    s->todo_prev = t->todo_tail;
+    if (t->todo_tail != NONE)
+        t->slots[t->todo_tail].todo_next = i;
+    else
+        t->todo_head = i;
+    t->todo_tail = i;
+    t->n_todo++;
+}
+
+/* A packet came for flow i: settle it at the next walk. */
+static void todo_mark(tw_table *t, uint32_t i)
+{
+    if (!t->is_incremental)
+        return;
+    t->slots[i].due_ns = INT64_MIN;
+    if (!t->slots[i].is_todo)
+        todo_push_tail(t, i);
+}
+
 static void finish(tw_table *t, uint32_t i, enum tw_flow_end why)
 {
     struct slot *s = &t->slots[i];
     if (why == TW_END_EVICTED)
         t->flows[i].is_evicted = true;
     t->done(t->ctx, &t->flows[i], why);
+    todo_unlink(t, i);
+    s->n_reported = 0;
     uint32_t *pp = &t->buckets[s->hash & (t->n_buckets - 1)];
     while (*pp != i)
         pp = &t->slots[*pp].hash_next;
@@ -185,6 +238,8 @@ static uint32_t insert(tw_table *t, const struct tw_flow_key *k, uint64_t h)
     memset(&t->flows[i], 0, sizeof t->flows[i]);
     t->flows[i].key = *k;
     s->hash = h;
+    s->is_todo = false;
+    s->n_reported = 0;
     uint32_t *b = &t->buckets[h & (t->n_buckets - 1)];
     s->hash_next = *b;
     *b = i;
@@ -249,6 +304,7 @@ struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum t
         /* The error travels towards the quoted packet's sender. */
         *side = fwd_is_client ? TW_FROM_SERVER : TW_FROM_CLIENT;
         touch(t, i);
+        todo_mark(t, i);
         return &t->flows[i];
     }
     uint8_t flags = pkt->tcp.flags;
@@ -271,6 +327,7 @@ struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum t
     } else {
         touch(t, i);
     }
+    todo_mark(t, i);
     *side = fwd_is_client ? TW_FROM_CLIENT : TW_FROM_SERVER;
     return &t->flows[i];
 }
@@ -298,3 +355,44 @@ void tw_table_flush(tw_table *t)
 }
 
 const struct tw_table_stats *tw_table_stats(const tw_table *t) { return &t->stats; }
+
+void tw_table_incremental(tw_table *t) { t->is_incremental = true; }
+
+size_t tw_table_settle(tw_table *t, int64_t now_ns, size_t max_visits, tw_flow_settle_fn settle,
+                       void *ctx)
+{
+    /* Each flow is visited at most once per call: the ones kept go to the
+     * back of the list, behind the last one this call will look at. */
+    size_t n = t->n_todo < max_visits ? t->n_todo : max_visits;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t i = t->todo_head;
+        struct slot *s = &t->slots[i];
+        todo_unlink(t, i);
+        if (s->due_ns > now_ns) {
+            todo_push_tail(t, i);
+            continue;
+        }
+        int n_reported = s->n_reported;
+        int64_t due = settle(ctx, &t->flows[i], &n_reported);
+        s->n_reported = (uint8_t)n_reported;
+        if (due != INT64_MAX) {
+            s->due_ns = due;
+            todo_push_tail(t, i);
+        }
+    }
+    return n;
+}
+
+int tw_table_n_reported(const tw_table *t, const struct tw_flow *flow)
+{
+    return t->slots[flow - t->flows].n_reported;
+}
+
+void tw_table_retired_oldest(tw_table *t, const struct tw_flow *flow)
+{
+    struct slot *s = &t->slots[flow - t->flows];
+    if (s->n_reported)
+        s->n_reported--;
+}
+
+size_t tw_table_n_unsettled(const tw_table *t) { return t->n_todo; }

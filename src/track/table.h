@@ -64,4 +64,36 @@ void tw_table_flush(tw_table *t);
 
 const struct tw_table_stats *tw_table_stats(const tw_table *t);
 
+/* ---- Reporting while the capture runs (live mode) ---------------------------
+ *
+ * After tw_table_incremental(), every flow that gets a packet is put on a list of
+ * flows to settle (once; at the end if it was not on it). tw_table_settle()
+ * walks that list from the front, a bounded number of flows per call, and
+ * calls settle() on each flow whose due time has come. settle() reports the
+ * attempts it can (oldest first, from *n_reported on), raises *n_reported
+ * accordingly, and returns the capture time at which the flow is to be
+ * looked at again, or INT64_MAX for "only when a packet arrives": the flow
+ * then leaves the list. The table keeps n_reported for each flow, so that
+ * whoever reports a flow later (done(), or the caller retiring an attempt)
+ * can skip the attempts reported already. A flow stays in the table after
+ * being reported (its later packets, RSTs in particular, still need it)
+ * and leaves it as usual, by expiry, eviction or the end of the capture. */
+void tw_table_incremental(tw_table *t);
+
+typedef int64_t (*tw_flow_settle_fn)(void *ctx, struct tw_flow *flow, int *n_reported);
+
+/* Visits at most max_visits flows of the list; returns how many it visited. */
+size_t tw_table_settle(tw_table *t, int64_t now_ns, size_t max_visits, tw_flow_settle_fn settle,
+                       void *ctx);
+
+/* Attempts of flow (a flow of t, oldest first) already reported: 0 unless
+ * incremental. */
+int tw_table_n_reported(const tw_table *t, const struct tw_flow *flow);
+
+/* Call after tw_flow_retire_oldest(flow): its attempts moved down by one. */
+void tw_table_retired_oldest(tw_table *t, const struct tw_flow *flow);
+
+/* Flows on the settle list now. */
+size_t tw_table_n_unsettled(const tw_table *t);
+
 #endif
