@@ -271,7 +271,11 @@ static const struct tw_attempt *track(struct run *r, tw_table *table, const stru
         tw_flow_retire_oldest(flow);
         tw_table_retired_oldest(table, flow);
     }
+    uint32_t gaps_before = flow->n_capture_gaps;
+    uint64_t gap_bytes_before = flow->capture_gap_bytes;
     const struct tw_attempt *a = tw_flow_add(flow, pkt, side);
+    r->sum.capture_gaps += flow->n_capture_gaps - gaps_before;
+    r->sum.capture_gap_bytes += flow->capture_gap_bytes - gap_bytes_before;
     if (pkt->l4 == TW_L4_TCP && (pkt->tcp.flags & TW_TCP_RST))
         explain_rst(r, flow, a, pkt, side);
     note_host(r, a, pkt);

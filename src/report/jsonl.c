@@ -231,8 +231,11 @@ static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
         fputs(",\"error\":", out);
         tw_json_string(out, s->error);
     }
-    fprintf(out, ",\"snapped\":%llu,\"duplicates\":%llu,\"anomalies\":{",
-            (unsigned long long)s->snapped, (unsigned long long)s->duplicates);
+    fprintf(out,
+            ",\"snapped\":%llu,\"duplicates\":%llu,\"capture_gaps\":%llu,"
+            "\"capture_gap_bytes\":%llu,\"anomalies\":{",
+            (unsigned long long)s->snapped, (unsigned long long)s->duplicates,
+            (unsigned long long)s->capture_gaps, (unsigned long long)s->capture_gap_bytes);
     first = true;
     for (int a = 1; a < TW_ANOM_COUNT; a++) {
         if (!s->anomalies[a])

@@ -47,6 +47,8 @@ struct tw_file_summary {
     int linktype;
     uint64_t snapped;             /* frames cut by the snap length */
     uint64_t duplicates;          /* copies from a mirrored port, left out (analyzer.c) */
+    uint64_t capture_gaps;        /* holes acknowledged but not in the capture: its own loss */
+    uint64_t capture_gap_bytes;
     uint64_t anomalies[TW_ANOM_COUNT];
     struct tw_table_stats table;
     uint64_t rst_causes[TW_RST_CAUSE_COUNT];

@@ -343,6 +343,11 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
     if (n_anom || s->snapped)
         fprintf(out, "  %llu frames not fully decoded, %llu cut by the snap length\n",
                 (unsigned long long)n_anom, (unsigned long long)s->snapped);
+    if (s->capture_gaps)
+        fprintf(out, "  %llu stretch%s of data (%llu bytes) acknowledged by the receiver but "
+                     "not in this capture: the capture dropped them, not the network\n",
+                (unsigned long long)s->capture_gaps, s->capture_gaps == 1 ? "" : "es",
+                (unsigned long long)s->capture_gap_bytes);
     if (s->duplicates)
         fprintf(out, "  %llu frames were second copies of a packet within 1 ms (a mirrored port), "
                      "left out\n",

@@ -210,8 +210,16 @@ static struct tw_attempt *file_client(struct tw_flow *flow, const struct tw_pack
     }
     if (!a)
         a = newest(flow);
-    bool acks_synack = (seg->flags & TW_TCP_ACK) && !(seg->flags & (TW_TCP_SYN | TW_TCP_RST)) &&
-                       a->has_synack && seg->ack == a->server_isn + 1 &&
+    bool is_plain_ack = (seg->flags & TW_TCP_ACK) && !(seg->flags & (TW_TCP_SYN | TW_TCP_RST));
+    /* The client acknowledging a SYN+ACK the capture does not hold: the
+     * handshake completed, and the capture lost the SYN+ACK. */
+    if (is_plain_ack && a->has_syn && !a->has_synack && a->n_ack == 0 &&
+        tw_attempt_acks_syn(a, seg->seq) && !flow->sides[TW_FROM_SERVER].has_seq) {
+        a->has_synack = true;
+        a->server_isn = seg->ack - 1;
+        flow->n_capture_gaps++;
+    }
+    bool acks_synack = is_plain_ack && a->has_synack && seg->ack == a->server_isn + 1 &&
                        tw_attempt_acks_syn(a, seg->seq);
     if (acks_synack) {
         if (a->n_ack == 0)
@@ -308,6 +316,13 @@ static void update_side(struct tw_flow *flow, const struct tw_packet *pkt, enum 
     s->has_seq = true;
     s->sent_fin |= (seg->flags & TW_TCP_FIN) != 0;
     s->sent_data |= seg->payload_len > 0;
+    /* Acknowledged, yet never captured: the capture dropped it, not the
+     * network (the receiver got it). Counted once per hole. */
+    if ((seg->flags & TW_TCP_ACK) && other->has_seq && tw_seq_lt(other->snd_nxt, seg->ack)) {
+        flow->n_capture_gaps++;
+        flow->capture_gap_bytes += (uint32_t)(seg->ack - other->snd_nxt);
+        other->snd_nxt = seg->ack;
+    }
     if (seg->flags & TW_TCP_ACK) {
         s->has_ack = true;
         s->last_ack = seg->ack;

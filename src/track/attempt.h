@@ -110,6 +110,8 @@ struct tw_flow {
     int64_t first_ns, last_ns;
     struct tw_side_state sides[2]; /* indexed by enum tw_side */
     uint64_t last_fp;       /* fingerprint of its last TCP packet (mirrored copies) */
+    uint32_t n_capture_gaps; /* holes: stretches acknowledged that the capture does not hold */
+    uint64_t capture_gap_bytes;
     uint8_t n_attempts;
     bool is_evicted;        /* judged early because the table was full */
     struct tw_attempt attempts[TW_FLOW_ATTEMPTS]; /* oldest first */

@@ -260,11 +260,22 @@ static void test_completed_by_data(void **state)
     assert_true(tw_attempt_completed(&t->flow->attempts[0]));
     tl_free(t);
 
+    /* The client acknowledges a SYN+ACK the capture does not hold: the
+     * handshake completed and the capture lost the SYN+ACK (a capture gap). */
     t = tl_new();
     tl_syn(t, 0, X, 100);
     tl_data(t, 30, true, X + 1, S + 1, 100);
+    assert_true(tw_attempt_completed(&t->flow->attempts[0]));
+    assert_int_equal(t->flow->attempts[0].n_ack, 1);
+    assert_int_equal(t->flow->n_capture_gaps, 1);
+    tl_free(t);
+
+    /* Without an acknowledgement of the SYN+ACK, data both ways completes it. */
+    t = tl_new();
+    tl_syn(t, 0, X, 100);
+    tl_data(t, 30, false, S + 1, X + 1, 100);
     assert_false(tw_attempt_completed(&t->flow->attempts[0]));
-    tl_data(t, 50, false, S + 1, X + 101, 100);
+    tl_data(t, 50, true, X + 1, 0, 100);
     assert_int_equal(t->flow->attempts[0].n_ack, 0);
     assert_true(tw_attempt_completed(&t->flow->attempts[0]));
     tl_free(t);
