@@ -11,6 +11,48 @@ const char *const tw_connect_bucket_name[TW_CONNECT_BUCKETS] = {
     "<10ms", "<100ms", "<500ms", "<1s", "<3s", "<10s", ">=10s",
 };
 
+static int by_server_then_time(const void *pa, const void *pb)
+{
+    const struct tw_attempt_brief *a = pa, *b = pb;
+    int c = memcmp(a->server.b, b->server.b, 16);
+    if (!c)
+        c = (a->server_port > b->server_port) - (a->server_port < b->server_port);
+    if (!c)
+        c = (a->first_ns > b->first_ns) - (a->first_ns < b->first_ns);
+    return c;
+}
+
+size_t tw_server_failures_group(struct tw_attempt_brief *briefs, size_t n,
+                                struct tw_server_failures *out, size_t max)
+{
+    if (n)
+        qsort(briefs, n, sizeof *briefs, by_server_then_time);
+    size_t n_out = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && briefs[j].server_port == briefs[i].server_port &&
+               memcmp(briefs[j].server.b, briefs[i].server.b, 16) == 0)
+            j++;
+        /* from the first failure of this endpoint on */
+        size_t k = i;
+        while (k < j && !tw_verdict_is_failure(briefs[k].verdict))
+            k++;
+        if (k < j && n_out < max) {
+            struct tw_server_failures *f = &out[n_out++];
+            f->first = i;
+            f->n = j - i;
+            f->since_ns = briefs[k].first_ns;
+            f->first_verdict = briefs[k].verdict;
+            f->attempts_since = j - k;
+            f->failed_since = 0;
+            for (size_t m = k; m < j; m++)
+                f->failed_since += tw_verdict_is_failure(briefs[m].verdict) != 0;
+        }
+        i = j;
+    }
+    return n_out;
+}
+
 int tw_connect_bucket(int64_t duration_ns)
 {
     for (int i = 0; i < TW_CONNECT_BUCKETS - 1; i++)

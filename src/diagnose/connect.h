@@ -49,6 +49,20 @@ size_t tw_connects_group(struct tw_attempt_brief *briefs, size_t n, struct tw_co
 /* Fills a brief from an attempt record. */
 void tw_attempt_brief_of(const struct tw_attempt_record *rec, struct tw_attempt_brief *b);
 
+/* Failures per server endpoint over time: from the first failed attempt on,
+ * how many attempts there were and how many failed. */
+struct tw_server_failures {
+    size_t first, n;         /* briefs [first, first + n), sorted by server then time */
+    int64_t since_ns;        /* the first failed attempt */
+    uint64_t attempts_since, failed_since;
+    enum tw_verdict first_verdict;
+};
+
+/* Sorts briefs by (server, first packet) and fills one entry per server
+ * endpoint that had a failed attempt (up to max); returns how many. */
+size_t tw_server_failures_group(struct tw_attempt_brief *briefs, size_t n,
+                                struct tw_server_failures *out, size_t max);
+
 /* Connect-time histogram buckets (upper bounds, ns; the last is open). */
 #define TW_CONNECT_BUCKETS 7
 extern const int64_t tw_connect_bucket_ns[TW_CONNECT_BUCKETS - 1];

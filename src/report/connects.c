@@ -41,6 +41,32 @@ static void pass_correlation(void *ctx, const struct tw_correlation *corr)
     c->inner.correlation(c->inner.ctx, corr);
 }
 
+/* Where failures concentrate: per server endpoint, when they began and what
+ * share of the attempts since then failed. */
+static void report_server_failures(struct connects *c, const char *file)
+{
+    if (!c->inner.server_failures || !c->n_briefs)
+        return;
+    struct tw_server_failures *f = malloc(c->n_briefs * sizeof *f);
+    if (!f)
+        return;
+    size_t n = tw_server_failures_group(c->briefs, c->n_briefs, f, c->n_briefs);
+    for (size_t i = 0; i < n; i++) {
+        const struct tw_attempt_brief *b = &c->briefs[f[i].first];
+        struct tw_server_failures_record rec = {
+            .file = file,
+            .server = b->server,
+            .server_port = b->server_port,
+            .since_ns = f[i].since_ns,
+            .attempts_since = f[i].attempts_since,
+            .failed_since = f[i].failed_since,
+            .first_verdict = f[i].first_verdict,
+        };
+        c->inner.server_failures(c->inner.ctx, &rec);
+    }
+    free(f);
+}
+
 static void pass_summary(void *ctx, const struct tw_file_summary *sum)
 {
     struct connects *c = ctx;
@@ -71,6 +97,7 @@ static void pass_summary(void *ctx, const struct tw_file_summary *sum)
             c->inner.connect(c->inner.ctx, &rec);
     }
     free(groups);
+    report_server_failures(c, sum->file);
     c->n_briefs = 0;
     c->is_partial = false;
     c->inner.summary(c->inner.ctx, &s);

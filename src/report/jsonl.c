@@ -204,6 +204,22 @@ static void jsonl_connect(void *ctx, const struct tw_connect_record *c)
     fputs("}\n", out);
 }
 
+static void jsonl_server_failures(void *ctx, const struct tw_server_failures_record *f)
+{
+    FILE *out = ((struct jsonl *)ctx)->out;
+    char ts[48];
+    tw_format_time(f->since_ns, ts, sizeof ts);
+    fputs("{\"type\":\"server_failures\",\"file\":", out);
+    tw_json_string(out, f->file);
+    fputs(",\"server\":", out);
+    endpoint(out, &f->server, f->server_port);
+    fprintf(out,
+            ",\"since\":\"%s\",\"first_verdict\":\"%s\",\"attempts_since\":%llu,"
+            "\"failed_since\":%llu}\n",
+            ts, tw_verdict_name(f->first_verdict), (unsigned long long)f->attempts_since,
+            (unsigned long long)f->failed_since);
+}
+
 static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
 {
     FILE *out = ((struct jsonl *)ctx)->out;
@@ -296,6 +312,7 @@ bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_opt
     sink->rst = jsonl_rst;
     sink->correlation = jsonl_correlation;
     sink->connect = jsonl_connect;
+    sink->server_failures = jsonl_server_failures;
     sink->summary = jsonl_summary;
     sink->free = jsonl_free;
     return true;

@@ -33,6 +33,16 @@ struct tw_connect_record {
     int64_t app_timeout_ns;
 };
 
+/* Failures at one server endpoint since they began. */
+struct tw_server_failures_record {
+    const char *file;
+    struct tw_addr server;
+    uint16_t server_port;
+    int64_t since_ns;
+    uint64_t attempts_since, failed_since;
+    enum tw_verdict first_verdict;
+};
+
 struct tw_file_summary {
     const char *file;
     uint64_t packets, tcp_syn, tcp_synack, tcp_rst;
@@ -74,6 +84,7 @@ struct tw_sink {
     /* two captures of the same traffic: how they pair, their clocks, loss */
     void (*correlation)(void *ctx, const struct tw_correlation *c);
     void (*connect)(void *ctx, const struct tw_connect_record *rec);
+    void (*server_failures)(void *ctx, const struct tw_server_failures_record *rec);
     void (*summary)(void *ctx, const struct tw_file_summary *sum);
     /* NULL, or called once after the last record of the last input */
     void (*finish)(void *ctx);

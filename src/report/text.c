@@ -34,6 +34,8 @@ struct text {
     struct rst_sender senders[MAX_RST_SENDERS + 1]; /* the last one: all others */
     size_t n_senders;
     char connect_lines[MAX_CONNECT_LINES][256]; /* retried or too slow connects */
+    char failure_lines[MAX_CONNECT_LINES][200]; /* per server: since when it fails */
+    size_t n_failure_lines;
     size_t n_connect_lines;
     uint64_t n_connects_not_shown;
 };
@@ -65,8 +67,26 @@ static void text_connect(void *ctx, const struct tw_connect_record *c)
                       a[i].client_port, tw_verdict_name(a[i].verdict));
 }
 
+static void text_server_failures(void *ctx, const struct tw_server_failures_record *f)
+{
+    struct text *t = ctx;
+    if (t->n_failure_lines == MAX_CONNECT_LINES)
+        return;
+    char sv[80], ts[48];
+    tw_endpoint_format(&f->server, f->server_port, sv, sizeof sv);
+    tw_format_time(f->since_ns, ts, sizeof ts);
+    snprintf(t->failure_lines[t->n_failure_lines++], sizeof t->failure_lines[0],
+             "failures at %s began at %s (%s) and affect %llu of %llu attempts (%.1f %%) since",
+             sv, ts, tw_verdict_name(f->first_verdict), (unsigned long long)f->failed_since,
+             (unsigned long long)f->attempts_since,
+             100.0 * (double)f->failed_since / (double)(f->attempts_since ? f->attempts_since : 1));
+}
+
 static void print_connects(struct text *t, const struct tw_file_summary *s)
 {
+    for (size_t i = 0; i < t->n_failure_lines; i++)
+        fprintf(t->out, "%s  %s\n", i ? "" : "\n", t->failure_lines[i]);
+    t->n_failure_lines = 0;
     FILE *out = t->out;
     if (!s->has_connects || !s->connects)
         return;
@@ -406,6 +426,7 @@ bool tw_report_text(struct tw_sink *sink, FILE *out, const struct tw_report_opti
     sink->rst = text_rst;
     sink->correlation = text_correlation;
     sink->connect = text_connect;
+    sink->server_failures = text_server_failures;
     sink->summary = text_summary;
     sink->free = text_free;
     return true;

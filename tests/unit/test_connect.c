@@ -61,6 +61,25 @@ static void test_retries_group(void **state)
     assert_false(c[4].is_connected);
 }
 
+static void test_server_failures_since(void **state)
+{
+    (void)state;
+    struct tw_attempt_brief b[] = {
+        brief(1, 40000, 0, 1, TW_VERDICT_OK, true),
+        brief(2, 40001, 100, 101, TW_VERDICT_OK, true),
+        brief(3, 40002, 200, 1200, TW_VERDICT_TIMEOUT, false),
+        brief(4, 40003, 300, 301, TW_VERDICT_OK, true),
+        brief(5, 40004, 400, 1400, TW_VERDICT_SYNACK_LOST_RST, false),
+    };
+    struct tw_server_failures f[4];
+    size_t n = tw_server_failures_group(b, 5, f, 4);
+    assert_int_equal(n, 1);
+    assert_int_equal(f[0].since_ns, 200 * MS);
+    assert_int_equal(f[0].first_verdict, TW_VERDICT_TIMEOUT);
+    assert_int_equal(f[0].attempts_since, 3);
+    assert_int_equal(f[0].failed_since, 2);
+}
+
 static void test_histogram_buckets(void **state)
 {
     (void)state;
@@ -74,6 +93,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retries_group),
+        cmocka_unit_test(test_server_failures_since),
         cmocka_unit_test(test_histogram_buckets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
