@@ -334,20 +334,9 @@ lab_nft_del_at() {
     LAB_PIDS+=($!)
 }
 
-# lab_cap NS IFACE FILE: starts one capture and waits until it listens.
-lab_cap() {
-    local ns=$1 ifc=$2 file=$3 i
-    local opts=(-n -i "$ifc" -s "${LAB_SNAPLEN:-256}" --immediate-mode -U -Z root -w "$LAB_OUT/$file")
-    [ "${LAB_NANO:-0}" = 1 ] && opts+=(--time-stamp-precision=nano)
-    ip netns exec "$ns" tcpdump "${opts[@]}" "$LAB_FILTER" 2> "$LAB_TMP/$file.err" &
-    LAB_CAP_PIDS+=($!)
-    for i in $(seq 100); do
-        grep -q 'listening on' "$LAB_TMP/$file.err" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    cat "$LAB_TMP/$file.err" >&2
-    lab_die "tcpdump on $ns/$ifc did not start"
-}
+# lab_cap NS IFACE FILE: starts one capture and waits until it listens
+# (lab_cap_with, without extra tcpdump options).
+lab_cap() { lab_cap_with "$@"; }
 
 lab_capture_start() {
     lab_cap "$NS_C" "${LAB_CLIENT_IFACE:-eth0}" client.pcap
