@@ -13,6 +13,42 @@
 #define MAX_RST_LINES 200
 #define MAX_RST_SENDERS 32
 #define MAX_CONNECT_LINES 50
+/* Big captures stay readable: at most this many blocks per verdict; the
+ * rest are summed up by server, client subnet and minute. */
+#define MAX_BLOCKS_PER_VERDICT 10
+#define TOP_SLOTS 256
+#define TOP_SHOWN 5
+#define MAX_MINUTES 1440
+
+/* Failures counted per key (a server endpoint, a client subnet) in a small
+ * open-addressed table; keys that find no room are counted as others. */
+struct top {
+    struct {
+        uint8_t key[18];
+        bool is_used;
+        uint64_t n;
+    } slot[TOP_SLOTS];
+    uint64_t others;
+};
+
+static void top_add(struct top *t, const uint8_t key[18])
+{
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < 18; i++)
+        h = (h ^ key[i]) * 16777619u;
+    for (int probe = 0; probe < TOP_SLOTS; probe++) {
+        unsigned i = (h + (unsigned)probe) % TOP_SLOTS;
+        if (!t->slot[i].is_used) {
+            memcpy(t->slot[i].key, key, 18);
+            t->slot[i].is_used = true;
+        }
+        if (memcmp(t->slot[i].key, key, 18) == 0) {
+            t->slot[i].n++;
+            return;
+        }
+    }
+    t->others++;
+}
 
 /* RSTs counted per sending host (or "a box in the path") and cause. */
 struct rst_sender {
@@ -28,6 +64,10 @@ struct text {
     struct tw_attempt_record *blocks;
     size_t n_blocks;
     uint64_t n_not_shown;
+    uint64_t blocks_per_verdict[TW_VERDICT_COUNT], not_shown_per_verdict[TW_VERDICT_COUNT];
+    struct top *by_server, *by_subnet;   /* failures, for the summing up */
+    int64_t first_minute;                /* of the first attempt seen; -1 before */
+    uint32_t minute_attempts[MAX_MINUTES], minute_failures[MAX_MINUTES];
     struct tw_rst_record *rsts;
     size_t n_rsts;
     uint64_t n_rsts_not_shown;
@@ -119,11 +159,42 @@ static bool wants_block(const struct text *t, const struct tw_attempt_record *r)
 static void print_block(FILE *out, const struct tw_attempt_record *r,
                         const struct tw_report_options *opt);
 
+/* Counts an attempt for the summing up of a big capture. */
+static void tally(struct text *t, const struct tw_attempt_record *r)
+{
+    int64_t minute = r->first_ns / (60 * 1000000000LL);
+    if (t->first_minute < 0)
+        t->first_minute = minute;
+    int64_t m = minute - t->first_minute;
+    m = m < 0 ? 0 : m >= MAX_MINUTES ? MAX_MINUTES - 1 : m;
+    t->minute_attempts[m]++;
+    if (!tw_verdict_is_failure(r->diag.verdict))
+        return;
+    t->minute_failures[m]++;
+    uint8_t key[18];
+    memcpy(key, r->key.server.b, 16);
+    key[16] = (uint8_t)(r->key.server_port >> 8);
+    key[17] = (uint8_t)r->key.server_port;
+    top_add(t->by_server, key);
+    /* the client's /24 (IPv4) or /64 (IPv6) */
+    memset(key, 0, sizeof key);
+    memcpy(key, r->key.client.b, tw_addr_is_v4(&r->key.client) ? 15 : 8);
+    top_add(t->by_subnet, key);
+}
+
 static void text_attempt(void *ctx, const struct tw_attempt_record *r)
 {
     struct text *t = ctx;
+    tally(t, r);
     if (!wants_block(t, r))
         return;
+    if (!t->opt.is_streaming && !t->opt.is_verbose &&
+        t->blocks_per_verdict[r->diag.verdict] >= MAX_BLOCKS_PER_VERDICT) {
+        t->not_shown_per_verdict[r->diag.verdict]++;
+        t->n_not_shown++;
+        return;
+    }
+    t->blocks_per_verdict[r->diag.verdict]++;
     if (t->opt.is_streaming) {
         print_block(t->out, r, &t->opt);
         return;
@@ -320,6 +391,61 @@ static void text_correlation(void *ctx, const struct tw_correlation *c)
     fputc('\n', out);
 }
 
+/* The TOP_SHOWN keys with the most failures. */
+static void print_top(FILE *out, const struct top *top, const char *title, bool is_subnet)
+{
+    bool shown[TOP_SLOTS] = {false};
+    fprintf(out, "  failures by %s:", title);
+    for (int k = 0; k < TOP_SHOWN; k++) {
+        int best = -1;
+        for (int i = 0; i < TOP_SLOTS; i++)
+            if (top->slot[i].is_used && !shown[i] && (best < 0 || top->slot[i].n > top->slot[best].n))
+                best = i;
+        if (best < 0)
+            break;
+        shown[best] = true;
+        struct tw_addr a;
+        memcpy(a.b, top->slot[best].key, 16);
+        char name[80], ip[64];
+        if (is_subnet) {
+            tw_addr_format(&a, ip, sizeof ip);
+            snprintf(name, sizeof name, "%s/%d", ip, tw_addr_is_v4(&a) ? 24 : 64);
+        } else {
+            tw_endpoint_format(&a, (uint16_t)(top->slot[best].key[16] << 8 | top->slot[best].key[17]),
+                               name, sizeof name);
+        }
+        fprintf(out, "%s %s %llu", k ? "," : "", name, (unsigned long long)top->slot[best].n);
+    }
+    if (top->others)
+        fprintf(out, ", others %llu", (unsigned long long)top->others);
+    fputc('\n', out);
+}
+
+/* A big capture summed up: where failures concentrate, and when. */
+static void print_tops(struct text *t)
+{
+    FILE *out = t->out;
+    print_top(out, t->by_server, "server", false);
+    print_top(out, t->by_subnet, "client subnet", true);
+    bool shown[MAX_MINUTES] = {false};
+    fputs("  worst minutes:", out);
+    for (int k = 0; k < TOP_SHOWN; k++) {
+        int best = -1;
+        for (int m = 0; m < MAX_MINUTES; m++)
+            if (t->minute_failures[m] && !shown[m] &&
+                (best < 0 || t->minute_failures[m] > t->minute_failures[best]))
+                best = m;
+        if (best < 0)
+            break;
+        shown[best] = true;
+        char ts[48];
+        tw_format_time((t->first_minute + best) * 60 * 1000000000LL, ts, sizeof ts);
+        fprintf(out, "%s %.16s %u of %u failed", k ? "," : "", ts, t->minute_failures[best],
+                t->minute_attempts[best]);
+    }
+    fputc('\n', out);
+}
+
 static int by_time(const void *pa, const void *pb)
 {
     const struct tw_attempt_record *a = pa, *b = pb;
@@ -384,9 +510,16 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
         qsort(t->blocks, t->n_blocks, sizeof t->blocks[0], by_time);
     for (size_t i = 0; i < t->n_blocks; i++)
         print_block(out, &t->blocks[i], &t->opt);
-    if (t->n_not_shown)
-        fprintf(out, "\n... and %llu more attempts not shown (use --format json for all)\n",
+    if (t->n_not_shown) {
+        fprintf(out, "\n... and %llu more attempts not shown (use --format json for all):",
                 (unsigned long long)t->n_not_shown);
+        for (int v = 0; v < TW_VERDICT_COUNT; v++)
+            if (t->not_shown_per_verdict[v])
+                fprintf(out, " %llu %s", (unsigned long long)t->not_shown_per_verdict[v],
+                        tw_verdict_name((enum tw_verdict)v));
+        fputc('\n', out);
+        print_tops(t);
+    }
     print_connects(t, s);
     print_rsts(t);
     if (!s->is_complete)
@@ -394,6 +527,13 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
     fputc('\n', out);
     t->n_blocks = 0;
     t->n_not_shown = 0;
+    memset(t->blocks_per_verdict, 0, sizeof t->blocks_per_verdict);
+    memset(t->not_shown_per_verdict, 0, sizeof t->not_shown_per_verdict);
+    memset(t->by_server, 0, sizeof *t->by_server);
+    memset(t->by_subnet, 0, sizeof *t->by_subnet);
+    t->first_minute = -1;
+    memset(t->minute_attempts, 0, sizeof t->minute_attempts);
+    memset(t->minute_failures, 0, sizeof t->minute_failures);
     fflush(out);
 }
 
@@ -402,6 +542,8 @@ static void text_free(void *ctx)
     struct text *t = ctx;
     if (t) {
         free(t->blocks);
+        free(t->by_server);
+        free(t->by_subnet);
         free(t->rsts);
     }
     free(t);
@@ -414,8 +556,11 @@ bool tw_report_text(struct tw_sink *sink, FILE *out, const struct tw_report_opti
         return false;
     memset(sink, 0, sizeof *sink);
     t->blocks = calloc(MAX_BLOCKS, sizeof *t->blocks);
+    t->by_server = calloc(1, sizeof *t->by_server);
+    t->by_subnet = calloc(1, sizeof *t->by_subnet);
+    t->first_minute = -1;
     t->rsts = calloc(MAX_RST_LINES, sizeof *t->rsts);
-    if (!t->blocks || !t->rsts) {
+    if (!t->blocks || !t->rsts || !t->by_server || !t->by_subnet) {
         text_free(t);
         return false;
     }

@@ -1,0 +1,82 @@
+/* The text report of a big capture: a few blocks per verdict, the rest
+ * summed up by server, client subnet and minute. Records are hand-built:
+ * this tests the report's arithmetic, not a kernel. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "report/sink.h"
+
+static void record(struct tw_attempt_record *r, uint8_t client_host, uint16_t port,
+                   enum tw_verdict v, int64_t t_s)
+{
+    memset(r, 0, sizeof *r);
+    r->file = "big.pcap";
+    r->key.client.b[10] = r->key.client.b[11] = 0xff;
+    r->key.client.b[12] = 10;
+    r->key.client.b[15] = client_host;
+    r->key.server.b[10] = r->key.server.b[11] = 0xff;
+    r->key.server.b[12] = 192;
+    r->key.server.b[15] = 9;
+    r->key.client_port = (uint16_t)(40000 + client_host);
+    r->key.server_port = port;
+    r->is_isn_known = true;
+    r->isn = client_host;
+    r->first_ns = r->last_ns = t_s * 1000000000LL;
+    r->diag.verdict = v;
+    snprintf(r->diag.why, sizeof r->diag.why, "because");
+}
+
+static void test_big_capture_summed_up(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_non_null(out);
+    struct tw_sink sink;
+    struct tw_report_options opt;
+    memset(&opt, 0, sizeof opt);
+    assert_true(tw_report_text(&sink, out, &opt));
+    struct tw_attempt_record r;
+    /* in time order, as the analyzer reports them: 12 timeouts to :80 and
+     * one ok in the minute from 22:13, then 30 refused to :443 from 22:14 */
+    for (int i = 0; i < 12; i++) {
+        record(&r, (uint8_t)(100 + i), 80, TW_VERDICT_TIMEOUT, 1699999980 + i);
+        sink.attempt(sink.ctx, &r);
+    }
+    record(&r, 200, 80, TW_VERDICT_OK, 1699999995);
+    sink.attempt(sink.ctx, &r);
+    for (int i = 0; i < 30; i++) {
+        record(&r, (uint8_t)i, 443, TW_VERDICT_REFUSED, 1700000040 + i);
+        sink.attempt(sink.ctx, &r);
+    }
+    struct tw_file_summary sum;
+    memset(&sum, 0, sizeof sum);
+    sum.file = "big.pcap";
+    sum.is_complete = true;
+    sink.summary(sink.ctx, &sum);
+    sink.free(sink.ctx);
+    fclose(out);
+    assert_non_null(strstr(buf, "... and 22 more attempts not shown"));
+    assert_non_null(strstr(buf, "2 timeout 20 refused"));
+    assert_non_null(strstr(buf, "failures by server: 192.0.0.9:443 30, 192.0.0.9:80 12"));
+    assert_non_null(strstr(buf, "failures by client subnet: 10.0.0.0/24 42"));
+    assert_non_null(strstr(buf, "worst minutes: 2023-11-14T22:14 30 of 30 failed, "
+                                "2023-11-14T22:13 12 of 13 failed"));
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_big_capture_summed_up),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
