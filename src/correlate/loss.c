@@ -77,6 +77,23 @@ static bool was_acknowledged(const struct acked *t, size_t n, const struct tw_se
     return hit && end != e->seq && tw_seq_le(end, hit->max_ack);
 }
 
+/* A later copy of the same bytes (a retransmission) that did reach the
+ * other point: then the receiver's acknowledgement is explained by it, and
+ * this copy was lost. Looks ahead a bounded number of packets. */
+static bool retransmission_arrived(const tw_capture_run *up, size_t i)
+{
+    const struct tw_seen *e = &up->seen[i];
+    size_t end = i + 10000 < up->n_seen ? i + 10000 : up->n_seen;
+    for (size_t j = i + 1; j < end; j++) {
+        const struct tw_seen *f = &up->seen[j];
+        if (f->match >= 0 && f->side == e->side && f->seq == e->seq &&
+            f->payload_len == e->payload_len && f->isn == e->isn &&
+            (f->tcp_flags & 0x07) == (e->tcp_flags & 0x07))
+            return true;
+    }
+    return false;
+}
+
 static void count_lost(struct tw_direction_loss *d, const struct tw_seen *e)
 {
     d->lost++;
@@ -132,7 +149,7 @@ static void mark_direction(struct tw_direction_loss *d, tw_capture_run *up,
             d->data_upstream++;
         if (e->match >= 0) {
             d->matched++;
-        } else if (was_acknowledged(acked, n_acked, e)) {
+        } else if (was_acknowledged(acked, n_acked, e) && !retransmission_arrived(up, i)) {
             d->missing_downstream++;
         } else {
             e->is_lost = true;
