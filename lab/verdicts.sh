@@ -4,7 +4,8 @@
 # really did, as truth.txt records it: for every attempt (client endpoint and
 # ISN), expected_verdict_client / expected_verdict_server for each capture
 # alone ("none": that capture must hold no record of it), and
-# expected_verdict for both captures correlated, together with every RST's
+# expected_verdict (and expected_lost, when given) for both captures
+# correlated, together with every RST's
 # "rst frame_client=.. frame_server=.. sender=.. cause=.. accepted=.." line. Prints one line per capture checked and
 # ends with "N passed, N failed".
 set -u
@@ -62,6 +63,22 @@ for dir in "$@"; do
                 [ "$actual" = "$who $cause $acc" ] ||
                     bad="$bad RST $(basename "$file") frame $frame: expected $who $cause accepted=$acc, got ${actual:-nothing};"
             done < <(grep -E '^rst frame_client=' "$truth")
+        fi
+        # With both captures, `lost` must name exactly the handshake packets
+        # that left one point and never reached the other (truth:
+        # expected_lost=, empty for none; attempts named as above).
+        if [ "$side" = both ] && grep -q '^expected_lost=' "$truth"; then
+            gotlost=$("$tcpwhy" --format json "${caps[@]}" 2>/dev/null |
+                sed -n 's/.*"type":"attempt","client":"\([^"]*\)".*"client_isn":\([0-9]*\),"verdict":"[a-z_]*","lost":\[\([^]]*\)\].*/\1 \2 \3/p' | tr -d '"')
+            wantlost=$(awk '
+                /^attempt=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+                              k = f["client"] " " f["client_isn"] }
+                /^expected_lost=/ { split($0, kv, "="); print k " " kv[2] }' "$truth")
+            while read -r ep isn lost; do
+                [ -n "$ep" ] || continue
+                actual=$(printf '%s\n' "$gotlost" | awk -v ep="$ep" -v isn="$isn" '$1 == ep && $2 == isn { print $3; exit }')
+                [ "$actual" = "$lost" ] || bad="$bad $ep/$isn: expected lost [${lost}], got [${actual}];"
+            done <<< "$wantlost"
         fi
         if [ -z "$bad" ]; then
             pass=$((pass + 1))
