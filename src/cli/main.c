@@ -136,10 +136,11 @@ static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_op
         free(cand);
         return 2;
     }
+    for (size_t i = 0; i < n; i++)
+        partner[i] = -1; /* all of them: an interrupt may stop the loop below early */
     for (size_t i = 0; i < n && !stop_requested; i++) {
         struct tw_error err;
         memset(&err, 0, sizeof err);
-        partner[i] = -1;
         col[i].run = tw_capture_run_new(o->files[i], o->memcap_bytes, &err);
         if (!col[i].run) {
             report_error(&err);
