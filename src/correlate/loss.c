@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "base/seq.h"
 #include "correlate/internal.h"
 
@@ -217,52 +218,88 @@ static void append_text(char *buf, size_t size, const char *s)
     buf[used + n] = '\0';
 }
 
+/* The handshake packets lost between the points, by attempt: built once
+ * per correlation, sorted by ISN, so that each attempt finds its own with a
+ * binary search (lost packets are few; attempts may be many). */
+struct lost_hs {
+    uint32_t isn;
+    uint8_t side, role;
+};
+
+struct lost_index {
+    struct lost_hs *v;
+    size_t n;
+};
+
+static int by_lost_isn(const void *pa, const void *pb)
+{
+    const struct lost_hs *a = pa, *b = pb;
+    return (a->isn > b->isn) - (a->isn < b->isn);
+}
+
+static void add_lost_of(struct lost_index *ix, size_t *cap, const tw_capture_run *run,
+                        enum tw_side side)
+{
+    for (size_t i = 0; i < run->n_seen; i++) {
+        const struct tw_seen *e = &run->seen[i];
+        bool is_handshake = e->role == TW_EV_SYN || e->role == TW_EV_SYNACK || e->role == TW_EV_ACK;
+        if (e->side != side || !e->is_lost || !e->has_isn || !is_handshake)
+            continue;
+        if (!tw_grow((void **)&ix->v, cap, ix->n, sizeof *ix->v, 64, SIZE_MAX))
+            return;
+        ix->v[ix->n++] = (struct lost_hs){e->isn, (uint8_t)side, e->role};
+    }
+}
+
+static void build_lost_index(const struct tw_correlation *c, struct lost_index *ix)
+{
+    size_t cap = 0;
+    ix->v = NULL;
+    ix->n = 0;
+    add_lost_of(ix, &cap, c->client_run, TW_FROM_CLIENT);
+    add_lost_of(ix, &cap, c->server_run, TW_FROM_SERVER);
+    if (ix->n)
+        qsort(ix->v, ix->n, sizeof *ix->v, by_lost_isn);
+}
+
 /* The handshake packets of attempt isn that left one point and never
  * reached the other, as bits, and in words ("4 SYN+ACKs left the server
  * side and never reached the client side"). */
-static unsigned lost_between(const struct tw_correlation *c, uint32_t isn, char *what, size_t size)
+static unsigned lost_between(const struct lost_index *ix, uint32_t isn, char *what, size_t size)
 {
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->v[mid].isn < isn)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     unsigned lost = 0;
-    const struct {
-        const tw_capture_run *up, *down;
-        enum tw_side side;
-        double shift;
-        const char *from, *to;
-    } dirs[2] = {
-        {c->client_run, c->server_run, TW_FROM_CLIENT,
-         finite_or_zero(c->offset_s) + c->delay_c2s_s, "client", "server"},
-        {c->server_run, c->client_run, TW_FROM_SERVER,
-         -finite_or_zero(c->offset_s) + c->delay_s2c_s, "server", "client"},
-    };
+    int n[2][3] = {{0, 0, 0}, {0, 0, 0}}; /* [side][syn, synack, ack] */
+    for (size_t i = lo; i < ix->n && ix->v[i].isn == isn; i++) {
+        int k = ix->v[i].role == TW_EV_SYN ? 0 : ix->v[i].role == TW_EV_SYNACK ? 1 : 2;
+        n[ix->v[i].side][k]++;
+        lost |= k == 0 ? TW_LOST_SYN : k == 1 ? TW_LOST_SYNACK : TW_LOST_ACK;
+    }
+    static const char *const one[3] = {"SYN", "SYN+ACK", "ACK"};
+    static const char *const many[3] = {"SYNs", "SYN+ACKs", "ACKs"};
+    static const char *const from[2] = {"client", "server"};
     what[0] = '\0';
     for (int d = 0; d < 2; d++) {
-        int n_syn = 0, n_synack = 0, n_ack = 0;
-        const tw_capture_run *up = dirs[d].up;
-        for (size_t i = 0; i < up->n_seen; i++) {
-            const struct tw_seen *e = &up->seen[i];
-            if (e->side != dirs[d].side || !e->is_lost || !e->has_isn || e->isn != isn)
-                continue;
-            n_syn += e->role == TW_EV_SYN;
-            n_synack += e->role == TW_EV_SYNACK;
-            n_ack += e->role == TW_EV_ACK;
-        }
-        lost |= (n_syn ? TW_LOST_SYN : 0) | (n_synack ? TW_LOST_SYNACK : 0) |
-                (n_ack ? TW_LOST_ACK : 0);
-        if (!n_syn && !n_synack && !n_ack)
-            continue;
         char part[160] = "";
-        const struct { int n; const char *one, *many; } kinds[3] = {
-            {n_syn, "SYN", "SYNs"}, {n_synack, "SYN+ACK", "SYN+ACKs"}, {n_ack, "ACK", "ACKs"}};
         for (int k = 0; k < 3; k++) {
-            if (!kinds[k].n)
+            if (!n[d][k])
                 continue;
             size_t used = strlen(part);
-            snprintf(part + used, sizeof part - used, "%s%d %s", used ? ", " : "", kinds[k].n,
-                     kinds[k].n == 1 ? kinds[k].one : kinds[k].many);
+            snprintf(part + used, sizeof part - used, "%s%d %s", used ? ", " : "", n[d][k],
+                     n[d][k] == 1 ? one[k] : many[k]);
         }
+        if (!part[0])
+            continue;
         size_t used_part = strlen(part);
         snprintf(part + used_part, sizeof part - used_part,
-                 " left the %s side and never reached the %s side", dirs[d].from, dirs[d].to);
+                 " left the %s side and never reached the %s side", from[d], from[!d]);
         if (what[0])
             append_text(what, size, "; ");
         append_text(what, size, part);
@@ -297,14 +334,51 @@ static void add_evidence(struct tw_diagnosis *d, const struct tw_evidence *e,
     ev->is_lost = s && s->is_lost;
 }
 
-static struct tw_attempt_record *find_attempt(tw_capture_run *run, uint32_t isn, size_t *at)
+/* The run's attempts with a known ISN, sorted by ISN, for lookups. */
+static const tw_capture_run *isn_sort_run;
+
+static int by_attempt_isn(const void *pa, const void *pb)
 {
+    uint32_t a = isn_sort_run->atts[*(const size_t *)pa].isn;
+    uint32_t b = isn_sort_run->atts[*(const size_t *)pb].isn;
+    if (a != b)
+        return a < b ? -1 : 1;
+    return (*(const size_t *)pa > *(const size_t *)pb) - (*(const size_t *)pa < *(const size_t *)pb);
+}
+
+static size_t *attempts_by_isn(const tw_capture_run *run, size_t *n_out)
+{
+    size_t *idx = malloc((run->n_atts ? run->n_atts : 1) * sizeof *idx), n = 0;
+    if (!idx) {
+        *n_out = 0;
+        return NULL;
+    }
     for (size_t i = 0; i < run->n_atts; i++)
-        if (run->atts[i].is_isn_known && run->atts[i].isn == isn) {
-            *at = i;
-            return &run->atts[i];
-        }
-    return NULL;
+        if (run->atts[i].is_isn_known)
+            idx[n++] = i;
+    isn_sort_run = run; /* single-threaded, as in match.c */
+    if (n)
+        qsort(idx, n, sizeof *idx, by_attempt_isn);
+    *n_out = n;
+    return idx;
+}
+
+/* The first attempt of run with this ISN, through the sorted index. */
+static struct tw_attempt_record *find_attempt(tw_capture_run *run, const size_t *idx, size_t n,
+                                              uint32_t isn, size_t *at)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (run->atts[idx[mid]].isn < isn)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == n || run->atts[idx[lo]].isn != isn)
+        return NULL;
+    *at = idx[lo];
+    return &run->atts[idx[lo]];
 }
 
 /* Did the capture at `down` run while attempt rec's packets could reach it? */
@@ -313,8 +387,8 @@ static bool covers(const tw_capture_run *down, const struct tw_attempt_record *r
     return downstream_was_running(down, rec->first_ns, shift_s);
 }
 
-static void merge_attempt(const struct tw_correlation *c, struct tw_attempt_record *cr,
-                          struct tw_attempt_record *sr)
+static void merge_attempt(const struct tw_correlation *c, const struct lost_index *ix,
+                          struct tw_attempt_record *cr, struct tw_attempt_record *sr)
 {
     struct tw_diagnosis merged;
     memset(&merged, 0, sizeof merged);
@@ -324,7 +398,7 @@ static void merge_attempt(const struct tw_correlation *c, struct tw_attempt_reco
     merged.verdict = pick->verdict;
     merged.rests_on_timestamps = cd->rests_on_timestamps || (sd && sd->rests_on_timestamps);
     char what[400];
-    merged.lost = lost_between(c, cr->isn, what, sizeof what);
+    merged.lost = lost_between(ix, cr->isn, what, sizeof what);
     for (int i = 0; i < cd->n_evidence; i++)
         add_evidence(&merged, &cd->evidence[i], c->client_run);
     for (int i = 0; sd && i < sd->n_evidence; i++)
@@ -394,18 +468,26 @@ void tw_correlate_merge(struct tw_correlation *c)
     mark(c);
     tw_capture_run *cl = c->client_run, *sv = c->server_run;
     double to_server = finite_or_zero(c->offset_s) + c->delay_c2s_s;
+    struct lost_index ix;
+    build_lost_index(c, &ix);
+    size_t n_idx;
+    size_t *idx = attempts_by_isn(sv, &n_idx);
     for (size_t i = 0; i < cl->n_atts; i++) {
         struct tw_attempt_record *cr = &cl->atts[i];
         if (!cr->is_isn_known)
             continue;
         size_t at = 0;
-        struct tw_attempt_record *sr = find_attempt(sv, cr->isn, &at);
+        struct tw_attempt_record *sr = find_attempt(sv, idx, n_idx, cr->isn, &at);
+        if (sr && sv->merged[at])
+            sr = NULL; /* one server record per client record */
         if (!sr && !covers(sv, cr, to_server))
             continue;
-        merge_attempt(c, cr, sr);
+        merge_attempt(c, &ix, cr, sr);
         if (sr)
             sv->merged[at] = true;
     }
+    free(idx);
+    free(ix.v);
     /* Attempts only the server side saw (the client capture missed them). */
     for (size_t i = 0; i < sv->n_atts; i++) {
         struct tw_attempt_record *sr = &sv->atts[i];
