@@ -79,25 +79,44 @@ static int analyze_each(const struct tw_cli_options *o, const struct tw_analyze_
 
 /* Writes a run's records: its RSTs, then the attempts not folded into the
  * other run of its pair, then its summary, recounted to what was written. */
+/* Writing one run's records: counts what is written into the summary. */
+struct emitter {
+    struct tw_sink *sink;
+    struct tw_file_summary *sum;
+    struct tw_analyze_result *res;
+};
+
+static void emit_attempt(void *ctx, const struct tw_attempt_record *rec)
+{
+    struct emitter *e = ctx;
+    e->sum->attempts++;
+    e->sum->verdicts[rec->diag.verdict]++;
+    e->res->n_attempts++;
+    if (tw_verdict_is_failure(rec->diag.verdict))
+        e->res->n_failed++;
+    e->sink->attempt(e->sink->ctx, rec);
+}
+
+static void emit_rst(void *ctx, const struct tw_rst_record *rec)
+{
+    struct emitter *e = ctx;
+    e->sink->rst(e->sink->ctx, rec);
+}
+
 static void emit_run(struct tw_collector *col, struct tw_sink *sink, struct tw_analyze_result *res)
 {
     tw_capture_run *run = col->run;
-    for (size_t i = 0; i < tw_capture_run_n_rsts(run); i++)
-        sink->rst(sink->ctx, tw_capture_run_rst_at(run, i));
     struct tw_file_summary *sum = &col->summary;
+    struct emitter e = {sink, sum, res};
     sum->attempts = 0;
     memset(sum->verdicts, 0, sizeof sum->verdicts);
-    for (size_t i = 0; i < tw_capture_run_n_attempts(run); i++) {
-        if (tw_correlate_is_merged(run, i))
-            continue;
-        const struct tw_attempt_record *rec = tw_capture_run_attempt_at(run, i);
-        sum->attempts++;
-        sum->verdicts[rec->diag.verdict]++;
-        res->n_attempts++;
-        if (tw_verdict_is_failure(rec->diag.verdict))
-            res->n_failed++;
-        sink->attempt(sink->ctx, rec);
-    }
+    for (size_t i = 0; i < tw_capture_run_n_rsts(run); i++)
+        emit_rst(&e, tw_capture_run_rst_at(run, i));
+    for (size_t i = 0; i < tw_capture_run_n_attempts(run); i++)
+        if (!tw_correlate_is_merged(run, i))
+            emit_attempt(&e, tw_capture_run_attempt_at(run, i));
+    /* past the memory budget: on a temporary file, never merged */
+    tw_capture_run_replay_spilled(run, emit_attempt, emit_rst, &e);
     if (col->has_summary)
         sink->summary(sink->ctx, sum);
 }

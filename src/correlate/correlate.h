@@ -50,6 +50,13 @@ void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enu
 void tw_capture_run_attempt(tw_capture_run *run, const struct tw_attempt_record *rec);
 void tw_capture_run_rst(tw_capture_run *run, const struct tw_rst_record *rec);
 
+/* Records past the run's memory budget were kept on a temporary file: they
+ * take part in no merge and are written after the others by this call. */
+void tw_capture_run_replay_spilled(tw_capture_run *run,
+                                   void (*attempt)(void *ctx, const struct tw_attempt_record *rec),
+                                   void (*rst)(void *ctx, const struct tw_rst_record *rec),
+                                   void *ctx);
+
 const char *tw_capture_run_file(const tw_capture_run *run);
 /* false when the run stopped noting packets (budget) */
 bool tw_capture_run_is_whole(const tw_capture_run *run);
@@ -80,7 +87,8 @@ struct tw_correlation {
     char why[400];               /* why related (or not), and why this orientation */
     uint64_t n_matched;
     uint64_t n_client_packets, n_server_packets;
-    bool is_partial;             /* a run stopped noting packets: loss counts cover part */
+    bool is_partial;             /* a run stopped noting packets, or kept records past its
+                                    budget on a temporary file (written unmerged): part only */
     /* the server-side capture's clock minus the client-side capture's */
     double offset_s, offset_low_s, offset_high_s;
     bool is_offset_consistent;   /* low <= high: the bounds hold for every packet */

@@ -2,6 +2,8 @@
 #ifndef TW_CORRELATE_INTERNAL_H
 #define TW_CORRELATE_INTERNAL_H
 
+#include <stdio.h>
+
 #include "correlate/correlate.h"
 
 /* Addresses remembered per run: enough to relate a capture that holds no
@@ -40,6 +42,11 @@ struct tw_capture_run {
     size_t n_atts, cap_atts;
     struct tw_rst_record *rsts;
     size_t n_rsts, cap_rsts;
+    /* past max_records in memory, records go to a temporary file: they are
+     * written as they are (unmerged) after the ones in memory */
+    size_t max_records;
+    FILE *spill_atts, *spill_rsts;
+    uint64_t n_spilled_atts, n_spilled_rsts;
 };
 
 

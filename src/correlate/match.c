@@ -171,7 +171,7 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
 {
     memset(c, 0, sizeof *c);
     c->n_matched = pair_packets(a, b);
-    c->is_partial = !a->is_whole || !b->is_whole;
+    c->is_partial = !a->is_whole || !b->is_whole || a->n_spilled_atts || b->n_spilled_atts;
     size_t smaller = a->n_seen < b->n_seen ? a->n_seen : b->n_seen;
     if (c->n_matched > 0) {
         /* Random 64-bit fingerprints do not collide by chance: a shared

@@ -13,7 +13,9 @@ tw_capture_run *tw_capture_run_new(const char *file, size_t budget_bytes, struct
         return NULL;
     }
     run->file = file;
-    run->max_seen = budget_bytes / sizeof(struct tw_seen);
+    /* half the budget for the packets, a quarter for the records */
+    run->max_seen = budget_bytes / 2 / sizeof(struct tw_seen);
+    run->max_records = budget_bytes / 4 / sizeof(struct tw_attempt_record);
     run->is_whole = true;
     return run;
 }
@@ -26,6 +28,10 @@ void tw_capture_run_free(tw_capture_run *run)
     free(run->atts);
     free(run->merged);
     free(run->rsts);
+    if (run->spill_atts)
+        fclose(run->spill_atts);
+    if (run->spill_rsts)
+        fclose(run->spill_rsts);
     free(run);
 }
 
@@ -79,10 +85,24 @@ void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enu
         e->role = a->events[a->n_events - 1].kind;
 }
 
+/* Keeps a record on the run's temporary file (memory stays bounded); false
+ * when even that fails. Records hold only pointers to strings that live as
+ * long as the process (file names from argv, static names). */
+static bool spill(FILE **f, const void *rec, size_t size)
+{
+    if (!*f)
+        *f = tmpfile();
+    return *f && fwrite(rec, size, 1, *f) == 1;
+}
+
 void tw_capture_run_attempt(tw_capture_run *run, const struct tw_attempt_record *rec)
 {
-    if (!tw_grow((void **)&run->atts, &run->cap_atts, run->n_atts, sizeof *run->atts, 64, SIZE_MAX))
+    if (run->n_atts >= run->max_records ||
+        !tw_grow((void **)&run->atts, &run->cap_atts, run->n_atts, sizeof *run->atts, 64,
+                 run->max_records)) {
+        run->n_spilled_atts += spill(&run->spill_atts, rec, sizeof *rec);
         return;
+    }
     bool *m = realloc(run->merged, run->cap_atts * sizeof *m);
     if (!m)
         return;
@@ -93,8 +113,12 @@ void tw_capture_run_attempt(tw_capture_run *run, const struct tw_attempt_record 
 
 void tw_capture_run_rst(tw_capture_run *run, const struct tw_rst_record *rec)
 {
-    if (tw_grow((void **)&run->rsts, &run->cap_rsts, run->n_rsts, sizeof *run->rsts, 64, SIZE_MAX))
+    if (run->n_rsts < run->max_records &&
+        tw_grow((void **)&run->rsts, &run->cap_rsts, run->n_rsts, sizeof *run->rsts, 64,
+                run->max_records))
         run->rsts[run->n_rsts++] = *rec;
+    else
+        run->n_spilled_rsts += spill(&run->spill_rsts, rec, sizeof *rec);
 }
 
 const char *tw_capture_run_file(const tw_capture_run *run) { return run->file; }
@@ -110,3 +134,21 @@ struct tw_rst_record *tw_capture_run_rst_at(tw_capture_run *run, size_t i)
     return &run->rsts[i];
 }
 bool tw_correlate_is_merged(const tw_capture_run *run, size_t i) { return run->merged[i]; }
+
+/* Replays the spilled records, in the order they came, to the callbacks. */
+void tw_capture_run_replay_spilled(tw_capture_run *run,
+                                   void (*attempt)(void *ctx, const struct tw_attempt_record *rec),
+                                   void (*rst)(void *ctx, const struct tw_rst_record *rec),
+                                   void *ctx)
+{
+    if (run->spill_rsts && fseek(run->spill_rsts, 0, SEEK_SET) == 0) {
+        struct tw_rst_record r;
+        while (fread(&r, sizeof r, 1, run->spill_rsts) == 1)
+            rst(ctx, &r);
+    }
+    if (run->spill_atts && fseek(run->spill_atts, 0, SEEK_SET) == 0) {
+        struct tw_attempt_record a;
+        while (fread(&a, sizeof a, 1, run->spill_atts) == 1)
+            attempt(ctx, &a);
+    }
+}

@@ -192,6 +192,53 @@ static void test_unrelated(void **state)
     tw_capture_run_free(y2);
 }
 
+static int n_replayed_atts, n_replayed_rsts;
+
+static void count_att(void *ctx, const struct tw_attempt_record *rec)
+{
+    (void)ctx;
+    assert_int_equal(rec->isn, 1000 + (uint32_t)n_replayed_atts);
+    n_replayed_atts++;
+}
+
+static void count_rst(void *ctx, const struct tw_rst_record *rec)
+{
+    (void)ctx;
+    (void)rec;
+    n_replayed_rsts++;
+}
+
+/* Past its budget a run keeps records on a temporary file and gives them
+ * back, in order, for writing: memory stays bounded, nothing is lost. */
+static void test_records_spill_past_budget(void **state)
+{
+    (void)state;
+    struct tw_error err;
+    memset(&err, 0, sizeof err);
+    /* a budget that holds two attempt records in memory */
+    tw_capture_run *run = tw_capture_run_new("x.pcap", 8 * sizeof(struct tw_attempt_record), &err);
+    assert_non_null(run);
+    struct tw_attempt_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.file = "x.pcap";
+    for (uint32_t i = 0; i < 5; i++) {
+        rec.isn = 1000 + i;
+        tw_capture_run_attempt(run, &rec);
+    }
+    struct tw_rst_record rst;
+    memset(&rst, 0, sizeof rst);
+    for (int i = 0; i < 4; i++)
+        tw_capture_run_rst(run, &rst);
+    assert_int_equal(tw_capture_run_n_attempts(run), 2);
+    assert_int_equal(tw_capture_run_n_rsts(run), 2);
+    n_replayed_atts = 2; /* the first two stayed in memory */
+    n_replayed_rsts = 0;
+    tw_capture_run_replay_spilled(run, count_att, count_rst, NULL);
+    assert_int_equal(n_replayed_atts, 5);
+    assert_int_equal(n_replayed_rsts, 2);
+    tw_capture_run_free(run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_drift_estimated),
         cmocka_unit_test(test_loss_and_capture_loss),
         cmocka_unit_test(test_unrelated),
+        cmocka_unit_test(test_records_spill_past_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
