@@ -37,6 +37,17 @@ jobs_max=${LAB_JOBS:-2}
 run_one() {
     local n=$1 rc=0 f
     timeout 30 bash "$here/scenarios/$n.sh" "$out/$n" > "$out/$n.log" 2>&1 || rc=$?
+    # A scenario whose own checks fail saw the kernel race (they depend on
+    # timers and scheduling, e.g. rst_time_wait's reconnect within 0.1 ms):
+    # run it once more before calling it failed. tcpwhy's verdicts are
+    # checked only on a run whose kernel did what the scenario expects.
+    if [ "$rc" != 0 ]; then
+        mv "$out/$n.log" "$out/$n.first.log"
+        rm -rf "${out:?}/$n"
+        rc=0
+        timeout 30 bash "$here/scenarios/$n.sh" "$out/$n" > "$out/$n.log" 2>&1 || rc=$?
+        [ "$rc" = 0 ] || { echo "(second run; the first is in $n.first.log)" >> "$out/$n.log"; }
+    fi
     if [ "$rc" = 0 ]; then
         local ext=pcap
         [ -e "$out/$n/client.pcapng" ] && ext=pcapng
