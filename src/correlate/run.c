@@ -52,7 +52,11 @@ void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enu
     if (run->n_frames == 0 || pkt->ts_ns > run->last_ns)
         run->last_ns = pkt->ts_ns;
     run->n_frames++;
-    if (pkt->ip_version) {
+    /* The addresses only relate a capture that holds no TCP to another
+     * (match.c): SYNs name both ends of every attempt, and other packets
+     * are few; scanning the list for every segment would cost per packet. */
+    bool is_syn = pkt->l4 == TW_L4_TCP && (pkt->tcp.flags & (TW_TCP_SYN | TW_TCP_ACK)) == TW_TCP_SYN;
+    if (pkt->ip_version && (pkt->l4 != TW_L4_TCP || is_syn)) {
         note_addr(run, &pkt->src);
         note_addr(run, &pkt->dst);
     }
