@@ -11,10 +11,11 @@ what=${1:-demo}
 
 # Build and test dependencies, then what the lab (ctest -L lab) uses, then
 # what the robustness tests use (tshark for robust.tshark_agree, cppcheck for
-# static.analysis; both skip when absent), and jq for lab.live.
+# static.analysis; both skip when absent), jq for lab.live and html.report,
+# and chromium (headless) for html.report.
 packages=(gcc make cmake pkg-config libpcap-dev libcmocka-dev
           tcpdump nftables iproute2 iptables
-          tshark cppcheck jq)
+          tshark cppcheck jq chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,6 +10,7 @@
  * each capture is first analysed into a run, runs that saw the same traffic
  * are paired and correlated (correlate/), and then every run's records are
  * written, the merged ones at vantage both. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,14 +268,32 @@ int main(int argc, char **argv)
         .is_color = tw_cli_use_color(o.color, STDOUT_FILENO),
         .width_cols = tw_cli_width(STDOUT_FILENO, o.width_cols),
         .is_streaming = o.interface != NULL,
+        .has_aggregates = o.has_aggregates,
     };
     struct tw_wsfilter_stats wsf;
     memset(&sink, 0, sizeof sink);
     bool ok = o.is_wsfilter                 ? tw_report_wsfilter(&sink, stdout, &wsf)
               : o.format == TW_FORMAT_JSON ? tw_report_jsonl(&sink, stdout, &ropt)
                                            : tw_report_text(&sink, stdout, &ropt);
+    /* --html: a second reporter on the same records, writing at the end */
+    FILE *html = NULL;
+    if (ok && o.html_file) {
+        html = fopen(o.html_file, "w");
+        if (!html) {
+            fprintf(stderr, "tcpwhy: %s: cannot write: %s\n", o.html_file, strerror(errno));
+            sink.free(sink.ctx);
+            tw_cli_options_fini(&o);
+            return 2;
+        }
+        struct tw_sink page, report = sink;
+        ok = tw_report_html(&page, html, &ropt);
+        if (ok && !(ok = tw_report_tee(&sink, report, page)))
+            page.free(page.ctx);
+        if (!ok)
+            report.free(report.ctx);
+    }
     /* connects: attempts grouped into the application's connect()s */
-    if (ok && !o.is_wsfilter) {
+    if (ok && (!o.is_wsfilter || html)) {
         struct tw_sink inner = sink;
         ok = tw_report_connects(&sink, inner, o.app_timeout_ns, o.memcap_bytes / 8);
         if (!ok)
@@ -344,6 +363,10 @@ int main(int argc, char **argv)
     }
     sink.free(sink.ctx);
     tw_pcap_out_free(pcap_out);
+    if (html && (ferror(html) | fclose(html)) != 0) {
+        fprintf(stderr, "tcpwhy: %s: error writing the HTML report\n", o.html_file);
+        status = 2;
+    }
     tw_cli_options_fini(&o);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "tcpwhy: error writing output\n");

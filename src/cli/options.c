@@ -17,6 +17,7 @@
 
 enum { OPT_SEPARATE = 300, OPT_COLOR, OPT_WIDTH, OPT_NO_LADDER, OPT_WSFILTER, OPT_APP_TIMEOUT };
 enum { OPT_STATS_INTERVAL = 400, OPT_NO_DEFAULT_FILTER };
+enum { OPT_HTML = 500, OPT_AGGREGATES };
 enum { OPT_FORMAT = 256, OPT_VANTAGE, OPT_MEMCAP, OPT_MAX_FLOWS, OPT_IDLE, OPT_VERSION };
 
 static const struct option long_options[] = {
@@ -34,6 +35,8 @@ static const struct option long_options[] = {
     {"no-ladder", no_argument, NULL, OPT_NO_LADDER},
     {"filter", no_argument, NULL, OPT_WSFILTER},
     {"write", required_argument, NULL, 'w'},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"aggregates", no_argument, NULL, OPT_AGGREGATES},
     {"quiet", no_argument, NULL, 'q'},
     {"read", required_argument, NULL, 'r'},
     {"interface", required_argument, NULL, 'i'},
@@ -164,6 +167,15 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             break;
         case 'q':
             o->is_quiet = true;
+            break;
+        case OPT_HTML:
+            if (strcmp(optarg, "-") == 0)
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               "--html writes a file; '-' (standard output) holds the report");
+            o->html_file = optarg;
+            break;
+        case OPT_AGGREGATES:
+            o->has_aggregates = true;
             break;
         case 'r':
             read_file = optarg;

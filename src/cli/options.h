@@ -32,6 +32,8 @@ struct tw_cli_options {
     bool is_wsfilter;         /* --filter: print a Wireshark display filter instead */
     const char *write_file;   /* -w: problem packets to this pcap (per input with several) */
     bool is_quiet;            /* -q: no progress meter */
+    const char *html_file;    /* --html: also write the self-contained HTML report here */
+    bool has_aggregates;      /* --aggregates: json aggregate and timeline records */
     /* live capture (-i, issue 9) */
     int buffer_kib;           /* -B: kernel capture buffer; 0: libpcap's default */
     int snaplen;              /* -s: bytes kept per packet; 0: 262144 */

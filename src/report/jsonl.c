@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/aggregate.h"
 #include "report/sink.h"
 
 struct jsonl {
     FILE *out;
+    tw_aggregate *agg;            /* --aggregates; NULL without */
 };
 
 static void endpoint(FILE *out, const struct tw_addr *a, uint16_t port)
@@ -21,6 +23,8 @@ static void endpoint(FILE *out, const struct tw_addr *a, uint16_t port)
 static void jsonl_attempt(void *ctx, const struct tw_attempt_record *r)
 {
     FILE *out = ((struct jsonl *)ctx)->out;
+    if (((struct jsonl *)ctx)->agg)
+        tw_aggregate_attempt(((struct jsonl *)ctx)->agg, r);
     char ts[48];
     fputs("{\"type\":\"attempt\",\"client\":", out);
     endpoint(out, &r->key.client, r->key.client_port);
@@ -58,6 +62,8 @@ static void jsonl_attempt(void *ctx, const struct tw_attempt_record *r)
 static void jsonl_rst(void *ctx, const struct tw_rst_record *r)
 {
     FILE *out = ((struct jsonl *)ctx)->out;
+    if (((struct jsonl *)ctx)->agg)
+        tw_aggregate_rst(((struct jsonl *)ctx)->agg, r);
     char ts[48];
     tw_format_time(r->ts_ns, ts, sizeof ts);
     fputs("{\"type\":\"rst\",\"client\":", out);
@@ -220,26 +226,140 @@ static void jsonl_server_failures(void *ctx, const struct tw_server_failures_rec
             (unsigned long long)f->failed_since);
 }
 
+/* Named counts ("ok":3,...), zeros left out. */
+static void json_counts(FILE *out, const uint64_t *n, int count, const char *(*name)(int))
+{
+    fputc('{', out);
+    bool first = true;
+    for (int i = 0; i < count; i++) {
+        if (!n[i])
+            continue;
+        fprintf(out, "%s\"%s\":%llu", first ? "" : ",", name(i), (unsigned long long)n[i]);
+        first = false;
+    }
+    fputc('}', out);
+}
+
+static const char *verdict_name(int v) { return tw_verdict_name((enum tw_verdict)v); }
+static const char *cause_name(int c) { return tw_rst_cause_name((enum tw_rst_cause)c); }
+
+static void json_time_or_null(FILE *out, int64_t ns)
+{
+    char ts[48];
+    tw_format_time(ns, ts, sizeof ts);
+    if (ns)
+        fprintf(out, "\"%s\"", ts);
+    else
+        fputs("null", out);
+}
+
+static void aggregate_key(FILE *out, enum tw_agg_by by, const struct tw_agg_row *row)
+{
+    char buf[96], ts[48];
+    if (row->is_others) {
+        fputs("null,\"others\":true", out);
+        return;
+    }
+    switch (by) {
+    case TW_AGG_SERVER:
+        endpoint(out, &row->addr, row->port);
+        return;
+    case TW_AGG_CLIENT_SUBNET:
+        tw_addr_format(&row->addr, buf, sizeof buf);
+        fprintf(out, "\"%s/%d\"", buf, row->prefix_bits);
+        return;
+    case TW_AGG_MINUTE:
+        tw_format_time(row->minute * 60 * 1000000000LL, ts, sizeof ts);
+        fprintf(out, "\"%.16sZ\"", ts);
+        return;
+    case TW_AGG_RST_SENDER:
+        if (row->role == TW_SENDER_MIDDLE) {
+            fputs("null", out);
+            return;
+        }
+        tw_addr_format(&row->addr, buf, sizeof buf);
+        tw_json_string(out, buf);
+        return;
+    case TW_AGG_BY_COUNT:
+        break;
+    }
+}
+
+void tw_report_jsonl_aggregates(FILE *out, const char *file, tw_aggregate *agg)
+{
+    for (int by = 0; by < TW_AGG_BY_COUNT; by++) {
+        const struct tw_agg_row *rows;
+        size_t n = tw_aggregate_rows(agg, (enum tw_agg_by)by, &rows);
+        for (size_t i = 0; i < n; i++) {
+            const struct tw_agg_row *r = &rows[i];
+            fputs("{\"type\":\"aggregate\",\"file\":", out);
+            tw_json_string(out, file);
+            fprintf(out, ",\"by\":\"%s\",\"key\":", tw_agg_by_name((enum tw_agg_by)by));
+            aggregate_key(out, (enum tw_agg_by)by, r);
+            if (by == TW_AGG_RST_SENDER) {
+                fprintf(out, ",\"sender\":\"%s\",\"rsts\":%llu,\"causes\":",
+                        tw_rst_sender_name(r->role), (unsigned long long)r->rsts);
+                json_counts(out, r->rst_causes, TW_RST_CAUSE_COUNT, cause_name);
+                fputs(",\"first\":", out);
+                json_time_or_null(out, r->first_ns);
+                fputs("}\n", out);
+                continue;
+            }
+            fprintf(out, ",\"attempts\":%llu,\"failed\":%llu,\"verdicts\":",
+                    (unsigned long long)r->attempts, (unsigned long long)r->failed);
+            json_counts(out, r->verdicts, TW_VERDICT_COUNT, verdict_name);
+            fputs(",\"first\":", out);
+            json_time_or_null(out, r->first_ns);
+            fputs(",\"first_failure\":", out);
+            json_time_or_null(out, r->first_failure_ns);
+            fputs(",\"last_failure\":", out);
+            json_time_or_null(out, r->last_failure_ns);
+            fputs("}\n", out);
+        }
+    }
+    const struct tw_agg_timeline *tl = tw_aggregate_timeline(agg);
+    if (!tl->bin_ns)
+        return;
+    fputs("{\"type\":\"timeline\",\"file\":", out);
+    tw_json_string(out, file);
+    fputs(",\"start\":", out);
+    json_time_or_null(out, tl->first_bin * tl->bin_ns);
+    fprintf(out, ",\"bin_s\":%.3f,\"bins\":%d,\"verdicts\":{", (double)tl->bin_ns / 1e9,
+            tl->n_bins);
+    bool first = true;
+    for (int v = 0; v < TW_VERDICT_COUNT; v++) {
+        uint64_t total = 0;
+        for (int i = 0; i < tl->n_bins; i++)
+            total += tl->verdicts[i][v];
+        if (!total)
+            continue;
+        fprintf(out, "%s\"%s\":[", first ? "" : ",", tw_verdict_name((enum tw_verdict)v));
+        for (int i = 0; i < tl->n_bins; i++)
+            fprintf(out, "%s%llu", i ? "," : "", (unsigned long long)tl->verdicts[i][v]);
+        fputc(']', out);
+        first = false;
+    }
+    fputs("}}\n", out);
+}
+
 static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
 {
     FILE *out = ((struct jsonl *)ctx)->out;
+    tw_aggregate *agg = ((struct jsonl *)ctx)->agg;
+    if (agg) {
+        tw_report_jsonl_aggregates(out, s->file, agg);
+        tw_aggregate_reset(agg);
+    }
     fputs("{\"type\":\"summary\",\"file\":", out);
     tw_json_string(out, s->file);
     fprintf(out,
             ",\"packets\":%llu,\"tcp_syn\":%llu,\"tcp_synack\":%llu,\"tcp_rst\":%llu,"
-            "\"attempts\":%llu,\"verdicts\":{",
+            "\"attempts\":%llu,\"verdicts\":",
             (unsigned long long)s->packets, (unsigned long long)s->tcp_syn,
             (unsigned long long)s->tcp_synack, (unsigned long long)s->tcp_rst,
             (unsigned long long)s->attempts);
-    bool first = true;
-    for (int v = 0; v < TW_VERDICT_COUNT; v++) {
-        if (!s->verdicts[v])
-            continue;
-        fprintf(out, "%s\"%s\":%llu", first ? "" : ",", tw_verdict_name((enum tw_verdict)v),
-                (unsigned long long)s->verdicts[v]);
-        first = false;
-    }
-    fprintf(out, "},\"vantage\":\"%s\",\"vantage_source\":\"%s\",\"vantage_why\":",
+    json_counts(out, s->verdicts, TW_VERDICT_COUNT, verdict_name);
+    fprintf(out, ",\"vantage\":\"%s\",\"vantage_source\":\"%s\",\"vantage_why\":",
             tw_vantage_name(s->vantage), s->is_vantage_given ? "given" : "inferred");
     tw_json_string(out, s->vantage_why);
     fprintf(out, ",\"complete\":%s", s->is_complete ? "true" : "false");
@@ -252,7 +372,7 @@ static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
             "\"capture_gap_bytes\":%llu,\"anomalies\":{",
             (unsigned long long)s->snapped, (unsigned long long)s->duplicates,
             (unsigned long long)s->capture_gaps, (unsigned long long)s->capture_gap_bytes);
-    first = true;
+    bool first = true;
     for (int a = 1; a < TW_ANOM_COUNT; a++) {
         if (!s->anomalies[a])
             continue;
@@ -260,16 +380,8 @@ static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
                 (unsigned long long)s->anomalies[a]);
         first = false;
     }
-    fputs("},\"rst_causes\":{", out);
-    first = true;
-    for (int c = 0; c < TW_RST_CAUSE_COUNT; c++) {
-        if (!s->rst_causes[c])
-            continue;
-        fprintf(out, "%s\"%s\":%llu", first ? "" : ",", tw_rst_cause_name((enum tw_rst_cause)c),
-                (unsigned long long)s->rst_causes[c]);
-        first = false;
-    }
-    fputc('}', out);
+    fputs("},\"rst_causes\":", out);
+    json_counts(out, s->rst_causes, TW_RST_CAUSE_COUNT, cause_name);
     if (s->has_connects) {
         fprintf(out, ",\"connects\":%llu,\"connects_retried\":%llu,\"connects_failed\":%llu",
                 (unsigned long long)s->connects, (unsigned long long)s->connects_retried,
@@ -297,14 +409,23 @@ static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
     fflush(out);
 }
 
-static void jsonl_free(void *ctx) { free(ctx); }
+static void jsonl_free(void *ctx)
+{
+    struct jsonl *j = ctx;
+    if (j)
+        tw_aggregate_free(j->agg);
+    free(j);
+}
 
 bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt)
 {
-    (void)opt;
     struct jsonl *j = calloc(1, sizeof *j);
     if (!j)
         return false;
+    if (opt->has_aggregates && !(j->agg = tw_aggregate_new())) {
+        free(j);
+        return false;
+    }
     memset(sink, 0, sizeof *sink);
     j->out = out;
     sink->ctx = j;

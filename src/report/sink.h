@@ -98,6 +98,8 @@ struct tw_report_options {
     int width_cols;               /* text: fit the ladders in this many columns */
     bool is_streaming;            /* text: write each block when it comes (live), not
                                      after the summary */
+    bool has_aggregates;          /* json: aggregate and timeline records before each
+                                     summary (--aggregates) */
 };
 
 /* A sink that keeps a capture's attempt and RST records in its run (for
@@ -122,6 +124,20 @@ bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app
 /* Reporters: fill *sink; return false when out of memory. */
 bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt);
 bool tw_report_text(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt);
+
+/* --html: one self-contained page written to out by finish() (html.c). */
+bool tw_report_html(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt);
+
+/* Fills *sink with one that passes every call to a, then to b (callbacks
+ * either lacks are skipped). It owns a and b after this call: freeing it
+ * frees both. False when out of memory (a and b are then still the
+ * caller's). */
+bool tw_report_tee(struct tw_sink *sink, struct tw_sink a, struct tw_sink b);
+
+/* The aggregate and timeline records of one file (jsonl.c; see
+ * aggregate.h and docs/aggregates.md). */
+struct tw_aggregate;
+void tw_report_jsonl_aggregates(FILE *out, const char *file, struct tw_aggregate *agg);
 
 /* --filter: a Wireshark display filter selecting the evidence packets and
  * RSTs of every problem attempt, written to out by finish() as one line

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# The HTML report (--html) in a real browser: for each case, tcpwhy writes
+# the page from lab fixtures, headless Chromium (Debian's package) loads it
+# from disk and dumps the DOM after the page's script ran, and the checks
+# are:
+#   - the script ran to its end (data-rendered) and recorded no error
+#     (data-errors, filled by window.onerror and console.error), and
+#     Chromium logged no console message;
+#   - the charts are drawn: the timeline's bars add up, per verdict, to the
+#     attempts of that verdict, and the connect-time chart has its 7 bars;
+#   - every number the page marks with data-check equals the one computed
+#     with jq from `tcpwhy --format json` on the same input (attempts per
+#     verdict, failures per server / client subnet / minute, RSTs per sender
+#     and cause, loss per direction, connect times, ...), and the page shows
+#     exactly the set of numbers jq expects;
+#   - one table row per attempt, one ladder per problem attempt;
+#   - --html leaves the text report, --filter and -w as they are without it;
+#   - a file name holding markup is shown as text, never run as markup.
+# The seed case's page is left as a screenshot in the build folder
+# (html-report.png). Skipped (77) without chromium or jq.
+#
+#   run.sh TCPWHY OUTDIR
+set -u
+tcpwhy=${1:?usage: run.sh TCPWHY OUTDIR}
+outdir=${2:?usage: run.sh TCPWHY OUTDIR}
+case "$tcpwhy" in /*) ;; *) tcpwhy=$PWD/$tcpwhy ;; esac
+chromium=$(command -v chromium || command -v chromium-browser || true)
+[ -n "$chromium" ] || { echo "chromium not installed: skipped"; exit 77; }
+command -v jq >/dev/null 2>&1 || { echo "jq not installed: skipped"; exit 77; }
+fixtures=$(cd "$(dirname "$0")/../fixtures" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+bad() { echo "FAIL [$case]: $*"; fail=1; }
+
+# browser PAGE OUT MODE...: a fresh profile each time, no network, no GPU;
+# runs as root in CI, hence --no-sandbox. MODE is --dump-dom or --screenshot=F.
+browser() {
+  local page=$1 out=$2
+  shift 2
+  rm -rf "$tmp/profile"
+  timeout 60 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --disable-extensions --user-data-dir="$tmp/profile" --enable-logging=stderr --v=0 \
+    --virtual-time-budget=3000 "$@" "file://$page" >"$out" 2>"$out.log"
+}
+
+# key value lines: the numbers the page shows, summed per key
+dom_numbers() {
+  grep -o 'data-check="[^"]*">[^<]*' "$1" |
+    sed -e 's/^data-check="\([^"]*\)">/\1 /' -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g' |
+    awk '{ v = $NF; $NF = ""; sub(/ $/, ""); n[$0] += v } END { for (k in n) print k, n[k] }' |
+    LC_ALL=C sort
+}
+
+# The same numbers from the JSON Lines output.
+json_numbers() {
+  jq -rs '
+    def failure: . != "ok" and . != "ok_after_retrans" and . != "unknown";
+    def count(f): map(select(f)) | length;
+    def subnet: split(":")[0] | split(".") | .[0:3] + ["0"] | join(".") + "/24";
+    [.[] | select(.type == "attempt")] as $a
+    | [.[] | select(.type == "summary")] as $s
+    | [.[] | select(.type == "rst")] as $r
+    | [.[] | select(.type == "loss")] as $l
+    | ["attempts \($s | map(.attempts) | add // 0)",
+       "failed \($a | count(.verdict | failure))",
+       "degraded \($a | count(.verdict == "ok_after_retrans"))",
+       "rsts \($r | length)",
+       "packets \($s | map(.packets) | add // 0)",
+       "rows \($a | length)",
+       "connects \($s | map(.connects) | add // 0)",
+       "connects_retried \($s | map(.connects_retried) | add // 0)",
+       "connects_failed \($s | map(.connects_failed) | add // 0)"]
+    + ($a | group_by(.verdict) | map("verdict:\(.[0].verdict) \(length)"))
+    + ($s[0].connect_time | keys_unsorted
+       | map(. as $k | "connect:\($k) \($s | map(.connect_time[$k]) | add)"))
+    + ($a | group_by([.file, .server]) | map(
+         "server:\(.[0].file):\(.[0].server):attempts \(length)",
+         "server:\(.[0].file):\(.[0].server):failed \(count(.verdict | failure))"))
+    + ($a | group_by([.file, (.client | subnet)]) | map(
+         "client_subnet:\(.[0].file):\(.[0].client | subnet):attempts \(length)",
+         "client_subnet:\(.[0].file):\(.[0].client | subnet):failed \(count(.verdict | failure))"))
+    + ($a | group_by([.file, .start[0:16]]) | map(
+         "minute:\(.[0].file):\(.[0].start[0:16])Z:attempts \(length)",
+         "minute:\(.[0].file):\(.[0].start[0:16])Z:failed \(count(.verdict | failure))"))
+    + ($r | group_by(.sender) | map("rst:\(.[0].sender):total \(length)"))
+    + ($r | group_by([.sender, .cause]) | map("rst:\(.[0].sender):\(.[0].cause) \(length)"))
+    + ($l | map(.direction as $d
+         | "loss:\($d):upstream_packets \(.upstream_packets)", "loss:\($d):matched \(.matched)",
+           "loss:\($d):lost \(.lost)", "loss:\($d):lost_syn \(.lost_syn)",
+           "loss:\($d):lost_synack \(.lost_synack)", "loss:\($d):lost_ack \(.lost_ack)",
+           "loss:\($d):lost_rst \(.lost_rst)", "loss:\($d):lost_data \(.lost_data)",
+           "loss:\($d):capture_missing \(.capture_missing + .capture_missing_downstream)"))
+    | .[]' "$1" | LC_ALL=C sort
+}
+
+# The timeline bars, summed per verdict, as "verdict:V N" lines.
+dom_timeline() {
+  grep -o '<rect[^>]*data-verdict="[a-z_]*" data-n="[0-9]*"' "$1" |
+    sed 's/.*data-verdict="\([a-z_]*\)" data-n="\([0-9]*\)"/\1 \2/' |
+    awk '{ n[$1] += $2 } END { for (v in n) print "verdict:" v, n[v] }' | LC_ALL=C sort
+}
+
+check_page() { # DIR ARGS...: run in DIR (bare file names, as the golden tests)
+  local dir=$1
+  shift
+  local page="$tmp/$case.html" dom="$tmp/$case.dom"
+  (cd "$dir" && "$tcpwhy" --html "$page" "$@" >"$tmp/$case.txt" 2>"$tmp/$case.err")
+  local rc=$?
+  [ $rc -le 1 ] || { bad "tcpwhy --html exited $rc: $(cat "$tmp/$case.err")"; return; }
+  (cd "$dir" && "$tcpwhy" "$@" >"$tmp/$case.plain.txt" 2>/dev/null)
+  cmp -s "$tmp/$case.txt" "$tmp/$case.plain.txt" || bad "the text report changes with --html"
+  (cd "$dir" && "$tcpwhy" --format json "$@" >"$tmp/$case.jsonl" 2>/dev/null)
+  grep -q 'src=\|href="http\|url(' "$page" && bad "the page refers to something outside itself"
+  browser "$page" "$dom" --dump-dom || { bad "chromium failed: $(tail -3 "$dom.log")"; return; }
+  grep -q '<html[^>]* data-errors=""' "$dom" || bad "script errors: $(grep -o 'data-errors="[^"]*"' "$dom")"
+  grep -q '<html[^>]* data-rendered="1"' "$dom" || bad "the script did not run to its end"
+  grep -q 'CONSOLE' "$dom.log" && bad "console messages: $(grep CONSOLE "$dom.log" | head -3)"
+  local want have
+  want=$(json_numbers "$tmp/$case.jsonl")
+  have=$(dom_numbers "$dom")
+  [ -n "$want" ] && [ "$want" = "$have" ] ||
+    bad "numbers differ from --format json (< json, > page):$(echo; diff <(echo "$want") <(echo "$have"))"
+  want=$(echo "$want" | grep '^verdict:')
+  have=$(dom_timeline "$dom")
+  [ "$want" = "$have" ] || bad "timeline bars ($have) do not add up to the verdicts ($want)"
+  [ "$(grep -o '<rect[^>]*data-bucket=' "$dom" | wc -l)" -eq 7 ] || bad "connect-time chart not drawn"
+  local rows problems ladders
+  rows=$(grep -o '<tr [^>]*data-verdict=' "$dom" | wc -l)
+  [ "$rows" -eq "$(grep -c '"type":"attempt"' "$tmp/$case.jsonl")" ] ||
+    bad "$rows table rows, not one per attempt"
+  problems=$(jq -s '[.[] | select(.type == "attempt" and .verdict != "ok" and .verdict != "unknown")] | length' "$tmp/$case.jsonl")
+  ladders=$(grep -o '<pre class="ladder">' "$dom" | wc -l)
+  [ "$ladders" -eq "$problems" ] || bad "$ladders ladders for $problems problem attempts"
+  [ $fail -eq 0 ] && echo "ok [$case]: $(echo "$have" | wc -l) timeline verdicts, $(dom_numbers "$dom" | wc -l) numbers, $rows rows, $ladders ladders"
+}
+
+case=seed_both
+check_page "$fixtures/synack_lost_rst_v4" client.pcap server.pcap
+grep -q 'data-check="loss:server_to_client:lost_synack">4<' "$tmp/$case.dom" ||
+  bad "the 4 lost SYN+ACKs are not shown"
+grep -q 'STALE ACK' "$tmp/$case.dom" || bad "no ladder marks the stale ACK"
+browser "$tmp/$case.html" "$tmp/shot.out" --window-size=1280,2000 \
+  --screenshot="$outdir/html-report.png" && [ -s "$outdir/html-report.png" ] ||
+  bad "no screenshot"
+
+case=rst_server_killed
+check_page "$fixtures/rst_server_killed" server.pcap
+case=rst_forged_both
+check_page "$fixtures/rst_forged_by_router" client.pcap server.pcap
+case=connect_retry
+check_page "$fixtures/connect_retry_new_ports" --app-timeout 1s client.pcap
+
+# --html beside --filter and -w: their own output stays as it is.
+case=with_filter_and_w
+dir=$fixtures/port_reuse_stale
+(cd "$dir" && "$tcpwhy" --filter client.pcap >"$tmp/filter.plain")
+(cd "$dir" && "$tcpwhy" --filter -w "$tmp/w.pcap" --html "$tmp/f.html" client.pcap >"$tmp/filter.html" 2>/dev/null)
+cmp -s "$tmp/filter.plain" "$tmp/filter.html" || bad "--filter output changes with --html"
+[ -s "$tmp/w.pcap" ] || bad "-w wrote nothing beside --html"
+grep -q '"type":"attempt"' "$tmp/f.html" || bad "--html beside --filter has no attempts"
+
+# A file name holding markup: shown as text, never parsed as markup.
+case=escaping
+evil='x<img src=q onerror=alert(1)>&amp;.pcap'
+cp "$fixtures/refused_v4/client.pcap" "$tmp/$evil"
+(cd "$tmp" && "$tcpwhy" --html "$tmp/evil.html" "$evil" >/dev/null 2>&1)
+browser "$tmp/evil.html" "$tmp/evil.dom" --dump-dom || bad "chromium failed"
+grep -q '<img' "$tmp/evil.dom" && bad "markup from a file name became an element"
+grep -q 'x&lt;img src=q onerror=alert(1)&gt;&amp;amp;.pcap' "$tmp/evil.dom" ||
+  bad "the file name is not shown as text"
+grep -q '<html[^>]* data-errors=""' "$tmp/evil.dom" || bad "script errors with a hostile file name"
+
+exit $fail
