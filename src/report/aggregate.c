@@ -8,20 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLOTS 2048
 #define KEY_BYTES 18
 #define NS_PER_MIN (60 * 1000000000LL)
 
+/* Rows per grouping: servers and client subnets seen in a day of a busy
+ * edge fit; minutes: a day and a half. */
+static const size_t table_slots[TW_AGG_BY_COUNT] = {8192, 8192, 2048, 1024};
+#define MAX_SLOTS 8192
+
 struct table {
-    bool is_used[SLOTS];
-    uint8_t key[SLOTS][KEY_BYTES];
-    struct tw_agg_row row[SLOTS];
+    size_t n_slots, n_used;
+    bool *is_used;
+    uint8_t (*key)[KEY_BYTES];
+    struct tw_agg_row *row;
     struct tw_agg_row others;
 };
 
 struct tw_aggregate {
     struct table by[TW_AGG_BY_COUNT];
-    struct tw_agg_row sorted[SLOTS + 1];
+    struct tw_agg_row *sorted;    /* MAX_SLOTS + 1, for tw_aggregate_rows() */
     struct tw_agg_timeline timeline;
 };
 
@@ -33,11 +38,55 @@ static const char *const by_names[] = {
 
 const char *tw_agg_by_name(enum tw_agg_by by) { return by_names[by]; }
 
-tw_aggregate *tw_aggregate_new(void) { return calloc(1, sizeof(struct tw_aggregate)); }
+void tw_aggregate_free(tw_aggregate *agg)
+{
+    if (!agg)
+        return;
+    for (int by = 0; by < TW_AGG_BY_COUNT; by++) {
+        free(agg->by[by].is_used);
+        free(agg->by[by].key);
+        free(agg->by[by].row);
+    }
+    free(agg->sorted);
+    free(agg);
+}
 
-void tw_aggregate_free(tw_aggregate *agg) { free(agg); }
+/* The tables are zeroed memory the kernel hands out on first touch, so a
+ * capture with few keys costs little of it. */
+tw_aggregate *tw_aggregate_new(void)
+{
+    tw_aggregate *agg = calloc(1, sizeof *agg);
+    if (!agg)
+        return NULL;
+    bool ok = (agg->sorted = calloc(MAX_SLOTS + 1, sizeof *agg->sorted)) != NULL;
+    for (int by = 0; ok && by < TW_AGG_BY_COUNT; by++) {
+        struct table *t = &agg->by[by];
+        t->n_slots = table_slots[by];
+        t->is_used = calloc(t->n_slots, sizeof *t->is_used);
+        t->key = calloc(t->n_slots, sizeof *t->key);
+        t->row = calloc(t->n_slots, sizeof *t->row);
+        ok = t->is_used && t->key && t->row;
+    }
+    if (!ok) {
+        tw_aggregate_free(agg);
+        return NULL;
+    }
+    return agg;
+}
 
-void tw_aggregate_reset(tw_aggregate *agg) { memset(agg, 0, sizeof *agg); }
+void tw_aggregate_reset(tw_aggregate *agg)
+{
+    for (int by = 0; by < TW_AGG_BY_COUNT; by++) {
+        struct table *t = &agg->by[by];
+        if (t->n_used) {
+            memset(t->is_used, 0, t->n_slots * sizeof *t->is_used);
+            memset(t->row, 0, t->n_slots * sizeof *t->row);
+            t->n_used = 0;
+        }
+        memset(&t->others, 0, sizeof t->others);
+    }
+    memset(&agg->timeline, 0, sizeof agg->timeline);
+}
 
 /* The row for key, made on first sight; the others row when the table is full. */
 static struct tw_agg_row *row_for(struct table *t, const uint8_t key[KEY_BYTES], bool *is_new)
@@ -47,10 +96,11 @@ static struct tw_agg_row *row_for(struct table *t, const uint8_t key[KEY_BYTES],
     for (int i = 0; i < KEY_BYTES; i++)
         h = (h ^ key[i]) * 16777619u;
     *is_new = false;
-    for (unsigned probe = 0; probe < SLOTS; probe++) {
-        unsigned i = (h + probe) % SLOTS;
+    for (size_t probe = 0; probe < t->n_slots; probe++) {
+        size_t i = (h + probe) % t->n_slots;
         if (!t->is_used[i]) {
             t->is_used[i] = true;
+            t->n_used++;
             memcpy(t->key[i], key, KEY_BYTES);
             *is_new = true;
             return &t->row[i];
@@ -225,7 +275,7 @@ size_t tw_aggregate_rows(tw_aggregate *agg, enum tw_agg_by by, const struct tw_a
 {
     const struct table *t = &agg->by[by];
     size_t n = 0;
-    for (size_t i = 0; i < SLOTS; i++)
+    for (size_t i = 0; i < t->n_slots; i++)
         if (t->is_used[i])
             agg->sorted[n++] = t->row[i];
     qsort(agg->sorted, n, sizeof agg->sorted[0], by == TW_AGG_MINUTE ? by_time : by_weight);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/aggregate.h"
 #include "report/ladder.h"
 #include "report/sink.h"
 
@@ -16,39 +17,7 @@
 /* Big captures stay readable: at most this many blocks per verdict; the
  * rest are summed up by server, client subnet and minute. */
 #define MAX_BLOCKS_PER_VERDICT 10
-#define TOP_SLOTS 256
 #define TOP_SHOWN 5
-#define MAX_MINUTES 1440
-
-/* Failures counted per key (a server endpoint, a client subnet) in a small
- * open-addressed table; keys that find no room are counted as others. */
-struct top {
-    struct {
-        uint8_t key[18];
-        bool is_used;
-        uint64_t n;
-    } slot[TOP_SLOTS];
-    uint64_t others;
-};
-
-static void top_add(struct top *t, const uint8_t key[18])
-{
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < 18; i++)
-        h = (h ^ key[i]) * 16777619u;
-    for (int probe = 0; probe < TOP_SLOTS; probe++) {
-        unsigned i = (h + (unsigned)probe) % TOP_SLOTS;
-        if (!t->slot[i].is_used) {
-            memcpy(t->slot[i].key, key, 18);
-            t->slot[i].is_used = true;
-        }
-        if (memcmp(t->slot[i].key, key, 18) == 0) {
-            t->slot[i].n++;
-            return;
-        }
-    }
-    t->others++;
-}
 
 /* RSTs counted per sending host (or "a box in the path") and cause. */
 struct rst_sender {
@@ -65,9 +34,7 @@ struct text {
     size_t n_blocks;
     uint64_t n_not_shown;
     uint64_t blocks_per_verdict[TW_VERDICT_COUNT], not_shown_per_verdict[TW_VERDICT_COUNT];
-    struct top *by_server, *by_subnet;   /* failures, for the summing up */
-    int64_t first_minute;                /* of the first attempt seen; -1 before */
-    uint32_t minute_attempts[MAX_MINUTES], minute_failures[MAX_MINUTES];
+    tw_aggregate *agg;                   /* for the summing up */
     struct tw_rst_record *rsts;
     size_t n_rsts;
     uint64_t n_rsts_not_shown;
@@ -159,33 +126,10 @@ static bool wants_block(const struct text *t, const struct tw_attempt_record *r)
 static void print_block(FILE *out, const struct tw_attempt_record *r,
                         const struct tw_report_options *opt);
 
-/* Counts an attempt for the summing up of a big capture. */
-static void tally(struct text *t, const struct tw_attempt_record *r)
-{
-    int64_t minute = r->first_ns / (60 * 1000000000LL);
-    if (t->first_minute < 0)
-        t->first_minute = minute;
-    int64_t m = minute - t->first_minute;
-    m = m < 0 ? 0 : m >= MAX_MINUTES ? MAX_MINUTES - 1 : m;
-    t->minute_attempts[m]++;
-    if (!tw_verdict_is_failure(r->diag.verdict))
-        return;
-    t->minute_failures[m]++;
-    uint8_t key[18];
-    memcpy(key, r->key.server.b, 16);
-    key[16] = (uint8_t)(r->key.server_port >> 8);
-    key[17] = (uint8_t)r->key.server_port;
-    top_add(t->by_server, key);
-    /* the client's /24 (IPv4) or /64 (IPv6) */
-    memset(key, 0, sizeof key);
-    memcpy(key, r->key.client.b, tw_addr_is_v4(&r->key.client) ? 15 : 8);
-    top_add(t->by_subnet, key);
-}
-
 static void text_attempt(void *ctx, const struct tw_attempt_record *r)
 {
     struct text *t = ctx;
-    tally(t, r);
+    tw_aggregate_attempt(t->agg, r);
     if (!wants_block(t, r))
         return;
     if (!t->opt.is_streaming && !t->opt.is_verbose &&
@@ -391,33 +335,29 @@ static void text_correlation(void *ctx, const struct tw_correlation *c)
     fputc('\n', out);
 }
 
-/* The TOP_SHOWN keys with the most failures. */
-static void print_top(FILE *out, const struct top *top, const char *title, bool is_subnet)
+/* The TOP_SHOWN keys with the most failures (rows come most first). */
+static void print_top(FILE *out, tw_aggregate *agg, enum tw_agg_by by, const char *title)
 {
-    bool shown[TOP_SLOTS] = {false};
+    const struct tw_agg_row *rows;
+    size_t n = tw_aggregate_rows(agg, by, &rows);
     fprintf(out, "  failures by %s:", title);
-    for (int k = 0; k < TOP_SHOWN; k++) {
-        int best = -1;
-        for (int i = 0; i < TOP_SLOTS; i++)
-            if (top->slot[i].is_used && !shown[i] && (best < 0 || top->slot[i].n > top->slot[best].n))
-                best = i;
-        if (best < 0)
-            break;
-        shown[best] = true;
-        struct tw_addr a;
-        memcpy(a.b, top->slot[best].key, 16);
+    int shown = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct tw_agg_row *r = &rows[i];
+        if (!r->failed || (shown == TOP_SHOWN && !r->is_others))
+            continue;
         char name[80], ip[64];
-        if (is_subnet) {
-            tw_addr_format(&a, ip, sizeof ip);
-            snprintf(name, sizeof name, "%s/%d", ip, tw_addr_is_v4(&a) ? 24 : 64);
+        if (r->is_others) {
+            snprintf(name, sizeof name, "others");
+        } else if (by == TW_AGG_CLIENT_SUBNET) {
+            tw_addr_format(&r->addr, ip, sizeof ip);
+            snprintf(name, sizeof name, "%s/%d", ip, r->prefix_bits);
         } else {
-            tw_endpoint_format(&a, (uint16_t)(top->slot[best].key[16] << 8 | top->slot[best].key[17]),
-                               name, sizeof name);
+            tw_endpoint_format(&r->addr, r->port, name, sizeof name);
         }
-        fprintf(out, "%s %s %llu", k ? "," : "", name, (unsigned long long)top->slot[best].n);
+        fprintf(out, "%s %s %llu", shown ? "," : "", name, (unsigned long long)r->failed);
+        shown++;
     }
-    if (top->others)
-        fprintf(out, ", others %llu", (unsigned long long)top->others);
     fputc('\n', out);
 }
 
@@ -425,24 +365,27 @@ static void print_top(FILE *out, const struct top *top, const char *title, bool 
 static void print_tops(struct text *t)
 {
     FILE *out = t->out;
-    print_top(out, t->by_server, "server", false);
-    print_top(out, t->by_subnet, "client subnet", true);
-    bool shown[MAX_MINUTES] = {false};
+    print_top(out, t->agg, TW_AGG_SERVER, "server");
+    print_top(out, t->agg, TW_AGG_CLIENT_SUBNET, "client subnet");
+    const struct tw_agg_row *rows;
+    size_t n = tw_aggregate_rows(t->agg, TW_AGG_MINUTE, &rows);
+    bool *shown = calloc(n ? n : 1, sizeof *shown);
     fputs("  worst minutes:", out);
-    for (int k = 0; k < TOP_SHOWN; k++) {
-        int best = -1;
-        for (int m = 0; m < MAX_MINUTES; m++)
-            if (t->minute_failures[m] && !shown[m] &&
-                (best < 0 || t->minute_failures[m] > t->minute_failures[best]))
+    for (int k = 0; shown && k < TOP_SHOWN; k++) {
+        size_t best = n;
+        for (size_t m = 0; m < n; m++)
+            if (rows[m].failed && !rows[m].is_others && !shown[m] &&
+                (best == n || rows[m].failed > rows[best].failed))
                 best = m;
-        if (best < 0)
+        if (best == n)
             break;
         shown[best] = true;
         char ts[48];
-        tw_format_time((t->first_minute + best) * 60 * 1000000000LL, ts, sizeof ts);
-        fprintf(out, "%s %.16s %u of %u failed", k ? "," : "", ts, t->minute_failures[best],
-                t->minute_attempts[best]);
+        tw_format_time(rows[best].minute * 60 * 1000000000LL, ts, sizeof ts);
+        fprintf(out, "%s %.16s %llu of %llu failed", k ? "," : "", ts,
+                (unsigned long long)rows[best].failed, (unsigned long long)rows[best].attempts);
     }
+    free(shown);
     fputc('\n', out);
 }
 
@@ -529,11 +472,7 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
     t->n_not_shown = 0;
     memset(t->blocks_per_verdict, 0, sizeof t->blocks_per_verdict);
     memset(t->not_shown_per_verdict, 0, sizeof t->not_shown_per_verdict);
-    memset(t->by_server, 0, sizeof *t->by_server);
-    memset(t->by_subnet, 0, sizeof *t->by_subnet);
-    t->first_minute = -1;
-    memset(t->minute_attempts, 0, sizeof t->minute_attempts);
-    memset(t->minute_failures, 0, sizeof t->minute_failures);
+    tw_aggregate_reset(t->agg);
     fflush(out);
 }
 
@@ -542,8 +481,7 @@ static void text_free(void *ctx)
     struct text *t = ctx;
     if (t) {
         free(t->blocks);
-        free(t->by_server);
-        free(t->by_subnet);
+        tw_aggregate_free(t->agg);
         free(t->rsts);
     }
     free(t);
@@ -556,11 +494,9 @@ bool tw_report_text(struct tw_sink *sink, FILE *out, const struct tw_report_opti
         return false;
     memset(sink, 0, sizeof *sink);
     t->blocks = calloc(MAX_BLOCKS, sizeof *t->blocks);
-    t->by_server = calloc(1, sizeof *t->by_server);
-    t->by_subnet = calloc(1, sizeof *t->by_subnet);
-    t->first_minute = -1;
+    t->agg = tw_aggregate_new();
     t->rsts = calloc(MAX_RST_LINES, sizeof *t->rsts);
-    if (!t->blocks || !t->rsts || !t->by_server || !t->by_subnet) {
+    if (!t->blocks || !t->rsts || !t->agg) {
         text_free(t);
         return false;
     }
