@@ -118,6 +118,8 @@ static void count_attempt(struct tw_agg_row *row, const struct tw_attempt_record
         row->first_ns = r->first_ns;
     row->attempts++;
     row->verdicts[r->diag.verdict]++;
+    for (int k = 0; k < TW_AGG_LOST_KINDS; k++)
+        row->lost[k] += (r->diag.lost >> k) & 1;
     if (!tw_verdict_is_failure(r->diag.verdict))
         return;
     if (!row->failed || r->first_ns < row->first_failure_ns)

@@ -36,6 +36,8 @@ enum tw_agg_by {
 
 const char *tw_agg_by_name(enum tw_agg_by by);
 
+#define TW_AGG_LOST_KINDS 4
+
 struct tw_agg_row {
     bool is_others;               /* the keys that found no room in the table */
     struct tw_addr addr;          /* server, subnet's first address, or RST sender */
@@ -45,6 +47,8 @@ struct tw_agg_row {
     enum tw_rst_sender role;      /* RST sender only */
     uint64_t attempts, failed;    /* failed: tw_verdict_is_failure() */
     uint64_t verdicts[TW_VERDICT_COUNT];
+    uint64_t lost[TW_AGG_LOST_KINDS]; /* attempts that lost a SYN, SYN+ACK, ACK, unknown
+                                         (the bits of enum tw_lost, in order) */
     int64_t first_ns;             /* first attempt (or RST) */
     int64_t first_failure_ns, last_failure_ns; /* 0 when none failed */
     uint64_t rsts;                /* RST sender only */

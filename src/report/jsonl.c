@@ -243,6 +243,13 @@ static void json_counts(FILE *out, const uint64_t *n, int count, const char *(*n
 static const char *verdict_name(int v) { return tw_verdict_name((enum tw_verdict)v); }
 static const char *cause_name(int c) { return tw_rst_cause_name((enum tw_rst_cause)c); }
 
+static const char *lost_name(int bit)
+{
+    const char *names[4];
+    tw_lost_names(1u << bit, names);
+    return names[0];
+}
+
 static void json_time_or_null(FILE *out, int64_t ns)
 {
     char ts[48];
@@ -308,6 +315,8 @@ void tw_report_jsonl_aggregates(FILE *out, const char *file, tw_aggregate *agg)
             fprintf(out, ",\"attempts\":%llu,\"failed\":%llu,\"verdicts\":",
                     (unsigned long long)r->attempts, (unsigned long long)r->failed);
             json_counts(out, r->verdicts, TW_VERDICT_COUNT, verdict_name);
+            fputs(",\"lost\":", out);
+            json_counts(out, r->lost, TW_AGG_LOST_KINDS, lost_name);
             fputs(",\"first\":", out);
             json_time_or_null(out, r->first_ns);
             fputs(",\"first_failure\":", out);
