@@ -74,15 +74,17 @@ tw_aggregate *tw_aggregate_new(void)
     return agg;
 }
 
+/* Clears the used rows only: many small files must not each clear megabytes. */
 void tw_aggregate_reset(tw_aggregate *agg)
 {
     for (int by = 0; by < TW_AGG_BY_COUNT; by++) {
         struct table *t = &agg->by[by];
-        if (t->n_used) {
-            memset(t->is_used, 0, t->n_slots * sizeof *t->is_used);
-            memset(t->row, 0, t->n_slots * sizeof *t->row);
-            t->n_used = 0;
-        }
+        for (size_t i = 0; t->n_used && i < t->n_slots; i++)
+            if (t->is_used[i]) {
+                t->is_used[i] = false;
+                memset(&t->row[i], 0, sizeof t->row[i]);
+            }
+        t->n_used = 0;
         memset(&t->others, 0, sizeof t->others);
     }
     memset(&agg->timeline, 0, sizeof agg->timeline);
@@ -163,8 +165,13 @@ static void widen(struct tw_agg_timeline *tl, int64_t ns)
     tl->bin_ns = ns;
 }
 
+/* Times are kept within +-2^62 ns (+-146 years around 1970), so that bin
+ * arithmetic cannot overflow on a capture with absurd timestamps. */
+#define TIME_LIMIT_NS (INT64_C(1) << 62)
+
 static void timeline_add(struct tw_agg_timeline *tl, int64_t t_ns, enum tw_verdict v)
 {
+    t_ns = t_ns > TIME_LIMIT_NS ? TIME_LIMIT_NS : t_ns < -TIME_LIMIT_NS ? -TIME_LIMIT_NS : t_ns;
     if (!tl->bin_ns) {
         tl->bin_ns = bin_widths_ms[0] * 1000000LL;
         tl->first_bin = floor_div(t_ns, tl->bin_ns);

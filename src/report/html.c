@@ -232,9 +232,12 @@ static void html_finish(void *ctx)
         fprintf(h->data, "{\"type\":\"left_out\",\"attempts\":%llu,\"rsts\":%llu,\"connects\":%llu}\n",
                 (unsigned long long)h->n_attempts_left_out, (unsigned long long)h->n_rsts_left_out,
                 (unsigned long long)h->n_connects_left_out);
-    if (fflush(h->data) != 0)
-        return; /* out of memory: the page would lie; the caller sees it unwritten */
     FILE *out = h->out;
+    if (fflush(h->data) != 0 || ferror(h->data)) { /* out of memory: a partial page would lie */
+        fprintf(out, "<!DOCTYPE html>\n<title>tcpwhy</title>\n<p>%s</p>\n",
+                _("tcpwhy ran out of memory while writing this report."));
+        return;
+    }
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
           /* no request leaves the page, even if someone adds a link */

@@ -292,7 +292,7 @@ const char tw_html_js[] =
     "        'data-verdict': v, 'data-n': n }, svg('title', null, v + ': ' + n)));\n"
     "    });\n"
     "  }\n"
-    "  var start = Date.parse(tl.start);\n"
+    "  var start = Date.parse(tl.start.replace(/(\\.\\d{3})\\d*Z$/, '$1Z')); /* ms: what Date takes */\n"
     "  var ticks = Math.min(6, tl.bins);\n"
     "  for (var k = 0; k <= ticks; k++) {\n"
     "    var b = Math.round(k * tl.bins / ticks);\n"
