@@ -13,7 +13,8 @@
 #     verdict, failures per server / client subnet / minute, RSTs per sender
 #     and cause, loss per direction, connect times, ...), and the page shows
 #     exactly the set of numbers jq expects;
-#   - one table row per attempt, one ladder per problem attempt;
+#   - one table row per attempt, one ladder per problem attempt; the
+#     table's verdict menu, "problems only", search and sorting work;
 #   - --html leaves the text report, --filter and -w as they are without it;
 #   - a file name holding markup is shown as text, never run as markup.
 # The seed case's page is left as a screenshot in the build folder
@@ -151,6 +152,47 @@ case=rst_forged_both
 check_page "$fixtures/rst_forged_by_router" client.pcap server.pcap
 case=connect_retry
 check_page "$fixtures/connect_retry_new_ports" --app-timeout 1s client.pcap
+
+# The table's controls, driven by a script added to a copy of the page (the
+# test's, not the product's): the verdict menu, "problems only", a search
+# word and sorting by duration, compared with jq on the same records.
+case=table_controls
+cat >"$tmp/drive.js" <<'JS'
+<script>
+(function () {
+  var out = [], t = document.getElementById('attempts');
+  var search = document.querySelector('.controls input[type=search]');
+  var menu = document.querySelector('.controls select');
+  var only = document.getElementById('problems-only');
+  var count = document.querySelector('.controls .count');
+  function shown() { return count.getAttribute('data-shown'); }
+  menu.value = 'ok'; menu.dispatchEvent(new Event('input'));
+  out.push('ok=' + shown());
+  menu.value = ''; menu.dispatchEvent(new Event('input'));
+  only.checked = true; only.dispatchEvent(new Event('change'));
+  out.push('problems=' + shown());
+  only.checked = false; only.dispatchEvent(new Event('change'));
+  search.value = '40003'; search.dispatchEvent(new Event('input'));
+  out.push('port_40003=' + shown());
+  search.value = ''; search.dispatchEvent(new Event('input'));
+  var heads = t.querySelectorAll('thead th');
+  var dur = heads[heads.length - 2];
+  dur.click(); dur.click();
+  out.push('longest=' + t.querySelector('tbody tr td').textContent);
+  document.documentElement.setAttribute('data-drive', out.join(' '));
+})();
+</script>
+JS
+sed -e '/<\/body>/{r '"$tmp/drive.js"'' -e '}' "$tmp/connect_retry.html" > "$tmp/drive.html"
+browser "$tmp/drive.html" "$tmp/drive.dom" --dump-dom || bad "chromium failed"
+want=$(jq -rs '[.[] | select(.type == "attempt")] as $a
+  | "ok=\($a | map(select(.verdict == "ok")) | length)"
+  + " problems=\($a | map(select(.verdict != "ok" and .verdict != "unknown")) | length)"
+  + " port_40003=\($a | map(select(.client | endswith(":40003"))) | length)"
+  + " longest=\($a | to_entries | max_by(.value.duration_s) | .key + 1)"' "$tmp/connect_retry.jsonl")
+have=$(sed -n 's/.*data-drive="\([^"]*\)".*/\1/p' "$tmp/drive.dom")
+[ "$want" = "$have" ] && echo "ok [$case]: $have" || bad "table controls give '$have', jq '$want'"
+grep -q '<html[^>]* data-errors=""' "$tmp/drive.dom" || bad "script errors while driving the table"
 
 # --html beside --filter and -w: their own output stays as it is.
 case=with_filter_and_w
