@@ -32,17 +32,16 @@ fixtures=$(cd "$(dirname "$0")/../fixtures" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-bad() { echo "FAIL [$case]: $*"; fail=1; }
+bad() { echo "FAIL [$case]: $*"; fail=1; touch "$tmp/failed"; }
 
 # browser PAGE OUT MODE...: a fresh profile each time, no network, no GPU;
 # runs as root in CI, hence --no-sandbox. MODE is --dump-dom or --screenshot=F.
 browser() {
   local page=$1 out=$2
   shift 2
-  rm -rf "$tmp/profile"
   timeout 60 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
-    --disable-extensions --user-data-dir="$tmp/profile" --enable-logging=stderr --v=0 \
+    --disable-extensions --user-data-dir="$out.profile" --enable-logging=stderr --v=0 \
     --virtual-time-budget=3000 "$@" "file://$page" >"$out" 2>"$out.log"
 }
 
@@ -104,7 +103,7 @@ dom_timeline() {
 }
 
 check_page() { # DIR ARGS...: run in DIR (bare file names, as the golden tests)
-  local dir=$1
+  local dir=$1 before=$fail
   shift
   local page="$tmp/$case.html" dom="$tmp/$case.dom"
   (cd "$dir" && "$tcpwhy" --html "$page" "$@" >"$tmp/$case.txt" 2>"$tmp/$case.err")
@@ -134,9 +133,11 @@ check_page() { # DIR ARGS...: run in DIR (bare file names, as the golden tests)
   problems=$(jq -s '[.[] | select(.type == "attempt" and .verdict != "ok" and .verdict != "unknown")] | length' "$tmp/$case.jsonl")
   ladders=$(grep -o '<pre class="ladder">' "$dom" | wc -l)
   [ "$ladders" -eq "$problems" ] || bad "$ladders ladders for $problems problem attempts"
-  [ $fail -eq 0 ] && echo "ok [$case]: $(echo "$have" | wc -l) timeline verdicts, $(dom_numbers "$dom" | wc -l) numbers, $rows rows, $ladders ladders"
+  [ $fail -eq $before ] && echo "ok [$case]: $(echo "$have" | wc -l) timeline verdicts, $(dom_numbers "$dom" | wc -l) numbers, $rows rows, $ladders ladders"
 }
 
+# Two groups of cases side by side (each Chromium has its own profile).
+group_a() {
 case=seed_both
 check_page "$fixtures/synack_lost_rst_v4" client.pcap server.pcap
 grep -q 'data-check="loss:server_to_client:lost_synack">4<' "$tmp/$case.dom" ||
@@ -148,6 +149,9 @@ browser "$tmp/$case.html" "$tmp/shot.out" --window-size=1280,2000 \
 
 case=rst_server_killed
 check_page "$fixtures/rst_server_killed" server.pcap
+}
+
+group_b() {
 case=rst_forged_both
 check_page "$fixtures/rst_forged_by_router" client.pcap server.pcap
 case=connect_retry
@@ -193,7 +197,9 @@ want=$(jq -rs '[.[] | select(.type == "attempt")] as $a
 have=$(sed -n 's/.*data-drive="\([^"]*\)".*/\1/p' "$tmp/drive.dom")
 [ "$want" = "$have" ] && echo "ok [$case]: $have" || bad "table controls give '$have', jq '$want'"
 grep -q '<html[^>]* data-errors=""' "$tmp/drive.dom" || bad "script errors while driving the table"
+}
 
+group_c() {
 # --html beside --filter and -w: their own output stays as it is.
 case=with_filter_and_w
 dir=$fixtures/port_reuse_stale
@@ -213,5 +219,10 @@ grep -q '<img' "$tmp/evil.dom" && bad "markup from a file name became an element
 grep -q 'x&lt;img src=q onerror=alert(1)&gt;&amp;amp;.pcap' "$tmp/evil.dom" ||
   bad "the file name is not shown as text"
 grep -q '<html[^>]* data-errors=""' "$tmp/evil.dom" || bad "script errors with a hostile file name"
+}
 
-exit $fail
+{ group_a; group_c; } >"$tmp/a.log" 2>&1 &
+group_b >"$tmp/b.log" 2>&1
+wait
+cat "$tmp/a.log" "$tmp/b.log"
+[ ! -e "$tmp/failed" ]
