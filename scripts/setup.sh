@@ -9,12 +9,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-demo}
 
-# Build and test dependencies, then what the lab (ctest -L lab) uses, then
+# Build and test dependencies (gettext for the catalogues, scdoc for the man
+# pages, locales for the zh_CN test), then what the lab (ctest -L lab) uses, then
 # what the robustness tests use (tshark for robust.tshark_agree, cppcheck for
 # static.analysis; both skip when absent), and jq for lab.live.
 packages=(gcc make cmake pkg-config libpcap-dev libcmocka-dev
           tcpdump nftables iproute2 iptables
-          tshark cppcheck jq)
+          tshark cppcheck jq
+          gettext locales scdoc)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
