@@ -227,12 +227,10 @@ static int fail(tw_pcapng *r, struct tw_error *err, enum tw_status st, uint64_t 
 static int fail(tw_pcapng *r, struct tw_error *err, enum tw_status st, uint64_t at, uint64_t frame,
                 const char *fmt, ...)
 {
-    char msg[224];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    tw_failv(err, st, r->path, at, frame, fmt, ap);
     va_end(ap);
-    tw_fail(err, st, r->path, at, frame, "%s", msg);
     r->state = -1;
     return -1;
 }
