@@ -32,6 +32,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# tests/i18n/check.sh also runs under LANG=zh_CN.UTF-8 when that locale is
+# generated (tcpwhy itself needs no locale: --lang works without one).
+if [ "$(id -u)" = 0 ] && ! locale -a 2>/dev/null | grep -qix 'zh_CN.utf8'; then
+  if grep -q '^# *zh_CN.UTF-8 UTF-8' /etc/locale.gen 2>/dev/null; then
+    sed -i 's/^# *\(zh_CN.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+  else
+    echo 'zh_CN.UTF-8 UTF-8' >> /etc/locale.gen
+  fi
+  locale-gen >/dev/null
+fi
+
 build() {
   cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCPWHY_WERROR=ON >/dev/null
   cmake --build build -j"$(nproc)" >/dev/null

@@ -293,7 +293,9 @@ static unsigned lost_between(const struct lost_index *ix, uint32_t isn, bool is_
             if (!n[d][k])
                 continue;
             size_t used = strlen(part);
-            snprintf(part + used, sizeof part - used, "%s%d %s", used ? ", " : "", n[d][k],
+            /* TRANSLATORS: a count of packets in a list: "2 SYN+ACKs", after ", " */
+            snprintf(part + used, sizeof part - used, tw_tr(is_localized, "%s%d %s"),
+                     used ? tw_tr(is_localized, ", ") : "", n[d][k],
                      n[d][k] == 1 ? one[k] : tw_tr(is_localized, many[k]));
         }
         if (!part[0])
