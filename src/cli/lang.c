@@ -81,3 +81,9 @@ void tw_cli_set_language(int argc, char **argv)
     bindtextdomain("tcpwhy", dir);
     textdomain("tcpwhy");
 }
+
+/* JSON's texts are English; libpcap's errors quote strerror(), which glibc
+ * translates from its own "libc" catalogue: pointing that domain nowhere
+ * keeps them English too (tcpwhy's own messages on stderr still follow the
+ * language). */
+void tw_cli_english_system_messages(void) { bindtextdomain("libc", "/nonexistent"); }

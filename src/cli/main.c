@@ -264,6 +264,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (o.format == TW_FORMAT_JSON)
+        tw_cli_english_system_messages();
     struct tw_sink sink;
     struct tw_report_options ropt = {
         .is_verbose = o.is_verbose,

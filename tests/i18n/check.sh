@@ -6,7 +6,8 @@
 # - JSON (every golden fixture run with --format json) is byte for byte its
 #   expected.jsonl, with the same exit status, under --lang zh_CN, under
 #   LANGUAGE=zh_CN, and under LANG=zh_CN.UTF-8 when that locale exists;
-#   under a locale writing decimal commas too, when one exists.
+#   under a locale writing decimal commas too, when one exists. So are the
+#   JSON error texts (strerror() from glibc's catalogue included).
 # - The seed case's explanation comes out in Chinese under --lang zh_CN,
 #   LANGUAGE=zh_CN and LANG/LC_ALL=zh_CN.UTF-8 (when that locale exists; when
 #   it does not, glibc falls back to "C" and English, and --lang still works);
@@ -60,6 +61,18 @@ for args in "$fixtures"/*/args; do
   for r in "${runs[@]}"; do
     out=$(run_fixture "$dir" "${r%%|*}" "${r#*|}"; echo "exit=$?")
     [ "$out" = "$want" ] || bad "$(basename "$dir"): JSON or exit status differs under ${r/|/ }"
+  done
+done
+# Errors too: the summary's "error" text, libpcap's strerror() included.
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+for input in "$scratch" "$fixtures/bad_truncated/cut.pcap"; do
+  want=$(LANG=C.UTF-8 "$tcpwhy" --format json "$input" 2>/dev/null; echo "exit=$?")
+  case "$want" in *'"error":'*) ;; *) bad "no error record for $input" ;; esac
+  for e in "LANG=C.UTF-8 LANGUAGE=zh_CN" ${zh_locale:+"LANG=$zh_locale"}; do
+    read -r -a env_words <<< "$e"
+    out=$(env "${env_words[@]}" "$tcpwhy" --format json "$input" 2>/dev/null; echo "exit=$?")
+    [ "$out" = "$want" ] || bad "the JSON error for $input differs under $e"
   done
 done
 [ "$n_json" -gt 5 ] || bad "only $n_json JSON fixtures found"
