@@ -13,7 +13,7 @@
 #   it does not, glibc falls back to "C" and English, and --lang still works);
 #   --lang en gives English whatever the locale.
 # - The Chinese ladder's columns line up on screen (CJK is two columns).
-# - --help is translated.
+# - --help is translated and fits 80 columns.
 set -u
 tcpwhy=${1:?usage: check.sh TCPWHY}
 case "$tcpwhy" in /*) ;; *) tcpwhy=$PWD/$tcpwhy ;; esac
@@ -114,6 +114,14 @@ done
 for t in 'Usage:' 'Options:' 'Verdicts:' 'Exit status:' 'handshake completed'; do
   case "$help" in *"$t"*) bad "--help in Chinese still says '$t'" ;; esac
 done
+
+if command -v python3 >/dev/null 2>&1; then
+  wide=$(printf '%s\n' "$help" | python3 -c '
+import sys, unicodedata
+for l in sys.stdin.read().split("\n"):
+    if sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in l) > 80: print(l)')
+  [ -z "$wide" ] || bad "--help in Chinese has lines wider than 80 columns: $wide"
+fi
 
 # --- the Chinese ladder lines up on screen ---------------------------------
 ladder=$("$tcpwhy" --lang zh_CN --width 80 "$fixtures/synack_lost_rst_v4/client.pcap" \
