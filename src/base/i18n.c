@@ -31,3 +31,9 @@ int tw_text_cols(const char *s)
     }
     return cols;
 }
+
+const char *tw_lang_tag(void)
+{
+    /* TRANSLATORS: your language's BCP 47 tag, e.g. zh-CN (HTML lang attribute) */
+    return _("en");
+}

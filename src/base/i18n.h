@@ -29,6 +29,10 @@ static inline TW_FORMAT_ARG(2) const char *tw_tr(bool is_localized, const char *
     return is_localized ? gettext(msgid) : msgid;
 }
 
+/* The BCP 47 tag of the language the text is written in ("en", "zh-CN"),
+ * for the HTML report's lang attribute (browsers pick CJK fonts by it). */
+const char *tw_lang_tag(void);
+
 /* Columns s takes on a terminal: East Asian wide characters take two.
  * By code point, not by the locale, so that the layout is the same
  * whatever LC_CTYPE says (base/i18n.c). */
