@@ -56,6 +56,6 @@ int TW_FUZZ_ENTRY(capture)(const uint8_t *data, size_t size)
     if (status != TW_OK && err.status == TW_OK)
         abort(); /* a failure must say what failed */
     char msg[768];
-    tw_error_format(&err, msg, sizeof msg);
+    tw_error_format(&err, false, msg, sizeof msg);
     return 0;
 }

@@ -30,7 +30,7 @@ struct run {
 
 static void judge(struct run *r, const struct tw_flow *flow, int index)
 {
-    struct tw_judge_input in = {flow, index, r->vantage, r->now_ns};
+    struct tw_judge_input in = {flow, index, r->vantage, r->now_ns, false};
     struct tw_diagnosis d;
     tw_diagnose_attempt(&in, &d);
     if ((unsigned)d.verdict >= TW_VERDICT_COUNT || d.n_evidence > TW_MAX_EVIDENCE)
@@ -174,7 +174,7 @@ int TW_FUZZ_ENTRY(track)(const uint8_t *data, size_t size)
             if (pkt.l4 == TW_L4_TCP && pkt.ttl && !(pkt.tcp.flags & TW_TCP_RST))
                 tw_hosts_note_ttl(r.hosts, &pkt.src, pkt.ttl);
             if (pkt.l4 == TW_L4_TCP && (pkt.tcp.flags & TW_TCP_RST)) {
-                struct tw_rst_input in = {flow, a, &pkt, side, r.hosts};
+                struct tw_rst_input in = {flow, a, &pkt, side, r.hosts, false};
                 struct tw_rst_result res;
                 tw_rst_explain(&in, &res);
                 (void)tw_rst_cause_name(res.cause);
@@ -183,7 +183,7 @@ int TW_FUZZ_ENTRY(track)(const uint8_t *data, size_t size)
         tw_table_expire(t, r.now_ns);
     }
     char why[256];
-    r.vantage = tw_vantage_decide(&r.votes, why, sizeof why);
+    r.vantage = tw_vantage_decide(&r.votes, false, why, sizeof why);
     tw_table_flush(t);
     tw_table_free(t);
     tw_hosts_free(r.hosts);

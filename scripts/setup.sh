@@ -9,13 +9,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-demo}
 
-# Build and test dependencies, then what the lab (ctest -L lab) uses, then
+# Build and test dependencies (gettext for the catalogues, scdoc for the man
+# pages, locales for the zh_CN test), then what the lab (ctest -L lab) uses, then
 # what the robustness tests use (tshark for robust.tshark_agree, cppcheck for
 # static.analysis; both skip when absent), jq for lab.live and html.report,
 # and chromium (headless) for html.report.
 packages=(gcc make cmake pkg-config libpcap-dev libcmocka-dev
           tcpdump nftables iproute2 iptables
-          tshark cppcheck jq chromium)
+          tshark cppcheck jq chromium
+          gettext locales scdoc)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,6 +31,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# tests/i18n/check.sh also runs under LANG=zh_CN.UTF-8 when that locale is
+# generated (tcpwhy itself needs no locale: --lang works without one).
+if [ "$(id -u)" = 0 ] && ! locale -a 2>/dev/null | grep -qix 'zh_CN.utf8'; then
+  if grep -q '^# *zh_CN.UTF-8 UTF-8' /etc/locale.gen 2>/dev/null; then
+    sed -i 's/^# *\(zh_CN.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+  else
+    echo 'zh_CN.UTF-8 UTF-8' >> /etc/locale.gen
+  fi
+  locale-gen >/dev/null
 fi
 
 build() {

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "base/grow.h"
+#include "base/i18n.h"
 #include "capture/capture.h"
 #include "decode/decode.h"
 #include "diagnose/diagnose.h"
@@ -72,7 +73,8 @@ static void decide_vantage(struct run *r)
         snprintf(r->sum.vantage_why, sizeof r->sum.vantage_why, "--vantage");
         return;
     }
-    r->vantage = tw_vantage_decide(&r->votes, r->sum.vantage_why, sizeof r->sum.vantage_why);
+    r->vantage = tw_vantage_decide(&r->votes, r->opt->is_localized, r->sum.vantage_why,
+                                   sizeof r->sum.vantage_why);
 }
 
 static void emit(struct run *r, const struct tw_attempt_record *rec)
@@ -98,7 +100,7 @@ static void judge(struct run *r, const struct tw_flow *flow, int index, struct t
     rec->last_ns = a->last_ns;
     rec->n_packets = a->n_packets;
     rec->is_evicted = flow->is_evicted;
-    struct tw_judge_input in = {flow, index, r->vantage, r->now_ns};
+    struct tw_judge_input in = {flow, index, r->vantage, r->now_ns, r->opt->is_localized};
     tw_diagnose_attempt(&in, &rec->diag);
 }
 
@@ -194,7 +196,7 @@ static void explain_rst(struct run *r, const struct tw_flow *flow, const struct 
     rec.ack = pkt->tcp.ack;
     rec.tcp_flags = pkt->tcp.flags;
     rec.ttl = pkt->ttl;
-    struct tw_rst_input in = {flow, a, pkt, side, r->hosts};
+    struct tw_rst_input in = {flow, a, pkt, side, r->hosts, r->opt->is_localized};
     tw_rst_explain(&in, &rec.res);
     r->sum.rst_causes[rec.res.cause]++;
     r->sum.rst_senders[rec.res.sender]++;
@@ -303,7 +305,7 @@ static int64_t settle_flow(void *ctx, struct tw_flow *flow, int *n_reported)
         int i = *n_reported;
         struct tw_attempt_record rec;
         judge(r, flow, i, &rec);
-        struct tw_judge_input in = {flow, i, r->vantage, r->now_ns};
+        struct tw_judge_input in = {flow, i, r->vantage, r->now_ns, r->opt->is_localized};
         int64_t at = tw_diagnose_settled_at(&in, &rec.diag);
         if (at > r->now_ns)
             return at;
@@ -376,7 +378,7 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     if (!cap) {
         /* Scripts still get one summary per input, saying it was not read. */
         r.sum.is_complete = false;
-        tw_error_format(err, r.sum.error, sizeof r.sum.error);
+        tw_error_format(err, opt->is_localized, r.sum.error, sizeof r.sum.error);
         r.sum.vantage = r.vantage;
         sink->summary(sink->ctx, &r.sum);
         return err->status;
@@ -402,7 +404,7 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     }
     r.sum.linktype = tw_capture_linktype(cap);
     if (opt->progress)
-        tw_progress_begin(opt->progress, path, "reading", tw_capture_file_bytes(cap));
+        tw_progress_begin(opt->progress, path, N_("reading"), tw_capture_file_bytes(cap));
 
     const struct tw_frame *fr;
     struct tw_packet pkt;
@@ -447,7 +449,7 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     enum tw_status st = err->status;
     if (st != TW_OK) {
         r.sum.is_complete = false;
-        tw_error_format(err, r.sum.error, sizeof r.sum.error);
+        tw_error_format(err, opt->is_localized, r.sum.error, sizeof r.sum.error);
     }
 
     r.is_at_end = true;
@@ -475,7 +477,8 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     if (n_unsupported) {
         const char *name = pcap_datalink_val_to_name(r.sum.linktype);
         snprintf(res->warning, sizeof res->warning,
-                 "%s: link type %d (%s) is not one tcpwhy decodes; %llu frames counted and skipped",
+                 _("%s: link type %d (%s) is not one tcpwhy decodes; %llu frames counted and "
+                   "skipped"),
                  path, r.sum.linktype, name ? name : "unknown", (unsigned long long)n_unsupported);
     }
     r.sum.table = *tw_table_stats(table);

@@ -35,6 +35,9 @@ struct tw_analyze_options {
     void (*on_stats)(void *ctx, const struct tw_file_summary *sum);
     int64_t stats_interval_ns;
     void *hook_ctx;
+    /* Explanations and the summary's texts in the user's language (for
+     * the text report) rather than in English (JSON); base/i18n.h. */
+    bool is_localized;
 };
 
 struct tw_analyze_result {

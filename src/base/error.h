@@ -3,6 +3,8 @@
 #ifndef TW_BASE_ERROR_H
 #define TW_BASE_ERROR_H
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define TW_OFFSET_UNKNOWN UINT64_MAX
@@ -22,14 +24,20 @@ struct tw_error {
     char file[256];  /* the path as the user gave it ("-" for stdin) */
     uint64_t offset; /* byte offset in file, or TW_OFFSET_UNKNOWN */
     uint64_t frame;  /* 1-based frame number; 0 before the first frame */
-    char msg[256];
+    char msg[256];   /* in English, for JSON */
+    char msg_local[256]; /* the same in the user's language (gettext) */
 };
 
-/* Records the first failure only; returns its status. */
+/* Records the first failure only; returns its status. fmt is an English
+ * msgid: the message is kept in English and in the user's language. */
 enum tw_status tw_fail(struct tw_error *err, enum tw_status st, const char *file, uint64_t offset,
                        uint64_t frame, const char *fmt, ...) TW_PRINTF(6, 7);
 
-/* "FILE: byte N (frame M): message" into buf. */
-void tw_error_format(const struct tw_error *err, char *buf, unsigned long size);
+enum tw_status tw_failv(struct tw_error *err, enum tw_status st, const char *file, uint64_t offset,
+                        uint64_t frame, const char *fmt, va_list ap) TW_PRINTF(6, 0);
+
+/* "FILE: byte N (frame M): message" into buf, in the user's language or
+ * in English (base/i18n.h says which output wants which). */
+void tw_error_format(const struct tw_error *err, bool is_localized, char *buf, unsigned long size);
 
 #endif

@@ -225,8 +225,11 @@ tw_capture *tw_capture_open_file(const char *path, const char *bpf_filter, struc
         long pos = ftell(f);
         if (f != stdin)
             fclose(f);
-        tw_fail(err, TW_E_FORMAT, path, 0, 0, "cannot read as pcap or pcapng: %s%s", ebuf,
-                pos == 0 ? "; the file is empty" : "");
+        if (pos == 0)
+            tw_fail(err, TW_E_FORMAT, path, 0, 0,
+                    "cannot read as pcap or pcapng: %s; the file is empty", ebuf);
+        else
+            tw_fail(err, TW_E_FORMAT, path, 0, 0, "cannot read as pcap or pcapng: %s", ebuf);
         free(cap);
         return NULL;
     }

@@ -227,12 +227,10 @@ static int fail(tw_pcapng *r, struct tw_error *err, enum tw_status st, uint64_t 
 static int fail(tw_pcapng *r, struct tw_error *err, enum tw_status st, uint64_t at, uint64_t frame,
                 const char *fmt, ...)
 {
-    char msg[224];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    tw_failv(err, st, r->path, at, frame, fmt, ap);
     va_end(ap);
-    tw_fail(err, st, r->path, at, frame, "%s", msg);
     r->state = -1;
     return -1;
 }
@@ -362,10 +360,16 @@ static int parse_idb(tw_pcapng *r, struct tw_cursor *c, uint64_t at, uint64_t fr
                         code, (unsigned long long)opt_at, len, tw_left(c));
         struct tw_cursor v = tw_sub(c, padded);
         if (code == OPT_IF_TSRESOL) {
-            if (len != 1 || has_tsresol)
+            /* each message whole, so that it translates (base/i18n.h) */
+            if (has_tsresol)
                 return fail(r, err, TW_E_FORMAT, at, frame,
-                            "Interface Description Block: %s if_tsresol option at byte %llu",
-                            has_tsresol ? "a second" : "a malformed", (unsigned long long)opt_at);
+                            "Interface Description Block: a second if_tsresol option at byte %llu",
+                            (unsigned long long)opt_at);
+            if (len != 1)
+                return fail(r, err, TW_E_FORMAT, at, frame,
+                            "Interface Description Block: a malformed if_tsresol option at byte "
+                            "%llu",
+                            (unsigned long long)opt_at);
             uint8_t res = tw_get_u8(&v);
             has_tsresol = true;
             ifc.is_binary = (res & 0x80) != 0;
@@ -376,10 +380,15 @@ static int parse_idb(tw_pcapng *r, struct tw_cursor *c, uint64_t at, uint64_t fr
                             "64-bit timestamp can count",
                             ifc.is_binary ? "2" : "10", ifc.exp);
         } else if (code == OPT_IF_TSOFFSET) {
-            if (len != 8 || has_tsoffset)
+            if (has_tsoffset)
                 return fail(r, err, TW_E_FORMAT, at, frame,
-                            "Interface Description Block: %s if_tsoffset option at byte %llu",
-                            has_tsoffset ? "a second" : "a malformed", (unsigned long long)opt_at);
+                            "Interface Description Block: a second if_tsoffset option at byte %llu",
+                            (unsigned long long)opt_at);
+            if (len != 8)
+                return fail(r, err, TW_E_FORMAT, at, frame,
+                            "Interface Description Block: a malformed if_tsoffset option at byte "
+                            "%llu",
+                            (unsigned long long)opt_at);
             has_tsoffset = true;
             ifc.offset_s = as_signed(get64(&v, r->is_be));
         }
@@ -625,9 +634,13 @@ static int read_block(tw_pcapng *r, struct tw_pcapng_packet *pkt, uint64_t frame
     }
     hc = tw_cursor_make(head + 4, 4);
     uint32_t len = get32(&hc, is_be);
-    if (len < 12 || len % 4 != 0)
-        return fail(r, err, TW_E_FORMAT, at, frame, "%s with total length %u, %s", block_name(type),
-                    len, len < 12 ? "less than the 12-byte minimum" : "not a multiple of 4");
+    if (len < 12)
+        return fail(r, err, TW_E_FORMAT, at, frame,
+                    "%s with total length %u, less than the 12-byte minimum", block_name(type),
+                    len);
+    if (len % 4 != 0)
+        return fail(r, err, TW_E_FORMAT, at, frame, "%s with total length %u, not a multiple of 4",
+                    block_name(type), len);
     if (len < min_length(type))
         return fail(r, err, TW_E_FORMAT, at, frame,
                     "%s of %u bytes, shorter than the %u bytes of its fixed fields",

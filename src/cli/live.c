@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "analyze/analyzer.h"
+#include "base/i18n.h"
 #include "cli/options.h"
 
 /* As root, an unknown -Z user is an error before anything is opened: going
@@ -24,7 +25,7 @@ int tw_cli_check_user(const char *user, struct tw_error *err)
     if (!getpwnam(user))
         return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
                        "-Z %s: %s; refusing to capture as root", user,
-                       errno ? strerror(errno) : "no such user");
+                       errno ? strerror(errno) : _("no such user"));
     return 0;
 }
 
@@ -98,7 +99,7 @@ void tw_cli_print_stats(FILE *out, FILE *err, enum tw_format format,
         fflush(out);
         return;
     }
-    fprintf(err, "tcpwhy: %s %s: %llu packets, %llu attempts", s->file, ts,
+    fprintf(err, _("tcpwhy: %s %s: %llu packets, %llu attempts"), s->file, ts,
             (unsigned long long)s->packets, (unsigned long long)s->attempts);
     if (s->attempts) {
         fputs(" (", err);
@@ -106,11 +107,10 @@ void tw_cli_print_stats(FILE *out, FILE *err, enum tw_format format,
         fputc(')', err);
     }
     if (s->has_capture_counters)
-        fprintf(err, "; dropped %llu by the kernel, %llu by the interface",
+        fprintf(err, _("; dropped %llu by the kernel, %llu by the interface"),
                 (unsigned long long)s->capture_drops, (unsigned long long)s->capture_ifdrops);
-    fprintf(err, "; flows %llu live, %llu peak of %zu, %llu awaiting a verdict, %llu evicted\n",
-            (unsigned long long)s->table.live, (unsigned long long)s->table.peak,
-            s->table.capacity, (unsigned long long)s->unsettled,
-            (unsigned long long)s->table.evicted);
+    fprintf(err, _("; flows %llu live, %llu peak of %zu, %llu awaiting a verdict, %llu evicted\n"),
+            (unsigned long long)s->table.live, (unsigned long long)s->table.peak, s->table.capacity,
+            (unsigned long long)s->unsettled, (unsigned long long)s->table.evicted);
     fflush(err);
 }

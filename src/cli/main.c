@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "analyze/analyzer.h"
+#include "base/i18n.h"
 #include "cli/options.h"
 #include "cli/rewrite.h"
 #include "report/pcap_out.h"
@@ -36,12 +37,13 @@ static enum tw_status live_opened(void *ctx, struct tw_error *err)
 {
     const struct tw_cli_options *o = ctx;
     if (!o->is_quiet)
-        fprintf(stderr, "tcpwhy: listening on %s, %s; verdicts as soon as they are decided, "
-                        "Ctrl-C to stop\n",
+        fprintf(stderr,
+                _("tcpwhy: listening on %s, %s; verdicts as soon as they are decided, "
+                  "Ctrl-C to stop\n"),
                 o->interface,
-                o->filter                   ? "your filter"
-                : o->is_default_filter_off ? "no filter"
-                                           : "default filter (--no-default-filter for all)");
+                o->filter                  ? _("your filter")
+                : o->is_default_filter_off ? _("no filter")
+                                           : _("default filter (--no-default-filter for all)"));
     return tw_cli_drop_privileges(o->user, err) ? err->status : TW_OK;
 }
 
@@ -54,8 +56,8 @@ static void live_stats(void *ctx, const struct tw_file_summary *sum)
 static void report_error(const struct tw_error *err)
 {
     char msg[768];
-    tw_error_format(err, msg, sizeof msg);
-    fprintf(stderr, "tcpwhy: %s\n", msg);
+    tw_error_format(err, true, msg, sizeof msg);
+    fprintf(stderr, _("tcpwhy: %s\n"), msg);
 }
 
 /* One input at a time, records written as they come. */
@@ -73,7 +75,7 @@ static int analyze_each(const struct tw_cli_options *o, const struct tw_analyze_
             status = 2;
         }
         if (res->warning[0])
-            fprintf(stderr, "tcpwhy: warning: %s\n", res->warning);
+            fprintf(stderr, _("tcpwhy: warning: %s\n"), res->warning);
     }
     return status;
 }
@@ -150,7 +152,7 @@ static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_op
     struct candidate *cand = calloc(n * (n - 1) / 2 + 1, sizeof *cand);
     int status = 0;
     if (!col || !partner || !cand) {
-        fprintf(stderr, "tcpwhy: out of memory\n");
+        fprintf(stderr, _("tcpwhy: out of memory\n"));
         free(col);
         free(partner);
         free(cand);
@@ -167,6 +169,7 @@ static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_op
             status = 2;
             continue;
         }
+        tw_capture_run_set_localized(col[i].run, aopt.is_localized);
         struct tw_sink collect;
         tw_report_collect(&collect, &col[i]);
         aopt.run = col[i].run;
@@ -177,7 +180,7 @@ static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_op
             status = 2;
         }
         if (one.warning[0])
-            fprintf(stderr, "tcpwhy: warning: %s\n", one.warning);
+            fprintf(stderr, _("tcpwhy: warning: %s\n"), one.warning);
     }
     size_t n_cand = 0;
     for (size_t i = 0; i < n; i++)
@@ -237,6 +240,7 @@ static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_op
 
 int main(int argc, char **argv)
 {
+    tw_cli_set_language(argc, argv);
     struct tw_cli_options o;
     struct tw_error err;
     memset(&err, 0, sizeof err);
@@ -245,7 +249,7 @@ int main(int argc, char **argv)
         tw_cli_options_fini(&o);
         if (err.status != TW_OK) {
             report_error(&err);
-            fprintf(stderr, "Try 'tcpwhy --help'.\n");
+            fprintf(stderr, _("Try 'tcpwhy --help'.\n"));
             return 2;
         }
         return 0; /* --help or --version */
@@ -261,6 +265,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (o.format == TW_FORMAT_JSON)
+        tw_cli_english_system_messages();
     struct tw_sink sink;
     struct tw_report_options ropt = {
         .is_verbose = o.is_verbose,
@@ -300,7 +306,7 @@ int main(int argc, char **argv)
             inner.free(inner.ctx);
     }
     if (!ok) {
-        fprintf(stderr, "tcpwhy: out of memory\n");
+        fprintf(stderr, _("tcpwhy: out of memory\n"));
         return 2;
     }
     /* -w: a sink in front of the reporter notes the problem attempts */
@@ -308,7 +314,7 @@ int main(int argc, char **argv)
     if (o.write_file) {
         pcap_out = tw_pcap_out_new(o.files, o.n_files);
         if (!pcap_out) {
-            fprintf(stderr, "tcpwhy: out of memory\n");
+            fprintf(stderr, _("tcpwhy: out of memory\n"));
             return 2;
         }
         struct tw_sink report = sink;
@@ -344,6 +350,7 @@ int main(int argc, char **argv)
         .on_stats = live_stats,
         .stats_interval_ns = o.stats_interval_ns,
         .hook_ctx = &o,
+        .is_localized = o.format != TW_FORMAT_JSON,
     };
     struct tw_analyze_result res;
     memset(&res, 0, sizeof res);
@@ -353,7 +360,8 @@ int main(int argc, char **argv)
     if (sink.finish)
         sink.finish(sink.ctx);
     if (o.is_wsfilter && wsf.n_left_out)
-        fprintf(stderr, "tcpwhy: warning: the filter leaves out %llu problem attempts (too many)\n",
+        fprintf(stderr,
+                _("tcpwhy: warning: the filter leaves out %llu problem attempts (too many)\n"),
                 wsf.n_left_out);
     fflush(stdout); /* the report before the second pass; errors are checked below */
     if (pcap_out && !stop_requested) {
@@ -369,7 +377,7 @@ int main(int argc, char **argv)
     }
     tw_cli_options_fini(&o);
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "tcpwhy: error writing output\n");
+        fprintf(stderr, _("tcpwhy: error writing output\n"));
         return 2;
     }
     if (status)

@@ -16,7 +16,7 @@
 #define DEFAULT_IDLE_S 300
 
 enum { OPT_SEPARATE = 300, OPT_COLOR, OPT_WIDTH, OPT_NO_LADDER, OPT_WSFILTER, OPT_APP_TIMEOUT };
-enum { OPT_STATS_INTERVAL = 400, OPT_NO_DEFAULT_FILTER };
+enum { OPT_STATS_INTERVAL = 400, OPT_NO_DEFAULT_FILTER, OPT_LANG };
 enum { OPT_HTML = 500, OPT_AGGREGATES };
 enum { OPT_FORMAT = 256, OPT_VANTAGE, OPT_MEMCAP, OPT_MAX_FLOWS, OPT_IDLE, OPT_VERSION };
 
@@ -45,6 +45,7 @@ static const struct option long_options[] = {
     {"relinquish-privileges", required_argument, NULL, 'Z'},
     {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
     {"no-default-filter", no_argument, NULL, OPT_NO_DEFAULT_FILTER},
+    {"lang", required_argument, NULL, OPT_LANG},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -218,6 +219,8 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             o->stats_interval_ns = (int64_t)(sec * 1e9);
             break;
         }
+        case OPT_LANG:
+            break; /* applied before parsing (lang.c) */
         case OPT_NO_DEFAULT_FILTER:
             o->is_default_filter_off = true;
             break;

@@ -61,6 +61,14 @@ void tw_cli_options_fini(struct tw_cli_options *o);
 
 void tw_cli_usage(void);
 
+/* lang.c: the language of the human-facing text, from the locale or from
+ * --lang (looked for in argv before the options are parsed, so that --help
+ * and the usage errors are in it too). Call first. */
+void tw_cli_set_language(int argc, char **argv);
+/* For JSON output: system error texts (strerror) in English whatever the
+ * language. */
+void tw_cli_english_system_messages(void);
+
 /* live.c: the -Z user checked before the capture opens (an unknown user is
  * refused as root); privileges dropped once it is open; the periodic stats
  * record (--stats-interval): JSON on out, or one text line on err. */

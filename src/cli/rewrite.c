@@ -3,12 +3,12 @@
  * again, so frame numbers are those of the first pass. One pcap per input:
  * a pcap file has one link type and one timeline, and two captures of the
  * same traffic would hold each packet twice. */
-#include "cli/rewrite.h"
 
+#include "cli/rewrite.h"
+#include "base/i18n.h"
+#include "report/progress.h"
 #include <stdio.h>
 #include <string.h>
-
-#include "report/progress.h"
 
 /* "dir/client.pcap" -> "client" */
 static void stem(const char *path, char *buf, size_t size)
@@ -49,8 +49,8 @@ void tw_cli_write_path(const struct tw_cli_options *o, size_t i, char *buf, size
 static void report_error(const struct tw_error *err)
 {
     char msg[768];
-    tw_error_format(err, msg, sizeof msg);
-    fprintf(stderr, "tcpwhy: %s\n", msg);
+    tw_error_format(err, true, msg, sizeof msg);
+    fprintf(stderr, _("tcpwhy: %s\n"), msg);
 }
 
 static int write_one(const struct tw_cli_options *o, tw_pcap_out *w, size_t i,
@@ -71,7 +71,7 @@ static int write_one(const struct tw_cli_options *o, tw_pcap_out *w, size_t i,
         return 2;
     }
     if (progress)
-        tw_progress_begin(progress, o->files[i], "writing problem packets from",
+        tw_progress_begin(progress, o->files[i], N_("writing problem packets from"),
                           tw_capture_file_bytes(cap));
     const struct tw_frame *fr;
     enum tw_status st = TW_OK;
@@ -101,14 +101,14 @@ static int write_one(const struct tw_cli_options *o, tw_pcap_out *w, size_t i,
     }
     tw_capture_free(cap);
     if (!o->is_quiet)
-        fprintf(stderr, "tcpwhy: wrote %llu packets of problem attempts from %s to %s%s\n",
+        fprintf(stderr, _("tcpwhy: wrote %llu packets of problem attempts from %s to %s%s\n"),
                 (unsigned long long)counts.n_written, o->files[i], path,
-                counts.n_end_marker ? " (and the input's last frame, to end it at the same time)"
+                counts.n_end_marker ? _(" (and the input's last frame, to end it at the same time)")
                                     : "");
     if (counts.n_other_linktype)
         fprintf(stderr,
-                "tcpwhy: warning: %llu of them are of another link type than the file's first "
-                "interface and cannot go into one pcap: left out of %s\n",
+                _("tcpwhy: warning: %llu of them are of another link type than the file's first "
+                  "interface and cannot go into one pcap: left out of %s\n"),
                 (unsigned long long)counts.n_other_linktype, path);
     return status;
 }
@@ -123,7 +123,7 @@ int tw_cli_write_problems(const struct tw_cli_options *o, tw_pcap_out *w,
             status = s;
     }
     if (tw_pcap_out_n_left_out(w))
-        fprintf(stderr, "tcpwhy: warning: %llu problem attempts left out of -w (too many)\n",
+        fprintf(stderr, _("tcpwhy: warning: %llu problem attempts left out of -w (too many)\n"),
                 (unsigned long long)tw_pcap_out_n_left_out(w));
     return status;
 }

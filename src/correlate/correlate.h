@@ -42,6 +42,9 @@ typedef struct tw_capture_run tw_capture_run;
 tw_capture_run *tw_capture_run_new(const char *file, size_t budget_bytes,
                                    struct tw_error *err) TW_MUST_CHECK;
 void tw_capture_run_free(tw_capture_run *run);
+/* What correlation adds to explanations is written in the user's language
+ * (for the text report) rather than in English (JSON); base/i18n.h. */
+void tw_capture_run_set_localized(tw_capture_run *run, bool is_localized);
 
 /* Feeding a run: the analyzer's packet observer, and a collecting sink.
  * Records are copied. */

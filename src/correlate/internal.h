@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "base/i18n.h"
 #include "correlate/correlate.h"
 
 /* Addresses remembered per run: enough to relate a capture that holds no
@@ -30,6 +31,7 @@ struct tw_seen {
 
 struct tw_capture_run {
     const char *file;
+    bool is_localized; /* explanations in the user's language (base/i18n.h) */
     struct tw_seen *seen;
     size_t n_seen, cap_seen, max_seen;
     bool is_whole;

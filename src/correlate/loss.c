@@ -265,7 +265,8 @@ static void build_lost_index(const struct tw_correlation *c, struct lost_index *
 /* The handshake packets of attempt isn that left one point and never
  * reached the other, as bits, and in words ("4 SYN+ACKs left the server
  * side and never reached the client side"). */
-static unsigned lost_between(const struct lost_index *ix, uint32_t isn, char *what, size_t size)
+static unsigned lost_between(const struct lost_index *ix, uint32_t isn, bool is_localized,
+                             char *what, size_t size)
 {
     size_t lo = 0, hi = ix->n;
     while (lo < hi) {
@@ -283,8 +284,8 @@ static unsigned lost_between(const struct lost_index *ix, uint32_t isn, char *wh
         lost |= k == 0 ? TW_LOST_SYN : k == 1 ? TW_LOST_SYNACK : TW_LOST_ACK;
     }
     static const char *const one[3] = {"SYN", "SYN+ACK", "ACK"};
-    static const char *const many[3] = {"SYNs", "SYN+ACKs", "ACKs"};
-    static const char *const from[2] = {"client", "server"};
+    static const char *const many[3] = {N_("SYNs"), N_("SYN+ACKs"), N_("ACKs")};
+    static const char *const from[2] = {N_("client"), N_("server")};
     what[0] = '\0';
     for (int d = 0; d < 2; d++) {
         char part[160] = "";
@@ -292,16 +293,19 @@ static unsigned lost_between(const struct lost_index *ix, uint32_t isn, char *wh
             if (!n[d][k])
                 continue;
             size_t used = strlen(part);
-            snprintf(part + used, sizeof part - used, "%s%d %s", used ? ", " : "", n[d][k],
-                     n[d][k] == 1 ? one[k] : many[k]);
+            /* TRANSLATORS: a count of packets in a list: "2 SYN+ACKs", after ", " */
+            snprintf(part + used, sizeof part - used, tw_tr(is_localized, "%s%d %s"),
+                     used ? tw_tr(is_localized, ", ") : "", n[d][k],
+                     n[d][k] == 1 ? one[k] : tw_tr(is_localized, many[k]));
         }
         if (!part[0])
             continue;
         size_t used_part = strlen(part);
         snprintf(part + used_part, sizeof part - used_part,
-                 " left the %s side and never reached the %s side", from[d], from[!d]);
+                 tw_tr(is_localized, " left the %s side and never reached the %s side"),
+                 tw_tr(is_localized, from[d]), tw_tr(is_localized, from[!d]));
         if (what[0])
-            append_text(what, size, "; ");
+            append_text(what, size, tw_tr(is_localized, "; "));
         append_text(what, size, part);
     }
     return lost;
@@ -398,21 +402,27 @@ static void merge_attempt(const struct tw_correlation *c, const struct lost_inde
     merged.verdict = pick->verdict;
     merged.rests_on_timestamps = cd->rests_on_timestamps || (sd && sd->rests_on_timestamps);
     char what[400];
-    merged.lost = lost_between(ix, cr->isn, what, sizeof what);
+    bool is_localized = c->client_run->is_localized;
+    merged.lost = lost_between(ix, cr->isn, is_localized, what, sizeof what);
     for (int i = 0; i < cd->n_evidence; i++)
         add_evidence(&merged, &cd->evidence[i], c->client_run);
     for (int i = 0; sd && i < sd->n_evidence; i++)
         add_evidence(&merged, &sd->evidence[i], c->server_run);
-    const char *where = pick == sd ? "server side" : "client side";
+    const char *where =
+        pick == sd ? tw_tr(is_localized, "server side") : tw_tr(is_localized, "client side");
     if (what[0])
-        snprintf(merged.why, sizeof merged.why, "Between the captures: %.300s. At the %s: ", what,
-                 where);
+        snprintf(merged.why, sizeof merged.why,
+                 tw_tr(is_localized, "Between the captures: %.300s. At the %s: "), what, where);
     else if (!sr)
         snprintf(merged.why, sizeof merged.why,
-                 "The server-side capture holds nothing of this attempt. At the %s: ", where);
+                 tw_tr(is_localized,
+                       "The server-side capture holds nothing of this attempt. At the %s: "),
+                 where);
     else
-        snprintf(merged.why, sizeof merged.why,
-                 "No handshake packet was lost between the captures. At the %s: ", where);
+        snprintf(
+            merged.why, sizeof merged.why,
+            tw_tr(is_localized, "No handshake packet was lost between the captures. At the %s: "),
+            where);
     append_text(merged.why, sizeof merged.why, pick->why);
     cr->diag = merged;
     cr->vantage = TW_VANTAGE_BOTH;
@@ -431,8 +441,8 @@ static void mark_lost_rsts(tw_capture_run *run)
             continue;
         r->res.accepted = TW_ACCEPTED_NO;
         append_text(r->res.why, sizeof r->res.why,
-                    " It never reached the other capture point: lost on the way, so it reset "
-                    "nothing.");
+                    tw_tr(run->is_localized, " It never reached the other capture point: lost "
+                                             "on the way, so it reset nothing."));
     }
 }
 
@@ -455,9 +465,10 @@ static void unmask_forged(const struct tw_correlation *c, tw_capture_run *run, e
         r->res.sender = TW_SENDER_MIDDLE;
         r->res.cause = TW_RST_MIDDLEBOX;
         snprintf(r->res.why, sizeof r->res.why,
-                 "Forged in the path: the %s's own capture (%s) holds no such RST although it was "
-                 "running. ",
-                 claimed == TW_FROM_CLIENT ? "client" : "server", sender_run->file);
+                 tw_tr(run->is_localized, "Forged in the path: the %s's own capture (%s) holds no "
+                                          "such RST although it was running. "),
+                 tw_tr(run->is_localized, claimed == TW_FROM_CLIENT ? N_("client") : N_("server")),
+                 sender_run->file);
         append_text(r->res.why, sizeof r->res.why, was);
     }
     (void)c;

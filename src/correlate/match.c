@@ -179,19 +179,23 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
          * capture too (1 %), so that a stray duplicate in a big capture
          * does not weld two captures of mostly other traffic. */
         c->is_related = c->n_matched * 100 >= smaller;
-        snprintf(c->why, sizeof c->why, "%llu packets appear in both captures",
+        snprintf(c->why, sizeof c->why,
+                 tw_tr(a->is_localized, "%llu packets appear in both captures"),
                  (unsigned long long)c->n_matched);
     } else if (smaller == 0 && overlap_in_time(a, b) && shares_address(a, b)) {
         /* One capture holds no TCP at all but ran at the same time on the
          * same hosts: the traffic never reached it. */
         c->is_related = true;
-        snprintf(c->why, sizeof c->why,
-                 "no packet appears in both, but they ran at the same time on the same hosts and "
-                 "one holds no TCP: nothing reached it");
+        snprintf(
+            c->why, sizeof c->why,
+            tw_tr(a->is_localized,
+                  "no packet appears in both, but they ran at the same time on the same hosts and "
+                  "one holds no TCP: nothing reached it"));
     } else {
-        snprintf(c->why, sizeof c->why,
-                 "no packet appears in both%s", overlap_in_time(a, b) ? "" : " and they do not "
-                                                                            "overlap in time");
+        snprintf(c->why, sizeof c->why, tw_tr(a->is_localized, "no packet appears in both%s"),
+                 overlap_in_time(a, b)
+                     ? ""
+                     : tw_tr(a->is_localized, " and they do not overlap in time"));
     }
     if (!c->is_related)
         return false;
@@ -205,23 +209,25 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
     if (!collect_deltas(a, b, TW_FROM_CLIENT, &cs) || !collect_deltas(a, b, TW_FROM_SERVER, &sc)) {
         free(cs.v);
         c->is_related = false;
-        snprintf(c->why, sizeof c->why, "out of memory");
+        snprintf(c->why, sizeof c->why, "%s", tw_tr(a->is_localized, "out of memory"));
         return false;
     }
     bool a_is_client;
     char orient[200];
     if (cs.n && sc.n) {
         a_is_client = cs.median >= sc.median;
-        snprintf(orient, sizeof orient,
-                 "client packets reach %s %.3f ms later than server packets do, relative to %s",
-                 a_is_client ? b->file : a->file, fabs(cs.median - sc.median) * 1e3,
-                 a_is_client ? a->file : b->file);
+        snprintf(
+            orient, sizeof orient,
+            tw_tr(a->is_localized,
+                  "client packets reach %s %.3f ms later than server packets do, relative to %s"),
+            a_is_client ? b->file : a->file, fabs(cs.median - sc.median) * 1e3,
+            a_is_client ? a->file : b->file);
     } else {
         uint64_t a_syn = count_side(a, TW_FROM_CLIENT, true), b_syn = count_side(b, TW_FROM_CLIENT, true);
         a_is_client = a_syn >= b_syn;
-        snprintf(orient, sizeof orient, "%s holds more of the client's SYNs (%llu against %llu)",
-                 a_is_client ? a->file : b->file,
-                 (unsigned long long)(a_is_client ? a_syn : b_syn),
+        snprintf(orient, sizeof orient,
+                 tw_tr(a->is_localized, "%s holds more of the client's SYNs (%llu against %llu)"),
+                 a_is_client ? a->file : b->file, (unsigned long long)(a_is_client ? a_syn : b_syn),
                  (unsigned long long)(a_is_client ? b_syn : a_syn));
     }
     if (!a_is_client) {
@@ -242,7 +248,8 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
     c->n_client_packets = a->n_seen;
     c->n_server_packets = b->n_seen;
     size_t len = strlen(c->why);
-    snprintf(c->why + len, sizeof c->why - len, "; %s is nearer the client: %s", a->file, orient);
+    snprintf(c->why + len, sizeof c->why - len,
+             tw_tr(a->is_localized, "; %s is nearer the client: %s"), a->file, orient);
 
     /* Clock: offset = B's clock - A's. A client packet cannot reach B
      * before it left A: offset <= min(tB - tA). A server packet cannot reach

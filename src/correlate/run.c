@@ -20,6 +20,11 @@ tw_capture_run *tw_capture_run_new(const char *file, size_t budget_bytes, struct
     return run;
 }
 
+void tw_capture_run_set_localized(tw_capture_run *run, bool is_localized)
+{
+    run->is_localized = is_localized;
+}
+
 void tw_capture_run_free(tw_capture_run *run)
 {
     if (!run)

@@ -36,7 +36,7 @@ struct tw_diagnosis {
     bool rests_on_timestamps; /* a TSecr echo decided the verdict or the loss */
     uint8_t n_evidence;
     struct tw_evidence evidence[TW_MAX_EVIDENCE];
-    char why[640];         /* one or two sentences for people */
+    char why[640]; /* one or two sentences for people (base/i18n.h: which language) */
 };
 
 struct tw_judge_input {
@@ -44,6 +44,7 @@ struct tw_judge_input {
     int index;                 /* which of flow->attempts */
     enum tw_vantage vantage;
     int64_t capture_end_ns;    /* the latest capture time seen when judging */
+    bool is_localized;         /* why in the user's language, not English (base/i18n.h) */
 };
 
 /* A judged attempt, as reporters and correlation receive it. */
@@ -80,7 +81,7 @@ struct tw_vantage_votes {
 };
 
 void tw_vantage_observe(struct tw_vantage_votes *v, const struct tw_attempt *a);
-enum tw_vantage tw_vantage_decide(const struct tw_vantage_votes *v, char *why,
+enum tw_vantage tw_vantage_decide(const struct tw_vantage_votes *v, bool is_localized, char *why,
                                   unsigned long why_size);
 
 #endif

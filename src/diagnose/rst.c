@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/i18n.h"
 #include "base/seq.h"
 
 static const char *const cause_names[] = {
@@ -46,7 +47,10 @@ const char *tw_rst_sender_name(enum tw_rst_sender s)
     return (unsigned)s < TW_SENDER_COUNT ? sender_names[s] : "unknown";
 }
 
-static const char *side_word(enum tw_side s) { return s == TW_FROM_CLIENT ? "client" : "server"; }
+static const char *side_word(enum tw_side s, bool is_localized)
+{
+    return tw_tr(is_localized, s == TW_FROM_CLIENT ? N_("client") : N_("server"));
+}
 
 /* ---- who ------------------------------------------------------------------- */
 
@@ -63,8 +67,10 @@ static bool forged(const struct tw_rst_input *in, char *why, size_t size)
     const struct tw_side_state *s = &in->flow->sides[in->side];
     uint8_t ttl = in->pkt->ttl;
     if (s->ttl && s->ttl != ttl) {
-        snprintf(why, size, "TTL %u, while the %s's other packets in this connection carry TTL %u",
-                 ttl, side_word(in->side), s->ttl);
+        snprintf(why, size,
+                 tw_tr(in->is_localized,
+                       "TTL %u, while the %s's other packets in this connection carry TTL %u"),
+                 ttl, side_word(in->side, in->is_localized), s->ttl);
         return true;
     }
     /* The same hop delivers all of a side's packets to this capture point;
@@ -76,15 +82,18 @@ static bool forged(const struct tw_rst_input *in, char *why, size_t size)
         format_l2(p->l2_src, p->l2_src_len, mine, sizeof mine);
         format_l2(s->l2_src, s->l2_src_len, theirs, sizeof theirs);
         snprintf(why, size,
-                 "it came from link-layer address %s, while the %s's other packets in this "
-                 "connection come from %s",
-                 mine, side_word(in->side), theirs);
+                 tw_tr(in->is_localized,
+                       "it came from link-layer address %s, while the %s's other packets in this "
+                       "connection come from %s"),
+                 mine, side_word(in->side, in->is_localized), theirs);
         return true;
     }
     const struct tw_host *h = tw_hosts_find(in->hosts, &in->pkt->src);
     if (!s->ttl && h && h->ttl && h->ttl != ttl) {
-        snprintf(why, size, "TTL %u, while the %s's packets in its other connections carry TTL %u",
-                 ttl, side_word(in->side), h->ttl);
+        snprintf(why, size,
+                 tw_tr(in->is_localized,
+                       "TTL %u, while the %s's packets in its other connections carry TTL %u"),
+                 ttl, side_word(in->side, in->is_localized), h->ttl);
         return true;
     }
     /* An answer to the client's SYN cannot come back faster than a round
@@ -98,7 +107,8 @@ static bool forged(const struct tw_rst_input *in, char *why, size_t size)
         int64_t dt = in->pkt->ts_ns - c->last_ns;
         if (dt >= 0 && dt * 2 < h->min_rtt_ns) {
             snprintf(why, size,
-                     "answered the SYN in %.3f ms, faster than the %.3f ms round trip to the server",
+                     tw_tr(in->is_localized, "answered the SYN in %.3f ms, faster than the %.3f ms "
+                                             "round trip to the server"),
                      (double)dt / 1e6, (double)h->min_rtt_ns / 1e6);
             return true;
         }
@@ -132,7 +142,8 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
     const struct tw_side_state *S = &in->flow->sides[in->side];
     const struct tw_side_state *R = &in->flow->sides[!in->side];
     bool has_ack = rst->flags & TW_TCP_ACK;
-    const char *s_word = side_word(in->side), *r_word = side_word(!in->side);
+    const char *s_word = side_word(in->side, in->is_localized),
+               *r_word = side_word(!in->side, in->is_localized);
 
     /* The same shape from a server whose previous connection on this
      * 4-tuple is still closing (it sent its FIN): Linux's timewait socket in
@@ -142,17 +153,21 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
     bool answers_syn = in->side == TW_FROM_SERVER && a->has_syn && !a->has_synack && has_ack &&
                        tw_attempt_acks_syn(a, rst->ack);
     if (answers_syn && a != &in->flow->attempts[0] && S->sent_fin) {
-        snprintf(why, size,
-                 "It answers the SYN (ack = ISN+1 = %u), but the server had just closed an "
-                 "earlier connection on this same 4-tuple (it sent FIN): that connection, still "
-                 "in TIME-WAIT (FIN-WAIT-2), refused the new SYN",
-                 rst->ack);
+        snprintf(
+            why, size,
+            tw_tr(in->is_localized,
+                  "It answers the SYN (ack = ISN+1 = %u), but the server had just closed an "
+                  "earlier connection on this same 4-tuple (it sent FIN): that connection, still "
+                  "in TIME-WAIT (FIN-WAIT-2), refused the new SYN"),
+            rst->ack);
         return TW_RST_TIME_WAIT;
     }
     /* RFC 9293 section 3.10.7.1: a SYN to a port with no listener gets
      * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
     if (answers_syn) {
-        snprintf(why, size, "It answers the SYN (ack = ISN+1 = %u): nothing listens on port %u",
+        snprintf(why, size,
+                 tw_tr(in->is_localized,
+                       "It answers the SYN (ack = ISN+1 = %u): nothing listens on port %u"),
                  rst->ack, in->flow->key.server_port);
         return TW_RST_NO_LISTENER;
     }
@@ -163,26 +178,33 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
         if (ack) {
             bool older = a != &in->flow->attempts[in->flow->n_attempts - 1];
             if (older && ack->ack == a->isn + 1 && !tw_attempt_completed(a)) {
-                snprintf(why, size,
-                         "Its seq = x+1 = %u equals the ack field of the server's ACK in frame %llu, "
-                         "which acknowledges the older attempt x = %u the server still held in "
-                         "SYN-RECEIVED",
-                         rst->seq, (unsigned long long)ack->frame, a->isn);
+                snprintf(
+                    why, size,
+                    tw_tr(in->is_localized,
+                          "Its seq = x+1 = %u equals the ack field of the server's ACK in frame "
+                          "%llu, "
+                          "which acknowledges the older attempt x = %u the server still held in "
+                          "SYN-RECEIVED"),
+                    rst->seq, (unsigned long long)ack->frame, a->isn);
                 return TW_RST_STALE_ACK;
             }
             snprintf(why, size,
-                     "Its seq = %u equals the ack field of the server's challenge ACK in frame %llu, "
-                     "which acknowledges a connection the client no longer has",
+                     tw_tr(in->is_localized,
+                           "Its seq = %u equals the ack field of the server's challenge ACK in "
+                           "frame %llu, "
+                           "which acknowledges a connection the client no longer has"),
                      rst->seq, (unsigned long long)ack->frame);
             return TW_RST_CHALLENGE_ACK;
         }
         /* A SYN+ACK for a connection the client closed while connecting. */
         if (a->has_synack && !has_kind(a, TW_EV_ACK) && rst->seq == a->isn + 1 &&
             (R->last_flags & (TW_TCP_SYN | TW_TCP_ACK)) == (TW_TCP_SYN | TW_TCP_ACK)) {
-            snprintf(why, size,
-                     "Its seq = %u equals the ack field of the SYN+ACK in frame %llu, which came "
-                     "after the client had given up connecting",
-                     rst->seq, (unsigned long long)R->last_frame);
+            snprintf(
+                why, size,
+                tw_tr(in->is_localized,
+                      "Its seq = %u equals the ack field of the SYN+ACK in frame %llu, which came "
+                      "after the client had given up connecting"),
+                rst->seq, (unsigned long long)R->last_frame);
             return TW_RST_LATE_SYNACK;
         }
     }
@@ -195,17 +217,22 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
                           since_probe >= 0 && since_probe * 2 <= S->probe_gap_ns * 3;
     if (S->n_probes > 0 || on_probe_timer) {
         unsigned n = S->n_probes > 0 ? S->n_probes : S->n_probes_since_data;
-        snprintf(why, size, "It follows %u %skeepalive probe%s from the %s, one probe interval "
-                            "after the last",
-                 n, S->n_probes > 0 ? "unanswered " : "", n == 1 ? "" : "s", s_word);
+        snprintf(why, size,
+                 tw_tr(in->is_localized,
+                       "It follows %u %skeepalive probe%s from the %s, one probe interval "
+                       "after the last"),
+                 n, S->n_probes > 0 ? tw_tr(in->is_localized, "unanswered ") : "",
+                 n == 1 ? "" : "s", s_word);
         return TW_RST_KEEPALIVE_TIMEOUT;
     }
     /* Both FINs exchanged: the sender is in TIME-WAIT or gone. */
     if (S->sent_fin && R->sent_fin && S->has_ack && S->last_ack == R->snd_nxt) {
-        snprintf(why, size,
-                 "Both sides had closed (FINs exchanged); the %s's segment in frame %llu came "
-                 "for a connection the %s had already closed",
-                 r_word, (unsigned long long)R->last_frame, s_word);
+        snprintf(
+            why, size,
+            tw_tr(in->is_localized,
+                  "Both sides had closed (FINs exchanged); the %s's segment in frame %llu came "
+                  "for a connection the %s had already closed"),
+            r_word, (unsigned long long)R->last_frame, s_word);
         return TW_RST_TIME_WAIT;
     }
     /* Data for a socket the application closed (an orphan in FIN-WAIT)
@@ -213,38 +240,46 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
      * close"). */
     if (S->sent_fin && R->last_payload > 0) {
         snprintf(why, size,
-                 "The %s had closed (sent FIN) and the %s kept sending data (frame %llu)", s_word,
-                 r_word, (unsigned long long)R->last_frame);
+                 tw_tr(in->is_localized,
+                       "The %s had closed (sent FIN) and the %s kept sending data (frame %llu)"),
+                 s_word, r_word, (unsigned long long)R->last_frame);
         return TW_RST_DATA_AFTER_CLOSE;
     }
     /* An active reset continues the sender's own sequence space
      * (tcp_send_active_reset: seq = SND.NXT, with ACK). */
     if (S->has_seq && has_ack && rst->seq == S->snd_nxt) {
-        snprintf(why, size,
-                 "Its seq = %u continues the %s's own data (SND.NXT) on a connection it held: the "
-                 "application aborted it (SO_LINGER 0, close with unread data, or the process "
-                 "died)",
-                 rst->seq, s_word);
+        snprintf(
+            why, size,
+            tw_tr(in->is_localized,
+                  "Its seq = %u continues the %s's own data (SND.NXT) on a connection it held: the "
+                  "application aborted it (SO_LINGER 0, close with unread data, or the process "
+                  "died)"),
+            rst->seq, s_word);
         return TW_RST_APP_ABORT;
     }
     /* RFC 9293 section 3.10.7.1: a segment for no connection, carrying an
      * ACK, gets <SEQ=SEG.ACK><CTL=RST>. */
     if (!has_ack && R->has_ack && rst->seq == R->last_ack) {
         if (S->has_seq)
-            snprintf(why, size,
-                     "Its seq = %u equals the ack field of the %s's segment in frame %llu, as a "
-                     "host without the connection answers; the %s took part in it earlier, so it lost "
-                     "it (restart, timeout, or a NAT entry expired)",
-                     rst->seq, r_word, (unsigned long long)R->last_frame, s_word);
+            snprintf(
+                why, size,
+                tw_tr(in->is_localized,
+                      "Its seq = %u equals the ack field of the %s's segment in frame %llu, as a "
+                      "host without the connection answers; the %s took part in it earlier, so it "
+                      "lost "
+                      "it (restart, timeout, or a NAT entry expired)"),
+                rst->seq, r_word, (unsigned long long)R->last_frame, s_word);
         else
-            snprintf(why, size,
-                     "Its seq = %u equals the ack field of the %s's segment in frame %llu, as a "
-                     "host without the connection answers",
-                     rst->seq, r_word, (unsigned long long)R->last_frame);
+            snprintf(
+                why, size,
+                tw_tr(in->is_localized,
+                      "Its seq = %u equals the ack field of the %s's segment in frame %llu, as a "
+                      "host without the connection answers"),
+                rst->seq, r_word, (unsigned long long)R->last_frame);
         return TW_RST_NO_CONNECTION;
     }
-    snprintf(why, size, "Its seq = %u%s matches no known signature", rst->seq,
-             has_ack ? " with ACK" : "");
+    snprintf(why, size, tw_tr(in->is_localized, "Its seq = %u%s matches no known signature"),
+             rst->seq, has_ack ? tw_tr(in->is_localized, " with ACK") : "");
     return TW_RST_UNKNOWN;
 }
 
@@ -260,10 +295,14 @@ static enum tw_accepted judge_acceptance(const struct tw_rst_input *in, char *wh
      * (RFC 9293 section 3.10.7.3). */
     if (in->side == TW_FROM_SERVER && a->has_syn && !a->has_synack && !tw_attempt_completed(a)) {
         if ((rst->flags & TW_TCP_ACK) && tw_attempt_acks_syn(a, rst->ack)) {
-            snprintf(why, size, "the client in SYN-SENT accepts it: it acknowledges the SYN");
+            snprintf(why, size,
+                     tw_tr(in->is_localized,
+                           "the client in SYN-SENT accepts it: it acknowledges the SYN"));
             return TW_ACCEPTED_YES;
         }
-        snprintf(why, size, "the client in SYN-SENT drops it: it does not acknowledge the SYN");
+        snprintf(why, size,
+                 tw_tr(in->is_localized,
+                       "the client in SYN-SENT drops it: it does not acknowledge the SYN"));
         return TW_ACCEPTED_NO;
     }
     /* Otherwise only a RST at exactly RCV.NXT resets the connection (RFC
@@ -271,33 +310,39 @@ static enum tw_accepted judge_acceptance(const struct tw_rst_input *in, char *wh
      * last, or further on when the sender sent more since. */
     bool known = R->has_ack || S->has_seq;
     if (!known) {
-        snprintf(why, size, "the %s's receive state is not in the capture",
-                 side_word(!in->side));
+        snprintf(why, size, tw_tr(in->is_localized, "the %s's receive state is not in the capture"),
+                 side_word(!in->side, in->is_localized));
         return TW_ACCEPTED_UNKNOWN;
     }
     if ((S->has_seq && rst->seq == S->snd_nxt) || (R->has_ack && rst->seq == R->last_ack)) {
-        snprintf(why, size, "seq = RCV.NXT of the %s: accepted (RFC 5961 section 3.2)",
-                 side_word(!in->side));
+        snprintf(
+            why, size,
+            tw_tr(in->is_localized, "seq = RCV.NXT of the %s: accepted (RFC 5961 section 3.2)"),
+            side_word(!in->side, in->is_localized));
         return TW_ACCEPTED_YES;
     }
     /* Linux also takes seq = RCV.NXT - 1 once the sender's FIN is in
      * (tcp_reset_check: CLOSE-WAIT, LAST-ACK, CLOSING). */
     if (S->sent_fin && R->has_ack && rst->seq == R->last_ack - 1) {
-        snprintf(why, size, "seq = RCV.NXT - 1 after the %s's FIN: Linux accepts it",
-                 side_word(in->side));
+        snprintf(why, size,
+                 tw_tr(in->is_localized, "seq = RCV.NXT - 1 after the %s's FIN: Linux accepts it"),
+                 side_word(in->side, in->is_localized));
         return TW_ACCEPTED_YES;
     }
     uint32_t base = R->has_ack ? R->last_ack : S->snd_nxt;
     uint32_t off = rst->seq - base;
     if (R->window_bytes && off < R->window_bytes) {
         snprintf(why, size,
-                 "seq is %u bytes past RCV.NXT, inside the window: the %s answers with a "
-                 "challenge ACK and keeps the connection (RFC 5961 section 3.2)",
-                 off, side_word(!in->side));
+                 tw_tr(in->is_localized,
+                       "seq is %u bytes past RCV.NXT, inside the window: the %s answers with a "
+                       "challenge ACK and keeps the connection (RFC 5961 section 3.2)"),
+                 off, side_word(!in->side, in->is_localized));
         return TW_ACCEPTED_NO;
     }
-    snprintf(why, size, "seq is outside the %s's receive window: ignored (RFC 5961 section 3.2)",
-             side_word(!in->side));
+    snprintf(why, size,
+             tw_tr(in->is_localized,
+                   "seq is outside the %s's receive window: ignored (RFC 5961 section 3.2)"),
+             side_word(!in->side, in->is_localized));
     return TW_ACCEPTED_NO;
 }
 
@@ -315,8 +360,9 @@ void tw_rst_explain(const struct tw_rst_input *in, struct tw_rst_result *out)
     }
     out->accepted = judge_acceptance(in, accept, sizeof accept);
     if (out->sender == TW_SENDER_MIDDLE)
-        snprintf(out->why, sizeof out->why, "Sent by a box in the path, not the %s: %s. %s; %s.",
-                 side_word(in->side), who, cause, accept);
+        snprintf(out->why, sizeof out->why,
+                 tw_tr(in->is_localized, "Sent by a box in the path, not the %s: %s. %s; %s."),
+                 side_word(in->side, in->is_localized), who, cause, accept);
     else
-        snprintf(out->why, sizeof out->why, "%s; %s.", cause, accept);
+        snprintf(out->why, sizeof out->why, tw_tr(in->is_localized, "%s; %s."), cause, accept);
 }

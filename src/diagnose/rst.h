@@ -16,21 +16,21 @@
 #include "track/hosts.h"
 
 #define TW_RST_CAUSE_LIST(X)                                                                       \
-    X(NO_LISTENER, "no_listener", "answer to a SYN: nothing listens on the port")                  \
+    X(NO_LISTENER, "no_listener", N_("answer to a SYN: nothing listens on the port"))              \
     X(STALE_ACK, "answer_to_stale_ack",                                                            \
-      "the client reset the server's ACK for an older attempt (its SYN+ACKs were lost)")           \
+      N_("the client reset the server's ACK for an older attempt (its SYN+ACKs were lost)"))       \
     X(CHALLENGE_ACK, "answer_to_challenge_ack",                                                    \
-      "the client reset a challenge ACK for a connection the server still held")                   \
-    X(LATE_SYNACK, "late_synack", "the client rejected a SYN+ACK that came after it gave up")      \
+      N_("the client reset a challenge ACK for a connection the server still held"))               \
+    X(LATE_SYNACK, "late_synack", N_("the client rejected a SYN+ACK that came after it gave up"))  \
     X(APP_ABORT, "app_abort",                                                                      \
-      "the application aborted the connection (SO_LINGER 0, close with unread data, killed)")      \
-    X(DATA_AFTER_CLOSE, "data_after_close", "data arrived after the application closed")           \
+      N_("the application aborted the connection (SO_LINGER 0, close with unread data, killed)"))  \
+    X(DATA_AFTER_CLOSE, "data_after_close", N_("data arrived after the application closed"))       \
     X(NO_CONNECTION, "no_connection",                                                              \
-      "a segment for a connection the host no longer has (reboot, timeout, NAT expiry)")           \
-    X(TIME_WAIT, "time_wait", "a segment for a connection already closed (TIME-WAIT)")             \
-    X(KEEPALIVE_TIMEOUT, "keepalive_timeout", "keepalive probes went unanswered")                  \
-    X(MIDDLEBOX, "middlebox", "forged by a box in the path, not by the endpoint")                  \
-    X(UNKNOWN, "unknown", "no signature matched")
+      N_("a segment for a connection the host no longer has (reboot, timeout, NAT expiry)"))       \
+    X(TIME_WAIT, "time_wait", N_("a segment for a connection already closed (TIME-WAIT)"))         \
+    X(KEEPALIVE_TIMEOUT, "keepalive_timeout", N_("keepalive probes went unanswered"))              \
+    X(MIDDLEBOX, "middlebox", N_("forged by a box in the path, not by the endpoint"))              \
+    X(UNKNOWN, "unknown", N_("no signature matched"))
 
 enum tw_rst_cause {
 #define X(id, name, help) TW_RST_##id,
@@ -39,11 +39,13 @@ enum tw_rst_cause {
         TW_RST_CAUSE_COUNT
 };
 
+/* The names are identifiers (JSON "sender"); N_() marks them for the text
+ * report, which shows them translated. */
 #define TW_RST_SENDER_LIST(X)                                                                      \
-    X(CLIENT, "client")                                                                            \
-    X(SERVER, "server")                                                                            \
-    X(MIDDLE, "middle")                                                                            \
-    X(UNKNOWN, "unknown")
+    X(CLIENT, N_("client"))                                                                        \
+    X(SERVER, N_("server"))                                                                        \
+    X(MIDDLE, N_("middle"))                                                                        \
+    X(UNKNOWN, N_("unknown"))
 
 enum tw_rst_sender {
 #define X(id, name) TW_SENDER_##id,
@@ -60,6 +62,7 @@ struct tw_rst_input {
     const struct tw_packet *pkt;     /* the RST */
     enum tw_side side;               /* which end it claims to come from */
     const tw_hosts *hosts;
+    bool is_localized; /* why in the user's language (base/i18n.h) */
 };
 
 struct tw_rst_result {

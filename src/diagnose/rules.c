@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/i18n.h"
 #include "base/seq.h"
 #include "diagnose/diagnose.h"
 
@@ -382,20 +383,24 @@ static bool match_synack_lost_rst(const struct view *v, struct tw_diagnosis *d)
     add_evidence(d, rst, "client_rst");
     char synacks[96];
     if (v->n_synack)
-        snprintf(synacks, sizeof synacks, "The server's %d SYN+ACK%s", v->n_synack,
-                 v->n_synack == 1 ? "" : "s");
+        snprintf(synacks, sizeof synacks, tw_tr(v->in->is_localized, "The server's %d SYN+ACK%s"),
+                 v->n_synack, v->n_synack == 1 ? "" : "s");
     else
-        snprintf(synacks, sizeof synacks, "The server's SYN+ACKs");
+        snprintf(synacks, sizeof synacks, tw_tr(v->in->is_localized, "The server's SYN+ACKs"));
     char rst_part[128] = "";
     if (rst)
-        snprintf(rst_part, sizeof rst_part, ", and the client reset it (RST seq = x+1, frame %llu)",
-                 (unsigned long long)rst->frame);
-    snprintf(d->why, sizeof d->why,
-             "%s for ISN x = %u never reached the client. The client gave up and retried from the "
-             "same port with a new ISN (frame %llu); the server, still in SYN-RECEIVED for x, "
-             "answered with an ACK for x (ack = x+1, frame %llu)%s.",
-             synacks, a->isn, (unsigned long long)(retry ? retry->frame : 0),
-             (unsigned long long)stale_ack->frame, rst_part);
+        snprintf(
+            rst_part, sizeof rst_part,
+            tw_tr(v->in->is_localized, ", and the client reset it (RST seq = x+1, frame %llu)"),
+            (unsigned long long)rst->frame);
+    snprintf(
+        d->why, sizeof d->why,
+        tw_tr(v->in->is_localized,
+              "%s for ISN x = %u never reached the client. The client gave up and retried from the "
+              "same port with a new ISN (frame %llu); the server, still in SYN-RECEIVED for x, "
+              "answered with an ACK for x (ack = x+1, frame %llu)%s."),
+        synacks, a->isn, (unsigned long long)(retry ? retry->frame : 0),
+        (unsigned long long)stale_ack->frame, rst_part);
     return true;
 }
 
@@ -428,17 +433,20 @@ static bool match_late_synack_rst(const struct view *v, struct tw_diagnosis *d)
      * at once). Same verdict, other words. */
     bool is_prompt = v->n_syn == 1 && answered == v->first_synack && wait < 1.0;
     if (is_prompt) {
-        snprintf(d->why, sizeof d->why,
-                 "The SYN+ACK (frame %llu) answered the only SYN after %.3f ms and the client "
-                 "reset it at once (frame %llu): no socket was waiting for it any more, as after "
-                 "a half-open port scan or a connect() abandoned that quickly.",
-                 (unsigned long long)answered->frame, wait * 1e3, (unsigned long long)rst->frame);
+        snprintf(
+            d->why, sizeof d->why,
+            tw_tr(v->in->is_localized,
+                  "The SYN+ACK (frame %llu) answered the only SYN after %.3f ms and the client "
+                  "reset it at once (frame %llu): no socket was waiting for it any more, as after "
+                  "a half-open port scan or a connect() abandoned that quickly."),
+            (unsigned long long)answered->frame, wait * 1e3, (unsigned long long)rst->frame);
         return true;
     }
     snprintf(d->why, sizeof d->why,
-             "A SYN+ACK (frame %llu) came %.3f s after the first SYN, when the client had "
-             "already given up on the connection; the client reset it (frame %llu). The "
-             "client's connect timeout is shorter than the time the answer took.",
+             tw_tr(v->in->is_localized,
+                   "A SYN+ACK (frame %llu) came %.3f s after the first SYN, when the client had "
+                   "already given up on the connection; the client reset it (frame %llu). The "
+                   "client's connect timeout is shorter than the time the answer took."),
              (unsigned long long)answered->frame, wait, (unsigned long long)rst->frame);
     return true;
 }
@@ -451,10 +459,12 @@ static bool match_refused(const struct view *v, struct tw_diagnosis *d)
         return false;
     add_handshake(d, v);
     add_evidence(d, v->server_rst, "server_rst");
-    snprintf(d->why, sizeof d->why,
-             "The SYN was answered by a RST (frame %llu, TTL %u): nothing listens on the port, "
-             "or a firewall rejected the connection.",
-             (unsigned long long)v->server_rst->frame, v->server_rst->ttl);
+    snprintf(
+        d->why, sizeof d->why,
+        tw_tr(v->in->is_localized,
+              "The SYN was answered by a RST (frame %llu, TTL %u): nothing listens on the port, "
+              "or a firewall rejected the connection."),
+        (unsigned long long)v->server_rst->frame, v->server_rst->ttl);
     return true;
 }
 
@@ -462,33 +472,49 @@ static const char *icmp_meaning(uint8_t type, uint8_t code, bool v6)
 {
     if (!v6 && type == 3) {
         switch (code) {
-        case 0: return "network unreachable";
-        case 1: return "host unreachable";
-        case 2: return "protocol unreachable";
-        case 3: return "port unreachable";
-        case 4: return "fragmentation needed";
-        case 9: case 10: case 13: return "administratively prohibited";
-        default: return "destination unreachable";
+        case 0:
+            return N_("network unreachable");
+        case 1:
+            return N_("host unreachable");
+        case 2:
+            return N_("protocol unreachable");
+        case 3:
+            return N_("port unreachable");
+        case 4:
+            return N_("fragmentation needed");
+        case 9:
+        case 10:
+        case 13:
+            return N_("administratively prohibited");
+        default:
+            return N_("destination unreachable");
         }
     }
     if (!v6 && type == 11)
-        return "TTL exceeded in transit";
+        return N_("TTL exceeded in transit");
     if (v6 && type == 1) {
         switch (code) {
-        case 0: return "no route to destination";
-        case 1: return "administratively prohibited";
-        case 3: return "address unreachable";
-        case 4: return "port unreachable";
-        case 5: return "source address failed ingress/egress policy";
-        case 6: return "reject route to destination";
-        default: return "destination unreachable";
+        case 0:
+            return N_("no route to destination");
+        case 1:
+            return N_("administratively prohibited");
+        case 3:
+            return N_("address unreachable");
+        case 4:
+            return N_("port unreachable");
+        case 5:
+            return N_("source address failed ingress/egress policy");
+        case 6:
+            return N_("reject route to destination");
+        default:
+            return N_("destination unreachable");
         }
     }
     if (v6 && type == 2)
-        return "packet too big";
+        return N_("packet too big");
     if (v6 && type == 3)
-        return "hop limit exceeded in transit";
-    return "error";
+        return N_("hop limit exceeded in transit");
+    return N_("error");
 }
 
 /* spec row icmp_error: an ICMP or ICMPv6 error quoting the SYN (RFC 792,
@@ -501,10 +527,11 @@ static bool match_icmp_error(const struct view *v, struct tw_diagnosis *d)
     add_evidence(d, v->icmp, "icmp_error");
     bool v6 = !tw_addr_is_v4(&v->in->flow->key.client);
     snprintf(d->why, sizeof d->why,
-             "The SYN was answered by an ICMP%s error (frame %llu): %s (type %u, code %u).",
+             tw_tr(v->in->is_localized,
+                   "The SYN was answered by an ICMP%s error (frame %llu): %s (type %u, code %u)."),
              v6 ? "v6" : "", (unsigned long long)v->icmp->frame,
-             icmp_meaning(v->icmp->icmp_type, v->icmp->icmp_code, v6), v->icmp->icmp_type,
-             v->icmp->icmp_code);
+             tw_tr(v->in->is_localized, icmp_meaning(v->icmp->icmp_type, v->icmp->icmp_code, v6)),
+             v->icmp->icmp_type, v->icmp->icmp_code);
     return true;
 }
 
@@ -532,14 +559,17 @@ static bool match_port_reuse_challenge(const struct view *v, struct tw_diagnosis
     add_handshake(d, v);
     add_evidence(d, challenge, "challenge_ack");
     add_evidence(d, rst, "client_rst");
-    int n = snprintf(d->why, sizeof d->why,
-                     "The server still held another connection on this 4-tuple and answered the "
-                     "SYN with a challenge ACK (frame %llu, ack = %u, not ISN+1 = %u)",
-                     (unsigned long long)challenge->frame, challenge->ack, a->isn + 1);
+    int n =
+        snprintf(d->why, sizeof d->why,
+                 tw_tr(v->in->is_localized,
+                       "The server still held another connection on this 4-tuple and answered the "
+                       "SYN with a challenge ACK (frame %llu, ack = %u, not ISN+1 = %u)"),
+                 (unsigned long long)challenge->frame, challenge->ack, a->isn + 1);
     if (n > 0 && (size_t)n < sizeof d->why)
         snprintf(d->why + n, sizeof d->why - (size_t)n, "%s%s",
-                 rst ? "; the client reset that connection" : "",
-                 v->completed ? " and the retried SYN then succeeded." : ".");
+                 rst ? tw_tr(v->in->is_localized, "; the client reset that connection") : "",
+                 v->completed ? tw_tr(v->in->is_localized, " and the retried SYN then succeeded.")
+                              : ".");
     return true;
 }
 
@@ -559,22 +589,26 @@ static bool match_accept_queue_full(const struct view *v, struct tw_diagnosis *d
         return false;
     add_handshake(d, v);
     snprintf(d->why, sizeof d->why,
-             "The client's ACK (frame %llu) %s, yet the server sent %d more SYN+ACK%s: it "
-             "dropped the ACK because the listener's accept queue was full (the application "
-             "does not accept() fast enough, or its backlog is too small).",
+             tw_tr(v->in->is_localized,
+                   "The client's ACK (frame %llu) %s, yet the server sent %d more SYN+ACK%s: it "
+                   "dropped the ACK because the listener's accept queue was full (the application "
+                   "does not accept() fast enough, or its backlog is too small)."),
              (unsigned long long)v->ack->frame,
-             v->in->vantage == TW_VANTAGE_SERVER ? "reached the server" : "was sent", after,
-             after == 1 ? "" : "s");
+             v->in->vantage == TW_VANTAGE_SERVER ? tw_tr(v->in->is_localized, "reached the server")
+                                                 : tw_tr(v->in->is_localized, "was sent"),
+             after, after == 1 ? "" : "s");
     return true;
 }
 
-static void describe_lost(char *buf, size_t size, unsigned lost, bool on_ts)
+static void describe_lost(char *buf, size_t size, unsigned lost, bool on_ts, bool is_local)
 {
-    const char *what = lost & TW_LOST_SYN      ? "a SYN was lost"
-                       : lost & TW_LOST_SYNACK ? "a SYN+ACK was lost"
-                       : lost & TW_LOST_ACK    ? "the client's ACK was lost"
-                                               : "a handshake packet was lost or delayed";
-    snprintf(buf, size, "%s%s", what, on_ts ? " (proven by the TCP timestamp echo)" : "");
+    const char *what = lost & TW_LOST_SYN      ? tw_tr(is_local, "a SYN was lost")
+                       : lost & TW_LOST_SYNACK ? tw_tr(is_local, "a SYN+ACK was lost")
+                       : lost & TW_LOST_ACK
+                           ? tw_tr(is_local, "the client's ACK was lost")
+                           : tw_tr(is_local, "a handshake packet was lost or delayed");
+    snprintf(buf, size, "%s%s", what,
+             on_ts ? tw_tr(is_local, " (proven by the TCP timestamp echo)") : "");
 }
 
 /* spec rows ok and ok_after_retrans: the handshake completed. */
@@ -585,22 +619,24 @@ static bool match_ok(const struct view *v, struct tw_diagnosis *d)
     add_handshake(d, v);
     bool retrans = v->n_syn > 1 || v->n_synack > 1;
     if (!retrans) {
-        snprintf(d->why, sizeof d->why, "The handshake completed.");
+        snprintf(d->why, sizeof d->why, tw_tr(v->in->is_localized, "The handshake completed."));
         return true;
     }
     d->verdict = TW_VERDICT_OK_AFTER_RETRANS;
     d->lost = infer_lost(v, d);
     const struct tw_event *met_stale = d->lost ? NULL : syn_answered_otherwise(v);
     if (met_stale) {
-        snprintf(d->why, sizeof d->why,
-                 "The first SYN (frame %llu) met a connection the server still held on this "
-                 "4-tuple: the server answered with an ACK for that connection, the client reset "
-                 "it and sent the SYN again; the handshake then completed (%d SYNs).",
-                 (unsigned long long)met_stale->frame, v->n_syn);
+        snprintf(
+            d->why, sizeof d->why,
+            tw_tr(v->in->is_localized,
+                  "The first SYN (frame %llu) met a connection the server still held on this "
+                  "4-tuple: the server answered with an ACK for that connection, the client reset "
+                  "it and sent the SYN again; the handshake then completed (%d SYNs)."),
+            (unsigned long long)met_stale->frame, v->n_syn);
         return true;
     }
     char lost[128];
-    describe_lost(lost, sizeof lost, d->lost, d->rests_on_timestamps);
+    describe_lost(lost, sizeof lost, d->lost, d->rests_on_timestamps, v->in->is_localized);
     /* Until the last handshake packet: with the ACK lost, the server only
      * completes on the retransmitted SYN+ACK's answer. */
     int64_t done_ns = v->ack ? v->ack->ts_ns : v->a->last_ns;
@@ -608,10 +644,11 @@ static bool match_ok(const struct view *v, struct tw_diagnosis *d)
         if (v->a->events[i].kind == TW_EV_SYNACK && v->a->events[i].ts_ns > done_ns)
             done_ns = v->a->events[i].ts_ns;
     double stall = v->first_syn ? secs(done_ns - v->first_syn->ts_ns) : 0;
-    snprintf(d->why, sizeof d->why,
-             "The handshake completed after %d SYN%s and %d SYN+ACK%s: %s, which cost %.3f s.",
-             v->n_syn, v->n_syn == 1 ? "" : "s", v->n_synack, v->n_synack == 1 ? "" : "s", lost,
-             stall);
+    snprintf(
+        d->why, sizeof d->why,
+        tw_tr(v->in->is_localized,
+              "The handshake completed after %d SYN%s and %d SYN+ACK%s: %s, which cost %.3f s."),
+        v->n_syn, v->n_syn == 1 ? "" : "s", v->n_synack, v->n_synack == 1 ? "" : "s", lost, stall);
     return true;
 }
 
@@ -625,8 +662,9 @@ static bool match_server_ignored_syn(const struct view *v, struct tw_diagnosis *
         return false;
     add_handshake(d, v);
     snprintf(d->why, sizeof d->why,
-             "%d SYN%s reached the server, which never answered: its listen queue was full, "
-             "or a firewall on the host dropped them.",
+             tw_tr(v->in->is_localized,
+                   "%d SYN%s reached the server, which never answered: its listen queue was full, "
+                   "or a firewall on the host dropped them."),
              v->n_syn, v->n_syn == 1 ? "" : "s");
     return true;
 }
@@ -644,13 +682,16 @@ static bool match_timeout(const struct view *v, struct tw_diagnosis *d)
     double span = secs(v->a->last_ns - v->first_syn->ts_ns);
     if (v->n_synack)
         snprintf(d->why, sizeof d->why,
-                 "The server answered %d time%s but the client never completed the handshake "
-                 "(%d SYN%s over %.3f s).",
-                 v->n_synack, v->n_synack == 1 ? "" : "s", v->n_syn, v->n_syn == 1 ? "" : "s", span);
+                 tw_tr(v->in->is_localized,
+                       "The server answered %d time%s but the client never completed the handshake "
+                       "(%d SYN%s over %.3f s)."),
+                 v->n_synack, v->n_synack == 1 ? "" : "s", v->n_syn, v->n_syn == 1 ? "" : "s",
+                 span);
     else
         snprintf(d->why, sizeof d->why,
-                 "%d SYN%s over %.3f s were never answered, and nothing rejected them.", v->n_syn,
-                 v->n_syn == 1 ? "" : "s", span);
+                 tw_tr(v->in->is_localized,
+                       "%d SYN%s over %.3f s were never answered, and nothing rejected them."),
+                 v->n_syn, v->n_syn == 1 ? "" : "s", span);
     return true;
 }
 
@@ -686,13 +727,18 @@ void tw_diagnose_attempt(const struct tw_judge_input *in, struct tw_diagnosis *o
     out->verdict = TW_VERDICT_UNKNOWN;
     add_handshake(out, &v);
     if (!v.a->has_syn)
-        snprintf(out->why, sizeof out->why,
-                 "The capture does not hold this connection's SYN (it began before the capture).");
+        snprintf(
+            out->why, sizeof out->why,
+            tw_tr(
+                in->is_localized,
+                "The capture does not hold this connection's SYN (it began before the capture)."));
     else
-        snprintf(out->why, sizeof out->why,
-                 "The handshake was still in progress when the capture ended (%.3f s after its "
-                 "last packet).",
-                 secs(in->capture_end_ns - v.a->last_ns));
+        snprintf(
+            out->why, sizeof out->why,
+            tw_tr(in->is_localized,
+                  "The handshake was still in progress when the capture ended (%.3f s after its "
+                  "last packet)."),
+            secs(in->capture_end_ns - v.a->last_ns));
 }
 
 /* When more packets can no longer change the verdict (diagnose.h). A reset,

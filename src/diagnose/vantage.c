@@ -11,6 +11,7 @@
  * TTL counts double: timing misleads on loopback and fast LANs. */
 #include <stdio.h>
 
+#include "base/i18n.h"
 #include "diagnose/diagnose.h"
 
 static bool is_initial_ttl(uint8_t ttl)
@@ -64,21 +65,23 @@ void tw_vantage_observe(struct tw_vantage_votes *v, const struct tw_attempt *a)
     }
 }
 
-enum tw_vantage tw_vantage_decide(const struct tw_vantage_votes *v, char *why,
+enum tw_vantage tw_vantage_decide(const struct tw_vantage_votes *v, bool is_localized, char *why,
                                   unsigned long why_size)
 {
     if (v->client + v->server + v->middle == 0) {
         /* No answered handshake: only the SYNs' TTL speaks. */
         if (v->n_syn_seen && v->n_syn_initial_ttl * 2 > v->n_syn_seen) {
             snprintf(why, why_size,
-                     "no answered handshake; the SYNs carry an initial TTL, so they were "
-                     "captured on the host that sent them");
+                     tw_tr(is_localized,
+                           "no answered handshake; the SYNs carry an initial TTL, so they were "
+                           "captured on the host that sent them"));
             return TW_VANTAGE_CLIENT;
         }
-        snprintf(why, why_size,
-                 v->n_syn_seen ? "no answered handshake and the SYNs crossed a router: "
-                                 "cannot tell server from middle (use --vantage)"
-                               : "no handshake seen");
+        snprintf(why, why_size, "%s",
+                 v->n_syn_seen ? tw_tr(is_localized, "no answered handshake and the SYNs "
+                                                     "crossed a router: cannot tell server "
+                                                     "from middle (use --vantage)")
+                               : tw_tr(is_localized, "no handshake seen"));
         return TW_VANTAGE_MIDDLE;
     }
     enum tw_vantage best = TW_VANTAGE_CLIENT;
@@ -90,8 +93,9 @@ enum tw_vantage tw_vantage_decide(const struct tw_vantage_votes *v, char *why,
     if (v->middle > score)
         best = TW_VANTAGE_MIDDLE;
     snprintf(why, why_size,
-             "votes client %.0f, server %.0f, middle %.0f from %llu TTL and %llu timing "
-             "signals of answered handshakes",
+             tw_tr(is_localized,
+                   "votes client %.0f, server %.0f, middle %.0f from %llu TTL and %llu timing "
+                   "signals of answered handshakes"),
              v->client, v->server, v->middle, (unsigned long long)v->n_ttl,
              (unsigned long long)v->n_timing);
     return best;

@@ -5,23 +5,27 @@
 #ifndef TW_DIAGNOSE_VERDICT_H
 #define TW_DIAGNOSE_VERDICT_H
 
+#include "base/i18n.h"
+
 #define TW_VERDICT_LIST(X)                                                                         \
-    X(OK, "ok", "handshake completed, nothing retransmitted")                                      \
+    X(OK, "ok", N_("handshake completed, nothing retransmitted"))                                  \
     X(OK_AFTER_RETRANS, "ok_after_retrans",                                                        \
-      "completed after a handshake packet was retransmitted (a 1 s or longer stall)")              \
-    X(TIMEOUT, "timeout", "never completed and no rejection was seen")                             \
+      N_("completed after a handshake packet was retransmitted (a 1 s or longer stall)"))          \
+    X(TIMEOUT, "timeout", N_("never completed and no rejection was seen"))                         \
     X(SYNACK_LOST_RST, "synack_lost_rst",                                                          \
-      "SYN+ACKs lost; the client retried on the same 4-tuple and reset the server's ACK")          \
+      N_("SYN+ACKs lost; the client retried on the same 4-tuple and reset the server's ACK"))      \
     X(PORT_REUSE_CHALLENGE, "port_reuse_challenge",                                                \
-      "the SYN hit a 4-tuple the server still held; it answered with a challenge ACK")             \
-    X(REFUSED, "refused", "a RST answered the SYN")                                                \
-    X(ICMP_ERROR, "icmp_error", "an ICMP error quoting the SYN answered it")                       \
-    X(SERVER_IGNORED_SYN, "server_ignored_syn", "the SYN reached the server, which never answered") \
+      N_("the SYN hit a 4-tuple the server still held; it answered with a challenge ACK"))         \
+    X(REFUSED, "refused", N_("a RST answered the SYN"))                                            \
+    X(ICMP_ERROR, "icmp_error", N_("an ICMP error quoting the SYN answered it"))                   \
+    X(SERVER_IGNORED_SYN, "server_ignored_syn",                                                    \
+      N_("the SYN reached the server, which never answered"))                                      \
     X(ACCEPT_QUEUE_FULL, "accept_queue_full",                                                      \
-      "the server dropped the client's ACK (accept queue full) and kept retransmitting SYN+ACK")   \
+      N_("the server dropped the client's ACK (accept queue full) and kept retransmitting "        \
+         "SYN+ACK"))                                                                               \
     X(LATE_SYNACK_RST, "late_synack_rst",                                                          \
-      "a SYN+ACK reached a client that had already given up; the client reset it")                 \
-    X(UNKNOWN, "unknown", "the capture does not hold the SYN, or not enough to decide")
+      N_("a SYN+ACK reached a client that had already given up; the client reset it"))             \
+    X(UNKNOWN, "unknown", N_("the capture does not hold the SYN, or not enough to decide"))
 
 enum tw_verdict {
 #define X(id, name, help) TW_VERDICT_##id,

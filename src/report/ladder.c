@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/i18n.h"
 #include "base/seq.h"
 #include "report/sink.h"
 
@@ -86,7 +87,7 @@ static void put(struct line *l, const char *color, const char *s)
         put_raw(l, color, 0);
         put_raw(l, "m", 0);
     }
-    put_raw(l, s, (int)strlen(s));
+    put_raw(l, s, tw_text_cols(s));
     if (color && l->is_color)
         put_raw(l, "\x1b[0m", 0);
 }
@@ -99,7 +100,7 @@ static void put_spaces(struct line *l, int n)
 
 static void put_right(struct line *l, const char *s, int width)
 {
-    put_spaces(l, width - (int)strlen(s));
+    put_spaces(l, width - tw_text_cols(s));
     put(l, NULL, s);
 }
 
@@ -164,18 +165,28 @@ static const char *icmp_kind(uint8_t type, bool is_v6)
 {
     if (!is_v6)
         switch (type) {
-        case 3: return "unreachable";
-        case 4: return "source quench";
-        case 11: return "time exceeded";
-        case 12: return "parameter problem";
-        default: return "error";
+        case 3:
+            return N_("unreachable");
+        case 4:
+            return N_("source quench");
+        case 11:
+            return N_("time exceeded");
+        case 12:
+            return N_("parameter problem");
+        default:
+            return N_("error");
         }
     switch (type) {
-    case 1: return "unreachable";
-    case 2: return "packet too big";
-    case 3: return "time exceeded";
-    case 4: return "parameter problem";
-    default: return "error";
+    case 1:
+        return N_("unreachable");
+    case 2:
+        return N_("packet too big");
+    case 3:
+        return N_("time exceeded");
+    case 4:
+        return N_("parameter problem");
+    default:
+        return N_("error");
     }
 }
 
@@ -337,7 +348,7 @@ static int tokens_cols(const struct tokens *t)
 {
     int cols = 0;
     for (int i = 0; i < t->n; i++)
-        cols += (int)strlen(t->text[i]) + (i ? 1 : 0);
+        cols += tw_text_cols(t->text[i]) + (i ? 1 : 0);
     return cols;
 }
 
@@ -363,9 +374,10 @@ static void row_tokens(const struct tw_attempt_record *r, const struct row *row,
     char a[32], b[32];
     memset(t, 0, sizeof *t);
     if (!e->tcp_flags) {
-        add_token(t, NULL, "%s %u/%u", icmp_kind(e->icmp_type, is_v6), e->icmp_type, e->icmp_code);
+        add_token(t, NULL, "%s %u/%u", _(icmp_kind(e->icmp_type, is_v6)), e->icmp_type,
+                  e->icmp_code);
         seq_text(a, sizeof a, e->seq, nm->client, nm->n_client, client_letters);
-        add_token(t, NULL, "quotes seq=%s", a);
+        add_token(t, NULL, _("quotes seq=%s"), a);
     } else {
         const uint32_t *own = e->is_from_client ? nm->client : nm->server;
         const uint32_t *peer = e->is_from_client ? nm->server : nm->client;
@@ -393,15 +405,15 @@ static void row_tokens(const struct tw_attempt_record *r, const struct row *row,
         }
     }
     if (has_suffix(e->role, "_retrans"))
-        add_token(t, C_RETRANS, "retrans");
+        add_token(t, C_RETRANS, "%s", _("retrans"));
     if (strcmp(e->role, "retry_syn") == 0)
-        add_token(t, NULL, "new ISN");
+        add_token(t, NULL, "%s", _("new ISN"));
     if (strcmp(e->role, "stale_ack") == 0)
-        add_token(t, C_ODD, "STALE ACK");
+        add_token(t, C_ODD, "%s", _("STALE ACK"));
     if (strcmp(e->role, "challenge_ack") == 0)
-        add_token(t, C_ODD, "CHALLENGE ACK");
+        add_token(t, C_ODD, "%s", _("CHALLENGE ACK"));
     if (row->is_lost)
-        add_token(t, C_LOST, "LOST");
+        add_token(t, C_LOST, "%s", _("LOST"));
 }
 
 /* The arrow between the two bars, inner_cols wide. */
@@ -472,7 +484,7 @@ static void put_tokens(FILE *out, struct line *l, const struct tokens *t, int wi
 {
     int start = l->cols;
     for (int i = 0; i < t->n; i++) {
-        int w = (int)strlen(t->text[i]);
+        int w = tw_text_cols(t->text[i]);
         if (l->cols > start && l->cols + 1 + w > width_cols) {
             flush_line(out, l);
             cont(l, ctx);
@@ -516,15 +528,16 @@ static void print_legend(FILE *out, const struct names *nm, const struct layout 
 {
     struct tokens t;
     memset(&t, 0, sizeof t);
-    static const char *client_what[MAX_NAMES] = {"client ISN", "later client ISN",
-                                                 "third client ISN"};
-    static const char *server_what[MAX_NAMES] = {"server ISN", "its other ISN", "third server ISN"};
+    static const char *const client_what[MAX_NAMES] = {N_("client ISN"), N_("later client ISN"),
+                                                       N_("third client ISN")};
+    static const char *const server_what[MAX_NAMES] = {N_("server ISN"), N_("its other ISN"),
+                                                       N_("third server ISN")};
     for (int i = 0; i < nm->n_client; i++)
         add_token(&t, NULL, "%c=%lu %s%s", client_letters[i], (unsigned long)nm->client[i],
-                  client_what[i], i + 1 < nm->n_client || nm->n_server ? "," : "");
+                  _(client_what[i]), i + 1 < nm->n_client || nm->n_server ? "," : "");
     for (int i = 0; i < nm->n_server; i++)
         add_token(&t, NULL, "%c=%lu %s%s", server_letters[i], (unsigned long)nm->server[i],
-                  server_what[i], i + 1 < nm->n_server ? "," : "");
+                  _(server_what[i]), i + 1 < nm->n_server ? "," : "");
     if (nm->has_tc || nm->has_ts) {
         if (t.n)
             snprintf(t.text[t.n - 1] + strlen(t.text[t.n - 1]),
@@ -533,18 +546,18 @@ static void print_legend(FILE *out, const struct names *nm, const struct layout 
             add_token(&t, NULL, "Tc=%lu%s", (unsigned long)nm->tc, nm->has_ts ? "," : "");
         if (nm->has_ts)
             add_token(&t, NULL, "Ts=%lu", (unsigned long)nm->ts);
-        add_token(&t, NULL, "first TSvals");
+        add_token(&t, NULL, "%s", _("first TSvals"));
     }
     struct line l = {.is_color = is_color};
     if (t.n) {
         put(&l, NULL, lay->indent);
-        put(&l, C_DIM, "where");
+        put(&l, C_DIM, _("where"));
         put(&l, NULL, " ");
         put_tokens(out, &l, &t, width_cols, put_legend_cont, lay->indent);
     }
     if (lay->has_two) {
         char buf[600];
-        snprintf(buf, sizeof buf, "frames: C = %s (client side), S = %s (server side)", file0,
+        snprintf(buf, sizeof buf, _("frames: C = %s (client side), S = %s (server side)"), file0,
                  file1);
         put(&l, NULL, lay->indent);
         put(&l, NULL, buf);
@@ -574,7 +587,7 @@ void tw_report_ladder(FILE *out, const struct tw_attempt_record *r,
 
     int width = style->width_cols < MIN_WIDTH ? MIN_WIDTH : style->width_cols;
     struct layout lay = {.indent = style->indent ? style->indent : "", .has_two = has_two};
-    lay.frame_cols = has_two ? 1 : 5; /* "frame" */
+    lay.frame_cols = has_two ? 1 : tw_text_cols(_("frame"));
     lay.frame_cols2 = 1;
     lay.time_cols = 2; /* "ms" */
     int rest_max = 0;
@@ -611,14 +624,15 @@ void tw_report_ladder(FILE *out, const struct tw_attempt_record *r,
         put(&l, NULL, " ");
         put_right(&l, "S", lay.frame_cols2);
     } else {
-        put_right(&l, "frame", lay.frame_cols);
+        put_right(&l, _("frame"), lay.frame_cols);
     }
     put(&l, NULL, "  ");
     put_right(&l, "ms", lay.time_cols);
     put(&l, NULL, "  ");
-    put(&l, C_DIM, "client");
-    put_spaces(&l, arrow - 6 - 6);
-    put(&l, C_DIM, "server");
+    const char *client = _("client"), *server = _("server");
+    put(&l, C_DIM, client);
+    put_spaces(&l, arrow - tw_text_cols(client) - tw_text_cols(server));
+    put(&l, C_DIM, server);
     flush_line(out, &l);
 
     for (int i = 0; i < n; i++) {

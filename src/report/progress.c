@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/i18n.h"
+
 #define QUIET_NS 2000000000LL   /* nothing for the first 2 s */
 #define REDRAW_NS 500000000LL
 
@@ -56,18 +58,18 @@ void tw_progress_update(struct tw_progress *p, uint64_t bytes_read, uint64_t fra
     double secs = (double)elapsed / 1e9;
     char done[32], total[32];
     human_bytes(done, sizeof done, bytes_read);
-    fprintf(p->out, "\rtcpwhy: %s %s: ", p->what, p->name);
+    fprintf(p->out, "\rtcpwhy: %s %s: ", _(p->what), p->name);
     if (p->total_bytes && bytes_read <= p->total_bytes) {
         human_bytes(total, sizeof total, p->total_bytes);
-        fprintf(p->out, "%3.0f%% (%s of %s)", 100.0 * (double)bytes_read / (double)p->total_bytes,
-                done, total);
+        fprintf(p->out, _("%3.0f%% (%s of %s)"),
+                100.0 * (double)bytes_read / (double)p->total_bytes, done, total);
     } else {
         fprintf(p->out, "%s", done);
     }
-    fprintf(p->out, ", %.2f M packets/s", (double)frames / secs / 1e6);
+    fprintf(p->out, _(", %.2f M packets/s"), (double)frames / secs / 1e6);
     if (p->total_bytes && bytes_read && bytes_read <= p->total_bytes) {
         double left = secs * (double)(p->total_bytes - bytes_read) / (double)bytes_read;
-        fprintf(p->out, ", %.0f s left", left);
+        fprintf(p->out, _(", %.0f s left"), left);
     }
     fputs("\x1b[K", p->out); /* erase what a longer line left */
     fflush(p->out);

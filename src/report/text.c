@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report/aggregate.h"
+#include "base/i18n.h"
 #include "report/ladder.h"
 #include "report/sink.h"
 
@@ -65,12 +66,12 @@ static void text_connect(void *ctx, const struct tw_connect_record *c)
     tw_addr_format(&a->client, cl, sizeof cl);
     tw_endpoint_format(&a->server, a->server_port, sv, sizeof sv);
     tw_format_time(c->start_ns, ts, sizeof ts);
-    int n = snprintf(line, size, "%s%s -> %s at %s: %.3f s, %zu attempt%s, %s:",
-                     c->is_over_app_timeout ? "OVER THE APP TIMEOUT  " : "", cl, sv, ts,
+    int n = snprintf(line, size, _("%s%s -> %s at %s: %.3f s, %zu attempt%s, %s:"),
+                     c->is_over_app_timeout ? _("OVER THE APP TIMEOUT  ") : "", cl, sv, ts,
                      (double)c->duration_ns / 1e9, c->n_attempts, c->n_attempts == 1 ? "" : "s",
-                     c->is_connected ? "connected" : "failed");
+                     c->is_connected ? _("connected") : _("failed"));
     for (size_t i = 0; i < c->n_attempts && n > 0 && (size_t)n < size; i++)
-        n += snprintf(line + n, size - (size_t)n, "%s port %u %s", i ? "," : "",
+        n += snprintf(line + n, size - (size_t)n, _("%s port %u %s"), i ? "," : "",
                       a[i].client_port, tw_verdict_name(a[i].verdict));
 }
 
@@ -83,7 +84,7 @@ static void text_server_failures(void *ctx, const struct tw_server_failures_reco
     tw_endpoint_format(&f->server, f->server_port, sv, sizeof sv);
     tw_format_time(f->since_ns, ts, sizeof ts);
     snprintf(t->failure_lines[t->n_failure_lines++], sizeof t->failure_lines[0],
-             "failures at %s began at %s (%s) and affect %llu of %llu attempts (%.1f %%) since",
+             _("failures at %s began at %s (%s) and affect %llu of %llu attempts (%.1f %%) since"),
              sv, ts, tw_verdict_name(f->first_verdict), (unsigned long long)f->failed_since,
              (unsigned long long)f->attempts_since,
              100.0 * (double)f->failed_since / (double)(f->attempts_since ? f->attempts_since : 1));
@@ -97,13 +98,13 @@ static void print_connects(struct text *t, const struct tw_file_summary *s)
     FILE *out = t->out;
     if (!s->has_connects || !s->connects)
         return;
-    fprintf(out, "\nConnects: %llu (%llu needed more than one attempt, %llu failed)",
+    fprintf(out, _("\nConnects: %llu (%llu needed more than one attempt, %llu failed)"),
             (unsigned long long)s->connects, (unsigned long long)s->connects_retried,
             (unsigned long long)s->connects_failed);
     if (s->connects_over_app_timeout)
-        fprintf(out, "; %llu took longer than the application's timeout",
+        fprintf(out, _("; %llu took longer than the application's timeout"),
                 (unsigned long long)s->connects_over_app_timeout);
-    fputs("\n  connect time:", out);
+    fputs(_("\n  connect time:"), out);
     for (int b = 0; b < TW_CONNECT_BUCKETS; b++)
         if (s->connect_histogram[b])
             fprintf(out, " %s %llu", tw_connect_bucket_name[b],
@@ -112,7 +113,7 @@ static void print_connects(struct text *t, const struct tw_file_summary *s)
     for (size_t i = 0; i < t->n_connect_lines; i++)
         fprintf(out, "  %s\n", t->connect_lines[i]);
     if (t->n_connects_not_shown)
-        fprintf(out, "  ... and %llu more (use --format json)\n",
+        fprintf(out, _("  ... and %llu more (use --format json)\n"),
                 (unsigned long long)t->n_connects_not_shown);
     t->n_connect_lines = 0;
     t->n_connects_not_shown = 0;
@@ -180,7 +181,9 @@ static void text_rst(void *ctx, const struct tw_rst_record *r)
 
 static const char *accepted_word(enum tw_accepted a)
 {
-    return a == TW_ACCEPTED_YES ? "accepted" : a == TW_ACCEPTED_NO ? "NOT accepted" : "acceptance unknown";
+    return a == TW_ACCEPTED_YES  ? _("accepted")
+           : a == TW_ACCEPTED_NO ? _("NOT accepted")
+                                 : _("acceptance unknown");
 }
 
 static void print_rsts(struct text *t)
@@ -191,22 +194,22 @@ static void print_rsts(struct text *t)
         total += t->senders[i].total;
     if (!total)
         return;
-    fprintf(out, "\nRSTs: %llu\n", (unsigned long long)total);
+    fprintf(out, _("\nRSTs: %llu\n"), (unsigned long long)total);
     for (size_t i = 0; i <= MAX_RST_SENDERS; i++) {
         const struct rst_sender *s = &t->senders[i];
         if (!s->total)
             continue;
         char who[80];
         if (i == MAX_RST_SENDERS)
-            snprintf(who, sizeof who, "other hosts");
+            snprintf(who, sizeof who, _("other hosts"));
         else if (s->role == TW_SENDER_MIDDLE)
-            snprintf(who, sizeof who, "a box in the path (forged)");
+            snprintf(who, sizeof who, _("a box in the path (forged)"));
         else {
             char ip[64];
             tw_addr_format(&s->addr, ip, sizeof ip);
-            snprintf(who, sizeof who, "%s (%s)", ip, tw_rst_sender_name(s->role));
+            snprintf(who, sizeof who, "%s (%s)", ip, _(tw_rst_sender_name(s->role)));
         }
-        fprintf(out, "  %llu sent by %s:", (unsigned long long)s->total, who);
+        fprintf(out, _("  %llu sent by %s:"), (unsigned long long)s->total, who);
         bool first = true;
         for (int c = 0; c < TW_RST_CAUSE_COUNT; c++) {
             if (!s->causes[c])
@@ -222,15 +225,14 @@ static void print_rsts(struct text *t)
         char c[80], s[80];
         tw_endpoint_format(&r->key.client, r->key.client_port, c, sizeof c);
         tw_endpoint_format(&r->key.server, r->key.server_port, s, sizeof s);
-        fprintf(out, "\n  RST frame %llu  %s %s %s  from the %s: %s, %s\n",
-                (unsigned long long)r->frame, c,
-                r->res.sender == TW_SENDER_CLIENT ? "->" : "<-", s,
-                tw_rst_sender_name(r->res.sender), tw_rst_cause_name(r->res.cause),
+        fprintf(out, _("\n  RST frame %llu  %s %s %s  from the %s: %s, %s\n"),
+                (unsigned long long)r->frame, c, r->res.sender == TW_SENDER_CLIENT ? "->" : "<-", s,
+                _(tw_rst_sender_name(r->res.sender)), tw_rst_cause_name(r->res.cause),
                 accepted_word(r->res.accepted));
         fprintf(out, "    %s\n", r->res.why);
     }
     if (t->n_rsts_not_shown)
-        fprintf(out, "\n  ... and %llu more RSTs (use --format json for all)\n",
+        fprintf(out, _("\n  ... and %llu more RSTs (use --format json for all)\n"),
                 (unsigned long long)t->n_rsts_not_shown);
     t->n_rsts = 0;
     t->n_rsts_not_shown = 0;
@@ -245,18 +247,18 @@ static void print_block(FILE *out, const struct tw_attempt_record *r,
     tw_endpoint_format(&r->key.client, r->key.client_port, c, sizeof c);
     tw_endpoint_format(&r->key.server, r->key.server_port, s, sizeof s);
     tw_format_time(r->first_ns, ts, sizeof ts);
-    fprintf(out, "\n%s  %s -> %s  at %s\n", tw_verdict_name(r->diag.verdict), c, s, ts);
+    fprintf(out, _("\n%s  %s -> %s  at %s\n"), tw_verdict_name(r->diag.verdict), c, s, ts);
     const char *names[4];
     int n = tw_lost_names(r->diag.lost, names);
     if (n) {
-        fputs("  lost: ", out);
+        fputs(_("  lost: "), out);
         for (int i = 0; i < n; i++)
             fprintf(out, "%s%s", i ? ", " : "", names[i]);
         fputc('\n', out);
     }
     fprintf(out, "  %s\n", r->diag.why);
     if (r->diag.n_evidence) {
-        fputs("  frames:", out);
+        fputs(_("  frames:"), out);
         for (int i = 0; i < r->diag.n_evidence; i++)
             fprintf(out, " %s%s%llu %s%s",
                     r->diag.evidence[i].file ? r->diag.evidence[i].file : "",
@@ -266,7 +268,7 @@ static void print_block(FILE *out, const struct tw_attempt_record *r,
         fputc('\n', out);
     }
     if (r->is_evicted)
-        fputs("  (judged early: the flow table was full)\n", out);
+        fputs(_("  (judged early: the flow table was full)\n"), out);
     if (opt->has_ladder && tw_report_is_problem(r)) {
         struct tw_ladder_style style = {opt->width_cols, opt->is_color, "  "};
         fputc('\n', out);
@@ -277,28 +279,31 @@ static void print_block(FILE *out, const struct tw_attempt_record *r,
 static void print_loss_line(FILE *out, const char *what_dir, const struct tw_direction_loss *d)
 {
     if (!d->lost) {
-        fprintf(out, "  0 packets lost %s", what_dir);
+        fprintf(out, _("  0 packets lost %s"), what_dir);
     } else {
         char who[128] = "";
         if (d->top_count) {
             char ep[80];
             tw_endpoint_format(&d->top_src, d->top_port, ep, sizeof ep);
-            snprintf(who, sizeof who, " (%llu from %s)", (unsigned long long)d->top_count, ep);
+            snprintf(who, sizeof who, _(" (%llu from %s)"), (unsigned long long)d->top_count, ep);
         }
-        fprintf(out, "  %llu packet%s lost %s%s: %llu SYN, %llu SYN+ACK, %llu ACK, %llu RST, "
-                     "%llu of %llu data segments",
+        fprintf(out,
+                _("  %llu packet%s lost %s%s: %llu SYN, %llu SYN+ACK, %llu ACK, %llu RST, "
+                  "%llu of %llu data segments"),
                 (unsigned long long)d->lost, d->lost == 1 ? "" : "s", what_dir, who,
                 (unsigned long long)d->lost_syn, (unsigned long long)d->lost_synack,
                 (unsigned long long)d->lost_ack, (unsigned long long)d->lost_rst,
                 (unsigned long long)d->lost_data, (unsigned long long)d->data_upstream);
     }
     if (d->missing_upstream)
-        fprintf(out, "; %llu missing from the upstream capture itself (capture loss, not the "
-                     "network)",
+        fprintf(out,
+                _("; %llu missing from the upstream capture itself (capture loss, not the "
+                  "network)"),
                 (unsigned long long)d->missing_upstream);
     if (d->missing_downstream)
-        fprintf(out, "; %llu absent from the downstream capture although acknowledged there "
-                     "(capture loss, not the network)",
+        fprintf(out,
+                _("; %llu absent from the downstream capture although acknowledged there "
+                  "(capture loss, not the network)"),
                 (unsigned long long)d->missing_downstream);
     fputc('\n', out);
 }
@@ -308,39 +313,42 @@ static void text_correlation(void *ctx, const struct tw_correlation *c)
     FILE *out = ((struct text *)ctx)->out;
     const char *cf = tw_capture_run_file(c->client_run), *sf = tw_capture_run_file(c->server_run);
     if (!c->is_related) {
-        fprintf(out, "%s and %s share no traffic (%s): each is analysed alone.\n\n", cf, sf,
+        fprintf(out, _("%s and %s share no traffic (%s): each is analysed alone.\n\n"), cf, sf,
                 c->why);
         return;
     }
-    fprintf(out, "%s and %s saw the same traffic: %s.\n", cf, sf, c->why);
+    fprintf(out, _("%s and %s saw the same traffic: %s.\n"), cf, sf, c->why);
     if (c->has_nat)
-        fputs("  Addresses or ports differ between them: NAT between the points.\n", out);
+        fputs(_("  Addresses or ports differ between them: NAT between the points.\n"), out);
     if (isfinite(c->offset_low_s) && isfinite(c->offset_high_s))
-        fprintf(out, "  %s's clock is %.6f s %s %s's (between %.6f and %.6f s%s); one-way "
-                     "delay client->server %.3f ms, server->client %.3f ms\n",
-                sf, fabs(c->offset_s), c->offset_s >= 0 ? "ahead of" : "behind", cf,
+        fprintf(out,
+                _("  %s's clock is %.6f s %s %s's (between %.6f and %.6f s%s); one-way "
+                  "delay client->server %.3f ms, server->client %.3f ms\n"),
+                sf, fabs(c->offset_s), c->offset_s >= 0 ? _("ahead of") : _("behind"), cf,
                 c->offset_low_s, c->offset_high_s,
-                c->is_offset_consistent ? "" : "; the bounds cross: clocks drift or packets were "
-                                               "mismatched",
+                c->is_offset_consistent ? ""
+                                        : _("; the bounds cross: clocks drift or packets "
+                                            "were mismatched"),
                 c->delay_c2s_s * 1e3, c->delay_s2c_s * 1e3);
     else
-        fputs("  Clock offset: not enough packets both ways to bound it.\n", out);
+        fputs(_("  Clock offset: not enough packets both ways to bound it.\n"), out);
     if (c->has_drift)
-        fprintf(out, "  Clock drift: %.3f ppm (the offset changes by %.3f ms per minute)\n",
+        fprintf(out, _("  Clock drift: %.3f ppm (the offset changes by %.3f ms per minute)\n"),
                 c->drift_ppm, c->drift_ppm * 60e-3);
-    print_loss_line(out, "on the way from the client side to the server side", &c->c2s);
-    print_loss_line(out, "on the way from the server side to the client side", &c->s2c);
+    print_loss_line(out, _("on the way from the client side to the server side"), &c->c2s);
+    print_loss_line(out, _("on the way from the server side to the client side"), &c->s2c);
     if (c->is_partial)
-        fputs("  (only part of the captures was correlated: the memory budget ran out)\n", out);
+        fputs(_("  (only part of the captures was correlated: the memory budget ran out)\n"), out);
     fputc('\n', out);
 }
 
-/* The TOP_SHOWN keys with the most failures (rows come most first). */
+/* The TOP_SHOWN keys with the most failures (rows come most first).
+ * title: the line's translated beginning ("  failures by server:"). */
 static void print_top(FILE *out, tw_aggregate *agg, enum tw_agg_by by, const char *title)
 {
     const struct tw_agg_row *rows;
     size_t n = tw_aggregate_rows(agg, by, &rows);
-    fprintf(out, "  failures by %s:", title);
+    fputs(title, out);
     int shown = 0;
     for (size_t i = 0; i < n; i++) {
         const struct tw_agg_row *r = &rows[i];
@@ -348,7 +356,7 @@ static void print_top(FILE *out, tw_aggregate *agg, enum tw_agg_by by, const cha
             continue;
         char name[80], ip[64];
         if (r->is_others) {
-            snprintf(name, sizeof name, "others");
+            snprintf(name, sizeof name, "%s", _("others"));
         } else if (by == TW_AGG_CLIENT_SUBNET) {
             tw_addr_format(&r->addr, ip, sizeof ip);
             snprintf(name, sizeof name, "%s/%d", ip, r->prefix_bits);
@@ -365,12 +373,12 @@ static void print_top(FILE *out, tw_aggregate *agg, enum tw_agg_by by, const cha
 static void print_tops(struct text *t)
 {
     FILE *out = t->out;
-    print_top(out, t->agg, TW_AGG_SERVER, "server");
-    print_top(out, t->agg, TW_AGG_CLIENT_SUBNET, "client subnet");
+    print_top(out, t->agg, TW_AGG_SERVER, _("  failures by server:"));
+    print_top(out, t->agg, TW_AGG_CLIENT_SUBNET, _("  failures by client subnet:"));
     const struct tw_agg_row *rows;
     size_t n = tw_aggregate_rows(t->agg, TW_AGG_MINUTE, &rows);
     bool *shown = calloc(n ? n : 1, sizeof *shown);
-    fputs("  worst minutes:", out);
+    fputs(_("  worst minutes:"), out);
     for (int k = 0; shown && k < TOP_SHOWN; k++) {
         size_t best = n;
         for (size_t m = 0; m < n; m++)
@@ -382,7 +390,7 @@ static void print_tops(struct text *t)
         shown[best] = true;
         char ts[48];
         tw_format_time(rows[best].minute * 60 * 1000000000LL, ts, sizeof ts);
-        fprintf(out, "%s %.16s %llu of %llu failed", k ? "," : "", ts,
+        fprintf(out, _("%s %.16s %llu of %llu failed"), k ? "," : "", ts,
                 (unsigned long long)rows[best].failed, (unsigned long long)rows[best].attempts);
     }
     free(shown);
@@ -400,22 +408,22 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
     struct text *t = ctx;
     FILE *out = t->out;
     if (!s->is_complete && s->packets == 0) {
-        fprintf(out, "%s: nothing read: %s\n\n", s->file, s->error);
+        fprintf(out, _("%s: nothing read: %s\n\n"), s->file, s->error);
         fflush(out);
         return;
     }
     double span = s->last_ns > s->first_ns ? (double)(s->last_ns - s->first_ns) / 1e9 : 0;
-    fprintf(out, "%s: %llu packets over %.3f s, %llu connection attempts\n", s->file,
+    fprintf(out, _("%s: %llu packets over %.3f s, %llu connection attempts\n"), s->file,
             (unsigned long long)s->packets, span, (unsigned long long)s->attempts);
     if (s->packets) {
         char first[48];
         tw_format_time(s->first_ns, first, sizeof first);
-        fprintf(out, "  from %s\n", first);
+        fprintf(out, _("  from %s\n"), first);
     }
-    fprintf(out, "  vantage: %s (%s: %s)\n", tw_vantage_name(s->vantage),
-            s->is_vantage_given ? "given" : "inferred", s->vantage_why);
+    fprintf(out, _("  vantage: %s (%s: %s)\n"), tw_vantage_name(s->vantage),
+            s->is_vantage_given ? _("given") : _("inferred"), s->vantage_why);
     if (s->attempts) {
-        fputs("  verdicts:", out);
+        fputs(_("  verdicts:"), out);
         bool first = true;
         for (int v = 0; v < TW_VERDICT_COUNT; v++) {
             if (!s->verdicts[v])
@@ -430,31 +438,34 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
     for (int a = 1; a < TW_ANOM_COUNT; a++)
         n_anom += s->anomalies[a];
     if (n_anom || s->snapped)
-        fprintf(out, "  %llu frames not fully decoded, %llu cut by the snap length\n",
+        fprintf(out, _("  %llu frames not fully decoded, %llu cut by the snap length\n"),
                 (unsigned long long)n_anom, (unsigned long long)s->snapped);
     if (s->capture_gaps)
-        fprintf(out, "  %llu stretch%s of data (%llu bytes) acknowledged by the receiver but "
-                     "not in this capture: the capture dropped them, not the network\n",
+        fprintf(out,
+                _("  %llu stretch%s of data (%llu bytes) acknowledged by the receiver but "
+                  "not in this capture: the capture dropped them, not the network\n"),
                 (unsigned long long)s->capture_gaps, s->capture_gaps == 1 ? "" : "es",
                 (unsigned long long)s->capture_gap_bytes);
     if (s->duplicates)
-        fprintf(out, "  %llu frames were second copies of a packet within 1 ms (a mirrored port), "
-                     "left out\n",
+        fprintf(out,
+                _("  %llu frames were second copies of a packet within 1 ms (a mirrored port), "
+                  "left out\n"),
                 (unsigned long long)s->duplicates);
     if (s->table.evicted)
-        fprintf(out, "  %llu flows judged early because the flow table was full (--memcap)\n",
+        fprintf(out, _("  %llu flows judged early because the flow table was full (--memcap)\n"),
                 (unsigned long long)s->table.evicted);
     if (s->is_live && s->has_capture_counters)
-        fprintf(out, "  capture: %llu packets dropped by the kernel (buffer full), %llu by the "
-                     "interface%s\n",
+        fprintf(out,
+                _("  capture: %llu packets dropped by the kernel (buffer full), %llu by the "
+                  "interface%s\n"),
                 (unsigned long long)s->capture_drops, (unsigned long long)s->capture_ifdrops,
-                s->capture_drops || s->capture_ifdrops ? ": evidence may be missing" : "");
+                s->capture_drops || s->capture_ifdrops ? _(": evidence may be missing") : "");
     if (t->n_blocks)
         qsort(t->blocks, t->n_blocks, sizeof t->blocks[0], by_time);
     for (size_t i = 0; i < t->n_blocks; i++)
         print_block(out, &t->blocks[i], &t->opt);
     if (t->n_not_shown) {
-        fprintf(out, "\n... and %llu more attempts not shown (use --format json for all):",
+        fprintf(out, _("\n... and %llu more attempts not shown (use --format json for all):"),
                 (unsigned long long)t->n_not_shown);
         for (int v = 0; v < TW_VERDICT_COUNT; v++)
             if (t->not_shown_per_verdict[v])
@@ -466,7 +477,7 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
     print_connects(t, s);
     print_rsts(t);
     if (!s->is_complete)
-        fprintf(out, "\n  reading stopped early: %s\n", s->error);
+        fprintf(out, _("\n  reading stopped early: %s\n"), s->error);
     fputc('\n', out);
     t->n_blocks = 0;
     t->n_not_shown = 0;

@@ -29,6 +29,11 @@ fi
 [ -x "$tcpwhy" ] || { echo "run.sh: no tcpwhy binary at $tcpwhy (build first, or pass --tcpwhy)" >&2; exit 2; }
 [ ${#names[@]} -gt 0 ] || { echo "run.sh: name a fixture" >&2; exit 2; }
 
+# The same output whatever the caller's locale: English unless a fixture's
+# args say --lang (LANGUAGE would override LC_ALL, so it goes too).
+unset LANGUAGE
+export LC_ALL=C.UTF-8
+
 fail=0
 for name in "${names[@]}"; do
   dir="$fixtures/$name"

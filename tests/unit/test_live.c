@@ -26,7 +26,7 @@ static int64_t settle(void *ctx, struct tw_flow *flow, int *n_reported)
     struct settler *s = ctx;
     s->n_calls++;
     while (*n_reported < flow->n_attempts) {
-        struct tw_judge_input in = {flow, *n_reported, TW_VANTAGE_CLIENT, s->now_ns};
+        struct tw_judge_input in = {flow, *n_reported, TW_VANTAGE_CLIENT, s->now_ns, false};
         struct tw_diagnosis d;
         tw_diagnose_attempt(&in, &d);
         int64_t at = tw_diagnose_settled_at(&in, &d);

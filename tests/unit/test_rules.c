@@ -865,7 +865,7 @@ static enum tw_vantage vantage_of(struct tl *t, char *why, size_t why_size)
     memset(&v, 0, sizeof v);
     for (int i = 0; i < t->flow->n_attempts; i++)
         tw_vantage_observe(&v, &t->flow->attempts[i]);
-    return tw_vantage_decide(&v, why, why_size);
+    return tw_vantage_decide(&v, false, why, why_size);
 }
 
 /* One handshake with the given TTLs and gaps (SYN -> SYN+ACK -> ACK, ms). */
@@ -985,7 +985,7 @@ static void test_vantage_fallback(void **state)
 
     struct tw_vantage_votes v;
     memset(&v, 0, sizeof v);
-    assert_int_equal(tw_vantage_decide(&v, why, sizeof why), TW_VANTAGE_MIDDLE);
+    assert_int_equal(tw_vantage_decide(&v, false, why, sizeof why), TW_VANTAGE_MIDDLE);
     assert_string_equal(why, "no handshake seen");
 }
 

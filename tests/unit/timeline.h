@@ -167,7 +167,7 @@ static inline uint64_t tl_feed(struct tl *t, struct tw_packet *pkt)
     t->last_side = side;
     if (flow->n_attempts == TW_FLOW_ATTEMPTS && tw_flow_opens_attempt(flow, pkt, side)) {
         assert_true(t->n_early < TL_MAX_EARLY);
-        struct tw_judge_input in = {flow, 0, t->vantage, t->now_ns};
+        struct tw_judge_input in = {flow, 0, t->vantage, t->now_ns, false};
         tw_diagnose_attempt(&in, &t->early[t->n_early]);
         t->early_isn[t->n_early] = flow->attempts[0].isn;
         t->n_early++;
@@ -292,7 +292,7 @@ static inline void tl_judge(struct tl *t, int index, enum tw_vantage vantage,
 {
     assert_non_null(t->flow);
     assert_true(index < t->flow->n_attempts);
-    struct tw_judge_input in = {t->flow, index, vantage, t->end_ns ? t->end_ns : t->now_ns};
+    struct tw_judge_input in = {t->flow, index, vantage, t->end_ns ? t->end_ns : t->now_ns, false};
     tw_diagnose_attempt(&in, d);
 }
 
