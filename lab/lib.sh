@@ -663,11 +663,22 @@ lab_server_kill() {
 
 # ---- Connects, not packets (lab/scenarios/connect_*.sh) --------------------
 
+# lab_wait_for FILE ERE: waits up to 5 s for a line of FILE matching ERE
+# (a program saying it is ready); false when none came.
+lab_wait_for() {
+    local i
+    for i in $(seq 100); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # lab_cap_with NS IFACE FILE TCPDUMP_OPTION...: lab_cap with more tcpdump
 # options after the usual ones (a later -s or -B wins), e.g. a tiny capture
 # buffer; tcpdump's stderr stays in LAB_TMP/FILE.err (lab_cap_dropped).
 lab_cap_with() {
-    local ns=$1 ifc=$2 file=$3 i
+    local ns=$1 ifc=$2 file=$3
     shift 3
     local opts=(-n -i "$ifc" -s "${LAB_SNAPLEN:-256}" --immediate-mode -U -Z root -w "$LAB_OUT/$file")
     [ "${LAB_NANO:-0}" = 1 ] && opts+=(--time-stamp-precision=nano)
@@ -675,10 +686,7 @@ lab_cap_with() {
     echo "tcpdump ${opts[*]}" > "$LAB_TMP/$file.cmd"
     ip netns exec "$ns" tcpdump "${opts[@]}" "$LAB_FILTER" 2> "$LAB_TMP/$file.err" &
     LAB_CAP_PIDS+=($!)
-    for i in $(seq 100); do
-        grep -q 'listening on' "$LAB_TMP/$file.err" 2>/dev/null && return 0
-        sleep 0.05
-    done
+    lab_wait_for "$LAB_TMP/$file.err" 'listening on' && return 0
     cat "$LAB_TMP/$file.err" >&2
     lab_die "tcpdump on $ns/$ifc did not start"
 }
@@ -743,4 +751,21 @@ lab_missing() {
             }
             print t + 0, c + 0, cd + 0, s + 0, sd + 0
         }'
+}
+
+# ---- tcpwhy live (lab/live_check.sh, bench/live_churn.sh) -------------------
+
+# lab_tcpwhy NS OUT ERR ARGS...: starts "$TCPWHY ARGS..." in namespace NS
+# (standard output to OUT, a file or fifo; standard error to ERR) and waits
+# until it says it listens. LAB_TW_PID is tcpwhy itself (ip netns exec
+# execs it), for /proc and for signals.
+lab_tcpwhy() {
+    local ns=$1 o=$2 e=$3
+    shift 3
+    ip netns exec "$ns" "$TCPWHY" "$@" > "$o" 2> "$e" &
+    LAB_TW_PID=$!
+    LAB_PIDS+=("$LAB_TW_PID")
+    lab_wait_for "$e" 'listening on' && return 0
+    cat "$e" >&2
+    lab_die "tcpwhy $* did not start"
 }

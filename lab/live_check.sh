@@ -53,15 +53,8 @@ mkfifo "$LAB_TMP/live.fifo"
 ( trap - EXIT; while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done \
     < "$LAB_TMP/live.fifo" > "$LAB_OUT/live.stamped" ) &
 reader=$!
-ip netns exec "$NS_C" "$TCPWHY" -i eth0 --format json --stats-interval 2 \
-    > "$LAB_TMP/live.fifo" 2> "$LAB_OUT/live.err" &
-live=$!
-LAB_PIDS+=("$live")
-for _ in $(seq 100); do
-    grep -q 'listening on' "$LAB_OUT/live.err" 2>/dev/null && break
-    sleep 0.05
-done
-grep -q 'listening on' "$LAB_OUT/live.err" || { cat "$LAB_OUT/live.err" >&2; lab_die "tcpwhy -i did not start"; }
+lab_tcpwhy "$NS_C" "$LAB_TMP/live.fifo" "$LAB_OUT/live.err" -i eth0 --format json --stats-interval 2
+live=$LAB_TW_PID
 echo "start $EPOCHREALTIME" > "$LAB_OUT/live.times"
 
 lab_client_bg t "$SRV" 8081 --bind-port 40003 --connect-timeout-ms 2500

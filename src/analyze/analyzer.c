@@ -343,6 +343,10 @@ static void live_tick(struct run *r)
     if (wall > r->now_ns)
         r->now_ns = wall;
     tw_table_settle(r->table, r->now_ns, SETTLE_VISITS_PER_TICK, settle_flow, r);
+    if (r->sink->settled) {
+        int64_t oldest = tw_table_oldest_unreported_ns(r->table);
+        r->sink->settled(r->sink->ctx, oldest < r->now_ns ? oldest : r->now_ns);
+    }
     for (int k = 0; k < EXPIRE_CALLS_PER_TICK; k++)
         tw_table_expire(r->table, r->now_ns);
     if (r->opt->on_stats && r->opt->stats_interval_ns > 0 && wall >= r->next_stats_ns) {

@@ -87,6 +87,13 @@ void tw_attempt_brief_of(const struct tw_attempt_record *rec, struct tw_attempt_
                 b->done_ns = rec->diag.evidence[i].ts_ns;
 }
 
+bool tw_connect_is_final(const struct tw_attempt_brief *last, int64_t settled_before_ns)
+{
+    if (last->is_completed || last->verdict == TW_VERDICT_UNKNOWN)
+        return settled_before_ns > last->first_ns;
+    return settled_before_ns > last->done_ns + TW_CONNECT_RETRY_WINDOW_NS;
+}
+
 static int by_endpoints_then_time(const void *pa, const void *pb)
 {
     const struct tw_attempt_brief *a = pa, *b = pb;

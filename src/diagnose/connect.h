@@ -46,6 +46,14 @@ struct tw_connect {
 size_t tw_connects_group(struct tw_attempt_brief *briefs, size_t n, struct tw_connect *out,
                          size_t max_connects);
 
+/* Live: whether the connect whose last attempt (in start order) is `last`
+ * can no longer change, once every attempt that began before
+ * settled_before_ns has been seen. A connect that ended in a connection, or
+ * with an attempt that starts nothing (unknown), takes no retry: final as
+ * soon as nothing older is outstanding. A failed one may still take a retry
+ * until its window has passed. */
+bool tw_connect_is_final(const struct tw_attempt_brief *last, int64_t settled_before_ns);
+
 /* Fills a brief from an attempt record. */
 void tw_attempt_brief_of(const struct tw_attempt_record *rec, struct tw_attempt_brief *b);
 

@@ -192,6 +192,13 @@ static void out_correlation(void *ctx, const struct tw_correlation *c)
     w->inner.correlation(w->inner.ctx, c);
 }
 
+static void out_settled(void *ctx, int64_t settled_before_ns)
+{
+    tw_pcap_out *w = ctx;
+    if (w->inner.settled)
+        w->inner.settled(w->inner.ctx, settled_before_ns);
+}
+
 static void out_summary(void *ctx, const struct tw_file_summary *s)
 {
     tw_pcap_out *w = ctx;
@@ -219,6 +226,7 @@ void tw_pcap_out_sink(tw_pcap_out *w, struct tw_sink *sink, const struct tw_sink
     sink->attempt = out_attempt;
     sink->rst = out_rst;
     sink->correlation = out_correlation;
+    sink->settled = out_settled;
     sink->summary = out_summary;
     sink->finish = out_finish;
     sink->free = out_free;

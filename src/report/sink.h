@@ -86,6 +86,10 @@ struct tw_sink {
     void (*connect)(void *ctx, const struct tw_connect_record *rec);
     void (*server_failures)(void *ctx, const struct tw_server_failures_record *rec);
     void (*summary)(void *ctx, const struct tw_file_summary *sum);
+    /* NULL, or (live) told now and then that every attempt whose first
+     * packet came before settled_before_ns has been passed to attempt():
+     * what depends on several attempts (connects) can then be written */
+    void (*settled)(void *ctx, int64_t settled_before_ns);
     /* NULL, or called once after the last record of the last input */
     void (*finish)(void *ctx);
     void (*free)(void *ctx);
@@ -110,8 +114,9 @@ struct tw_collector {
 };
 void tw_report_collect(struct tw_sink *sink, struct tw_collector *c);
 
-/* Wraps inner: passes everything through, and before each file's summary
- * writes that file's connects and adds their histogram to the summary.
+/* Wraps inner: passes everything through, and writes each file's connects,
+ * each as soon as settled() says it can no longer change (live) and the rest
+ * before the file's summary, whose histogram counts them all.
  * app_timeout_ns 0: no --app-timeout. It keeps a brief of each attempt of
  * the file within budget_bytes; past that the summary says the connects are
  * partial. The wrapper owns inner after this
