@@ -762,6 +762,7 @@ lab_missing() {
 lab_tcpwhy() {
     local ns=$1 o=$2 e=$3
     shift 3
+    : > "$e" # not an old run's "listening on"
     ip netns exec "$ns" "$TCPWHY" "$@" > "$o" 2> "$e" &
     LAB_TW_PID=$!
     LAB_PIDS+=("$LAB_TW_PID")
