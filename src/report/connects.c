@@ -1,9 +1,9 @@
 /* The connects wrapper: groups each file's attempts into the connects an
  * application made (diagnose/connect.h) and reports them. Attempts wait in
  * `pending` until their connect can no longer change: live, settled() says
- * when (a connect that ended in a connection once nothing older is
- * outstanding, a failed one once its retry window has passed), and the
- * connect goes out then; whatever is left goes out before the file's
+ * when (a connect that ended in a connection once nothing older is still
+ * open between its endpoints, a failed one once its retry window has
+ * passed too), and the connect goes out then; whatever is left goes out before the file's
  * summary. A brief of every attempt of the file is kept apart for the
  * failures per server. Both within the budget; past it the connects cover
  * only the first attempts and the summary says so. */
@@ -72,14 +72,16 @@ static void report_one(struct connects *c, const struct tw_connect *g)
 }
 
 /* Groups the pending attempts and writes the connects that can no longer
- * change (every one when is_at_end); the attempts of the others stay. */
-static void report_connects(struct connects *c, int64_t settled_before_ns, bool is_at_end)
+ * change at now_ns with `open` still open (every one when open is NULL: at
+ * the end); the attempts of the others stay. */
+static void report_connects(struct connects *c, int64_t now_ns,
+                            const struct tw_attempt_brief *open, size_t n_open)
 {
     if (!c->n_pending)
         return;
     struct tw_connect *groups = malloc(c->n_pending * sizeof *groups);
     if (!groups) {
-        if (is_at_end) {
+        if (!open) {
             c->is_partial = true;
             c->n_pending = 0;
         }
@@ -89,7 +91,7 @@ static void report_connects(struct connects *c, int64_t settled_before_ns, bool 
     size_t n_kept = 0;
     for (size_t i = 0; i < n; i++) {
         const struct tw_connect *g = &groups[i];
-        if (is_at_end || tw_connect_is_final(&c->pending[g->first + g->n - 1], settled_before_ns)) {
+        if (!open || tw_connect_is_final(&c->pending[g->first + g->n - 1], now_ns, open, n_open)) {
             report_one(c, g);
             continue;
         }
@@ -101,12 +103,14 @@ static void report_connects(struct connects *c, int64_t settled_before_ns, bool 
     free(groups);
 }
 
-static void pass_settled(void *ctx, int64_t settled_before_ns)
+static void pass_settled(void *ctx, int64_t now_ns, const struct tw_attempt_brief *open,
+                         size_t n_open)
 {
     struct connects *c = ctx;
-    report_connects(c, settled_before_ns, false);
+    if (open) /* else some are not listed: wait */
+        report_connects(c, now_ns, open, n_open);
     if (c->inner.settled)
-        c->inner.settled(c->inner.ctx, settled_before_ns);
+        c->inner.settled(c->inner.ctx, now_ns, open, n_open);
 }
 
 static void pass_rst(void *ctx, const struct tw_rst_record *rec)
@@ -152,7 +156,7 @@ static void pass_summary(void *ctx, const struct tw_file_summary *sum)
     struct connects *c = ctx;
     struct tw_file_summary s = *sum;
     c->file = sum->file;
-    report_connects(c, INT64_MAX, true);
+    report_connects(c, INT64_MAX, NULL, 0);
     s.has_connects = true;
     s.is_connects_partial = c->is_partial;
     s.connects = c->tally.connects;

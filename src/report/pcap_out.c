@@ -192,11 +192,12 @@ static void out_correlation(void *ctx, const struct tw_correlation *c)
     w->inner.correlation(w->inner.ctx, c);
 }
 
-static void out_settled(void *ctx, int64_t settled_before_ns)
+static void out_settled(void *ctx, int64_t now_ns, const struct tw_attempt_brief *open,
+                        size_t n_open)
 {
     tw_pcap_out *w = ctx;
     if (w->inner.settled)
-        w->inner.settled(w->inner.ctx, settled_before_ns);
+        w->inner.settled(w->inner.ctx, now_ns, open, n_open);
 }
 
 static void out_summary(void *ctx, const struct tw_file_summary *s)

@@ -86,10 +86,13 @@ struct tw_sink {
     void (*connect)(void *ctx, const struct tw_connect_record *rec);
     void (*server_failures)(void *ctx, const struct tw_server_failures_record *rec);
     void (*summary)(void *ctx, const struct tw_file_summary *sum);
-    /* NULL, or (live) told now and then that every attempt whose first
-     * packet came before settled_before_ns has been passed to attempt():
-     * what depends on several attempts (connects) can then be written */
-    void (*settled)(void *ctx, int64_t settled_before_ns);
+    /* NULL, or (live) called now and then with the capture clock and the
+     * attempts begun but not passed to attempt() yet (their endpoints and
+     * first packet, sorted by tw_attempt_briefs_sort; open is NULL when
+     * they could not all be listed): what depends on several attempts
+     * (connects) can be written as soon as no open attempt bears on it */
+    void (*settled)(void *ctx, int64_t now_ns, const struct tw_attempt_brief *open,
+                    size_t n_open);
     /* NULL, or called once after the last record of the last input */
     void (*finish)(void *ctx);
     void (*free)(void *ctx);

@@ -397,16 +397,13 @@ void tw_table_retired_oldest(tw_table *t, const struct tw_flow *flow)
 
 size_t tw_table_n_unsettled(const tw_table *t) { return t->n_todo; }
 
-int64_t tw_table_oldest_unreported_ns(const tw_table *t)
+void tw_table_foreach_unreported(const tw_table *t,
+                                 void (*fn)(void *ctx, const struct tw_flow *flow, int index),
+                                 void *ctx)
 {
-    int64_t oldest = INT64_MAX;
     if (!t->is_incremental)
-        return oldest;
-    for (uint32_t i = t->todo_head; i != NONE; i = t->slots[i].todo_next) {
-        const struct tw_flow *f = &t->flows[i];
-        for (int k = t->slots[i].n_reported; k < f->n_attempts; k++)
-            if (f->attempts[k].first_ns < oldest)
-                oldest = f->attempts[k].first_ns;
-    }
-    return oldest;
+        return;
+    for (uint32_t i = t->todo_head; i != NONE; i = t->slots[i].todo_next)
+        for (int k = t->slots[i].n_reported; k < t->flows[i].n_attempts; k++)
+            fn(ctx, &t->flows[i], k);
 }

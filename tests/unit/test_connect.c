@@ -90,19 +90,37 @@ static void test_histogram_buckets(void **state)
     assert_int_equal(tw_connect_bucket(20000 * MS), TW_CONNECT_BUCKETS - 1);
 }
 
-/* Live: a connect is final once nothing older is outstanding when it ended
- * in a connection, and once its 3 s retry window has passed when it failed. */
+/* Live: a connect is final once no open attempt between its endpoints began
+ * before its last one when it ended in a connection, and once its 3 s retry
+ * window has passed with no open attempt begun within it when it failed;
+ * open attempts between other endpoints do not matter. */
 static void test_connect_final(void **state)
 {
     (void)state;
     struct tw_attempt_brief ok = brief(1, 40000, 1000, 1010, TW_VERDICT_OK, true);
-    assert_false(tw_connect_is_final(&ok, 1000 * MS));
-    assert_true(tw_connect_is_final(&ok, 1001 * MS));
+    assert_false(tw_connect_is_final(&ok, 1000 * MS, NULL, 0));
+    assert_true(tw_connect_is_final(&ok, 1001 * MS, NULL, 0));
     struct tw_attempt_brief refused = brief(1, 40001, 1000, 1001, TW_VERDICT_REFUSED, false);
-    assert_false(tw_connect_is_final(&refused, 4001 * MS));
-    assert_true(tw_connect_is_final(&refused, 4002 * MS));
+    assert_false(tw_connect_is_final(&refused, 4001 * MS, NULL, 0));
+    assert_true(tw_connect_is_final(&refused, 4002 * MS, NULL, 0));
     struct tw_attempt_brief unknown = brief(1, 40002, 1000, 1500, TW_VERDICT_UNKNOWN, false);
-    assert_true(tw_connect_is_final(&unknown, 1001 * MS));
+    assert_true(tw_connect_is_final(&unknown, 1001 * MS, NULL, 0));
+    struct tw_attempt_brief open[] = {
+        brief(1, 50000, 900, 0, TW_VERDICT_UNKNOWN, false),  /* same endpoints, began before */
+        brief(1, 50001, 3500, 0, TW_VERDICT_UNKNOWN, false), /* same endpoints, within the window */
+        brief(2, 50002, 0, 0, TW_VERDICT_UNKNOWN, false),    /* another client */
+    };
+    tw_attempt_briefs_sort(open, 3);
+    assert_false(tw_connect_is_final(&ok, 5000 * MS, open, 3));
+    struct tw_attempt_brief later[] = {
+        brief(1, 50001, 3500, 0, TW_VERDICT_UNKNOWN, false),
+        brief(2, 50002, 0, 0, TW_VERDICT_UNKNOWN, false),
+    };
+    tw_attempt_briefs_sort(later, 2);
+    assert_true(tw_connect_is_final(&ok, 5000 * MS, later, 2));       /* 3.5 s is after its start */
+    assert_false(tw_connect_is_final(&refused, 5000 * MS, later, 2)); /* within 1.001 + 3 s */
+    struct tw_attempt_brief other[] = {brief(2, 50002, 0, 0, TW_VERDICT_UNKNOWN, false)};
+    assert_true(tw_connect_is_final(&refused, 5000 * MS, other, 1));
 }
 
 /* The wrapper, fed as the live analyzer feeds it: attempts as their
@@ -158,23 +176,27 @@ static void test_connects_live(void **state)
     /* a refused connect() at 0 s, retried at 1 s: the retry times out
      * (reported at 5 s), then a third try at 5.5 s is refused */
     feed(&sink, 40001, 0, 1, TW_VERDICT_REFUSED);
-    sink.settled(sink.ctx, 500 * MS);
+    struct tw_attempt_brief retry = brief(1, 40002, 1000, 0, TW_VERDICT_UNKNOWN, false);
+    struct tw_attempt_brief other = brief(2, 40009, 0, 0, TW_VERDICT_UNKNOWN, false);
+    sink.settled(sink.ctx, 500 * MS, &other, 1);
     assert_int_equal(seen.n_connects, 0);   /* a retry may still come */
-    sink.settled(sink.ctx, 1000 * MS);       /* the retry began: outstanding */
+    sink.settled(sink.ctx, 4000 * MS, &retry, 1); /* it began, and is open */
     assert_int_equal(seen.n_connects, 0);
     feed(&sink, 40002, 1000, 3000, TW_VERDICT_TIMEOUT);
     feed(&sink, 40003, 5500, 5501, TW_VERDICT_REFUSED);
-    sink.settled(sink.ctx, 8000 * MS);      /* window after 5.501 s open */
+    sink.settled(sink.ctx, 8000 * MS, &other, 1); /* window after 5.501 s open */
     assert_int_equal(seen.n_connects, 0);
-    sink.settled(sink.ctx, 8502 * MS);
+    sink.settled(sink.ctx, 8502 * MS, NULL, 0);   /* not all listed: wait */
+    assert_int_equal(seen.n_connects, 0);
+    sink.settled(sink.ctx, 8502 * MS, &other, 1);
     assert_int_equal(seen.n_connects, 1);
     assert_int_equal(seen.n_attempts_last, 3);
     assert_int_equal(seen.start_last_ns, 0);
-    /* a connect that succeeded goes out once nothing older is outstanding */
+    /* a connect that succeeded goes out once no older attempt of its endpoints is open */
     feed(&sink, 40004, 20000, 20001, TW_VERDICT_OK);
-    sink.settled(sink.ctx, 20000 * MS);
+    sink.settled(sink.ctx, 20000 * MS, &other, 1);
     assert_int_equal(seen.n_connects, 1);
-    sink.settled(sink.ctx, 20001 * MS);
+    sink.settled(sink.ctx, 20001 * MS, &other, 1);
     assert_int_equal(seen.n_connects, 2);
     /* what is left at the end goes out before the summary, which counts all */
     feed(&sink, 40005, 30000, 30001, TW_VERDICT_REFUSED);
