@@ -466,6 +466,32 @@ lab_attempts() {
         }'
 }
 
+# lab_lost ISN SERVER_PORT [EXT]: the handshake packets of the attempt with
+# client ISN that entered the router and never left it, read from
+# router-c.EXT and router-s.EXT (default pcap) in LAB_OUT: a SYN (seq ISN) or
+# the client's handshake ACK (length 0, ack = the server's ISN + 1, to
+# SERVER_PORT) seen more often towards the client than towards the server, a
+# SYN+ACK (ack ISN + 1) more often towards the server than towards the
+# client. Masquerade keeps sequence numbers, so this holds with NAT. Prints
+# them in the contract's order, comma-separated ("" for none): the fault's
+# own count, for expected_lost=.
+lab_lost() {
+    local isn=$1 port=$2 ext=${3:-pcap} a sisn out=""
+    a=$(lab_seq "$isn + 1")
+    lab_more router-c router-s "Flags \[S\], seq $isn," && out+=",syn"
+    lab_more router-s router-c "Flags \[S\.\], seq [0-9]+, ack $a," && out+=",synack"
+    sisn=$({ tcpdump -nr "$LAB_OUT/router-s.$ext" -S tcp; tcpdump -nr "$LAB_OUT/router-c.$ext" -S tcp; } 2>/dev/null |
+        sed -n "s/.*Flags \[S\.\], seq \([0-9]*\), ack $a,.*/\1/p" | head -1)
+    if [ -n "$sisn" ]; then
+        lab_more router-c router-s "\.$port: Flags \[\.\], ack $(lab_seq "$sisn + 1"), .*length 0\$" && out+=",ack"
+    fi
+    echo "${out#,}"
+}
+
+# lab_more A B ERE: capture A.EXT holds more packets matching ERE than B.EXT
+# (for lab_lost; ext from its caller).
+lab_more() { [ "$(lab_n "$1.$ext" "$3")" -gt "$(lab_n "$2.$ext" "$3")" ]; }
+
 # lab_n FILE ERE: how many packets of capture FILE (in LAB_OUT) match ERE in
 # tcpdump's one-line output (-n -S: absolute sequence numbers).
 lab_n() { tcpdump -nr "$LAB_OUT/$1" -S 'not (udp port 9)' 2>/dev/null | grep -cE "$2" || true; }
@@ -536,6 +562,7 @@ lab_finish() {
         exp=${exp#*|}
         lab_truth "expected_verdict_client=${exp%%|*}"
         lab_truth "expected_verdict_server=${exp#*|}"
+        lab_truth "expected_lost=$(lab_lost "$3" "${2##*:}")"
         if [ "${LAB_NAT:-0}" = 1 ]; then
             # masquerade keeps the ISN: the server capture's SYN with this ISN
             # names the client as the server saw it
