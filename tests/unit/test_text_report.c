@@ -73,10 +73,51 @@ static void test_big_capture_summed_up(void **state)
     free(buf);
 }
 
+/* Live (is_streaming), a connect's line is written when the connects
+ * wrapper finds it final, not kept for the summary. */
+static void test_live_connect_line_at_once(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_non_null(out);
+    struct tw_sink text, sink;
+    struct tw_report_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.is_streaming = true;
+    assert_true(tw_report_text(&text, out, &opt));
+    assert_true(tw_report_connects(&sink, text, 0, 1 << 20));
+    struct tw_attempt_record r;
+    record(&r, 7, 8080, TW_VERDICT_REFUSED, 1700000000);
+    sink.attempt(sink.ctx, &r);
+    record(&r, 7, 8080, TW_VERDICT_REFUSED, 1700000001);
+    r.key.client_port = 50000;
+    sink.attempt(sink.ctx, &r);
+    fflush(out);
+    assert_null(strstr(buf, "2 attempts, failed"));
+    struct tw_attempt_brief none;
+    sink.settled(sink.ctx, 1700000005 * 1000000000LL, &none, 0); /* 4 s on, none open */
+    fflush(out);
+    assert_non_null(strstr(buf, "2 attempts, failed: port 40007 refused, port 50000 refused"));
+    struct tw_file_summary sum;
+    memset(&sum, 0, sizeof sum);
+    sum.file = "eth0";
+    sum.is_complete = true;
+    sink.summary(sink.ctx, &sum);
+    sink.free(sink.ctx);
+    fclose(out);
+    const char *first = strstr(buf, "2 attempts, failed");
+    assert_null(strstr(first + 1, "2 attempts, failed")); /* once */
+    assert_non_null(strstr(buf, "Connects: 1 (1 needed more than one attempt, 1 failed)"));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_big_capture_summed_up),
+        cmocka_unit_test(test_live_connect_line_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
