@@ -466,6 +466,32 @@ lab_attempts() {
         }'
 }
 
+# lab_lost ISN SERVER_PORT [EXT]: the handshake packets of the attempt with
+# client ISN that entered the router and never left it, read from
+# router-c.EXT and router-s.EXT (default pcap) in LAB_OUT: a SYN (seq ISN) or
+# the client's handshake ACK (length 0, ack = the server's ISN + 1, to
+# SERVER_PORT) seen more often towards the client than towards the server, a
+# SYN+ACK (ack ISN + 1) more often towards the server than towards the
+# client. Masquerade keeps sequence numbers, so this holds with NAT. Prints
+# them in the contract's order, comma-separated ("" for none): the fault's
+# own count, for expected_lost=.
+lab_lost() {
+    local isn=$1 port=$2 ext=${3:-pcap} a sisn out=""
+    a=$(lab_seq "$isn + 1")
+    lab_more router-c router-s "Flags \[S\], seq $isn," && out+=",syn"
+    lab_more router-s router-c "Flags \[S\.\], seq [0-9]+, ack $a," && out+=",synack"
+    sisn=$({ tcpdump -nr "$LAB_OUT/router-s.$ext" -S tcp; tcpdump -nr "$LAB_OUT/router-c.$ext" -S tcp; } 2>/dev/null |
+        sed -n "s/.*Flags \[S\.\], seq \([0-9]*\), ack $a,.*/\1/p" | head -1)
+    if [ -n "$sisn" ]; then
+        lab_more router-c router-s "\.$port: Flags \[\.\], ack $(lab_seq "$sisn + 1"), .*length 0\$" && out+=",ack"
+    fi
+    echo "${out#,}"
+}
+
+# lab_more A B ERE: capture A.EXT holds more packets matching ERE than B.EXT
+# (for lab_lost; ext from its caller).
+lab_more() { [ "$(lab_n "$1.$ext" "$3")" -gt "$(lab_n "$2.$ext" "$3")" ]; }
+
 # lab_n FILE ERE: how many packets of capture FILE (in LAB_OUT) match ERE in
 # tcpdump's one-line output (-n -S: absolute sequence numbers).
 lab_n() { tcpdump -nr "$LAB_OUT/$1" -S 'not (udp port 9)' 2>/dev/null | grep -cE "$2" || true; }
@@ -536,6 +562,7 @@ lab_finish() {
         exp=${exp#*|}
         lab_truth "expected_verdict_client=${exp%%|*}"
         lab_truth "expected_verdict_server=${exp#*|}"
+        lab_truth "expected_lost=$(lab_lost "$3" "${2##*:}")"
         if [ "${LAB_NAT:-0}" = 1 ]; then
             # masquerade keeps the ISN: the server capture's SYN with this ISN
             # names the client as the server saw it
@@ -663,11 +690,22 @@ lab_server_kill() {
 
 # ---- Connects, not packets (lab/scenarios/connect_*.sh) --------------------
 
+# lab_wait_for FILE ERE: waits up to 5 s for a line of FILE matching ERE
+# (a program saying it is ready); false when none came.
+lab_wait_for() {
+    local i
+    for i in $(seq 100); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # lab_cap_with NS IFACE FILE TCPDUMP_OPTION...: lab_cap with more tcpdump
 # options after the usual ones (a later -s or -B wins), e.g. a tiny capture
 # buffer; tcpdump's stderr stays in LAB_TMP/FILE.err (lab_cap_dropped).
 lab_cap_with() {
-    local ns=$1 ifc=$2 file=$3 i
+    local ns=$1 ifc=$2 file=$3
     shift 3
     local opts=(-n -i "$ifc" -s "${LAB_SNAPLEN:-256}" --immediate-mode -U -Z root -w "$LAB_OUT/$file")
     [ "${LAB_NANO:-0}" = 1 ] && opts+=(--time-stamp-precision=nano)
@@ -675,10 +713,7 @@ lab_cap_with() {
     echo "tcpdump ${opts[*]}" > "$LAB_TMP/$file.cmd"
     ip netns exec "$ns" tcpdump "${opts[@]}" "$LAB_FILTER" 2> "$LAB_TMP/$file.err" &
     LAB_CAP_PIDS+=($!)
-    for i in $(seq 100); do
-        grep -q 'listening on' "$LAB_TMP/$file.err" 2>/dev/null && return 0
-        sleep 0.05
-    done
+    lab_wait_for "$LAB_TMP/$file.err" 'listening on' && return 0
     cat "$LAB_TMP/$file.err" >&2
     lab_die "tcpdump on $ns/$ifc did not start"
 }
@@ -743,4 +778,22 @@ lab_missing() {
             }
             print t + 0, c + 0, cd + 0, s + 0, sd + 0
         }'
+}
+
+# ---- tcpwhy live (lab/live_check.sh, bench/live_churn.sh) -------------------
+
+# lab_tcpwhy NS OUT ERR ARGS...: starts "$TCPWHY ARGS..." in namespace NS
+# (standard output to OUT, a file or fifo; standard error to ERR) and waits
+# until it says it listens. LAB_TW_PID is tcpwhy itself (ip netns exec
+# execs it), for /proc and for signals.
+lab_tcpwhy() {
+    local ns=$1 o=$2 e=$3
+    shift 3
+    : > "$e" # not an old run's "listening on"
+    ip netns exec "$ns" "$TCPWHY" "$@" > "$o" 2> "$e" &
+    LAB_TW_PID=$!
+    LAB_PIDS+=("$LAB_TW_PID")
+    lab_wait_for "$e" 'listening on' && return 0
+    cat "$e" >&2
+    lab_die "tcpwhy $* did not start"
 }

@@ -87,7 +87,7 @@ field() { sed -n "s/^$1=//p" "$dst/truth.txt" | head -1; }
     echo "## Attempts and expected verdicts"
     echo
     echo '```'
-    grep -E '^(attempt=|expected_verdict|nat client=)' "$dst/truth.txt"
+    grep -E '^(attempt=|expected_verdict|expected_lost=|nat client=)' "$dst/truth.txt"
     echo '```'
     echo
     echo "## RSTs"

@@ -28,6 +28,7 @@
 #include "base/i18n.h"
 #include "capture/capture.h"
 #include "decode/decode.h"
+#include "diagnose/connect.h"
 #include "diagnose/diagnose.h"
 #include "diagnose/rst.h"
 #include "track/hosts.h"
@@ -58,6 +59,9 @@ struct run {
     tw_table *table;
     tw_capture *cap;
     int64_t next_tick_ns, next_stats_ns;  /* wall clock */
+    struct tw_attempt_brief *open;        /* attempts not reported yet (tell_open) */
+    size_t n_open, cap_open;
+    bool is_open_listed;                  /* all of them fitted */
 };
 
 /* Live: how often flows are settled, and how much work one tick may do. */
@@ -322,6 +326,33 @@ static int64_t settle_flow(void *ctx, struct tw_flow *flow, int *n_reported)
     return INT64_MAX; /* all out: again only when a packet comes */
 }
 
+static void note_open(void *ctx, const struct tw_flow *flow, int index)
+{
+    struct run *r = ctx;
+    if (!tw_grow((void **)&r->open, &r->cap_open, r->n_open, sizeof *r->open, 256, SIZE_MAX)) {
+        r->is_open_listed = false;
+        return;
+    }
+    struct tw_attempt_brief *b = &r->open[r->n_open++];
+    memset(b, 0, sizeof *b);
+    b->client = flow->key.client;
+    b->server = flow->key.server;
+    b->client_port = flow->key.client_port;
+    b->server_port = flow->key.server_port;
+    b->first_ns = flow->attempts[index].first_ns;
+}
+
+/* Tells the sink which attempts are still open, for what spans several
+ * attempts (connects). */
+static void tell_open(struct run *r)
+{
+    r->n_open = 0;
+    r->is_open_listed = true;
+    tw_table_foreach_unreported(r->table, note_open, r);
+    tw_attempt_briefs_sort(r->open, r->n_open);
+    r->sink->settled(r->sink->ctx, r->now_ns, r->is_open_listed ? r->open : NULL, r->n_open);
+}
+
 static void fill_live_counters(struct run *r)
 {
     struct tw_capture_counters cc;
@@ -345,6 +376,8 @@ static void live_tick(struct run *r)
     if (wall > r->now_ns)
         r->now_ns = wall;
     tw_table_settle(r->table, r->now_ns, SETTLE_VISITS_PER_TICK, settle_flow, r);
+    if (r->sink->settled)
+        tell_open(r);
     for (int k = 0; k < EXPIRE_CALLS_PER_TICK; k++)
         tw_table_expire(r->table, r->now_ns);
     if (r->opt->on_stats && r->opt->stats_interval_ns > 0 && wall >= r->next_stats_ns) {
@@ -472,6 +505,7 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     }
     tw_table_flush(table);
     free(r.pending);
+    free(r.open);
     r.sum.vantage = r.vantage;
     uint64_t n_unsupported = r.sum.anomalies[TW_ANOM_LINK_UNSUPPORTED];
     if (n_unsupported) {

@@ -331,7 +331,7 @@ int main(int argc, char **argv)
 
     struct tw_live_config live = {
         .ifname = o.interface,
-        .snaplen = o.snaplen,
+        .snaplen = o.snaplen ? o.snaplen : TW_LIVE_DEFAULT_SNAPLEN,
         .buffer_kib = o.buffer_kib,
     };
     const char *filter = o.filter;

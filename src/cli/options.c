@@ -203,7 +203,7 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
                                "-s takes a snap length from 96 to 262144 bytes (0: 262144), not "
                                "'%s'",
                                optarg);
-            o->snaplen = (int)n;
+            o->snaplen = n ? (int)n : 262144;
             break;
         }
         case 'Z':

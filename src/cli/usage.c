@@ -62,7 +62,7 @@ void tw_cli_usage(void)
             "it is final (a completed handshake 3 s after its ACK, a timeout once the\n"
             "retransmissions have stopped), line by line; the summary comes at the end:\n"
             "  -B, --buffer-size KIB  kernel capture buffer in KiB (default: libpcap's, 2 MiB)\n"
-            "  -s, --snaplen BYTES    bytes kept of each packet (96 to 262144; default 262144)\n"
+            "  -s, --snaplen BYTES    bytes kept of each packet (96 to 262144, 0: 262144; default 512)\n"
             "  -Z, --relinquish-privileges USER\n"
             "                         once the interface is open, become USER (its groups\n"
             "                         too); as root an unknown USER is an error\n"

@@ -108,11 +108,39 @@ static bool same_endpoints(const struct tw_attempt_brief *a, const struct tw_att
            memcmp(a->server.b, b->server.b, 16) == 0;
 }
 
-size_t tw_connects_group(struct tw_attempt_brief *briefs, size_t n, struct tw_connect *out,
-                         size_t max_connects)
+void tw_attempt_briefs_sort(struct tw_attempt_brief *briefs, size_t n)
 {
     if (n)
         qsort(briefs, n, sizeof *briefs, by_endpoints_then_time);
+}
+
+bool tw_connect_is_final(const struct tw_attempt_brief *last, int64_t now_ns,
+                         const struct tw_attempt_brief *open, size_t n_open)
+{
+    int64_t until_ns = last->is_completed || last->verdict == TW_VERDICT_UNKNOWN
+                           ? last->first_ns
+                           : last->done_ns + TW_CONNECT_RETRY_WINDOW_NS;
+    if (now_ns <= until_ns)
+        return false;
+    /* the first open attempt between the same endpoints (open is sorted) */
+    size_t lo = 0, hi = n_open;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        struct tw_attempt_brief key = *last;
+        key.first_ns = INT64_MIN;
+        key.client_port = 0;
+        if (by_endpoints_then_time(&open[mid], &key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == n_open || !same_endpoints(&open[lo], last) || open[lo].first_ns > until_ns;
+}
+
+size_t tw_connects_group(struct tw_attempt_brief *briefs, size_t n, struct tw_connect *out,
+                         size_t max_connects)
+{
+    tw_attempt_briefs_sort(briefs, n);
     size_t n_connects = 0;
     for (size_t i = 0; i < n; i++) {
         const struct tw_attempt_brief *prev = i ? &briefs[i - 1] : NULL;

@@ -46,6 +46,21 @@ struct tw_connect {
 size_t tw_connects_group(struct tw_attempt_brief *briefs, size_t n, struct tw_connect *out,
                          size_t max_connects);
 
+/* Sorts briefs by (client, server, first packet): the order of
+ * tw_connects_group, and the one tw_connect_is_final wants `open` in. */
+void tw_attempt_briefs_sort(struct tw_attempt_brief *briefs, size_t n);
+
+/* Live: whether the connect whose last attempt (in start order) is `last`
+ * can no longer change at capture time now_ns, when `open` (sorted) lists
+ * the attempts begun but not judged yet (endpoints and first packet). A
+ * connect that ended in a connection, or with an attempt that starts
+ * nothing (unknown), takes no retry: final once no open attempt between the
+ * same endpoints began before its last one. A failed one may still take a
+ * retry until its window has passed, and then waits for the open attempts
+ * between its endpoints that began within it. */
+bool tw_connect_is_final(const struct tw_attempt_brief *last, int64_t now_ns,
+                         const struct tw_attempt_brief *open, size_t n_open);
+
 /* Fills a brief from an attempt record. */
 void tw_attempt_brief_of(const struct tw_attempt_record *rec, struct tw_attempt_brief *b);
 

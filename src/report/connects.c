@@ -1,32 +1,116 @@
 /* The connects wrapper: groups each file's attempts into the connects an
- * application made (diagnose/connect.h) and reports them before the file's
- * summary. Keeps a brief of every attempt of the file, within its budget;
- * past that the connects cover only the first ones and the summary says so. */
+ * application made (diagnose/connect.h) and reports them. Attempts wait in
+ * `pending` until their connect can no longer change: live, settled() says
+ * when (a connect that ended in a connection once nothing older is still
+ * open between its endpoints, a failed one once its retry window has
+ * passed too), and the connect goes out then; whatever is left goes out before the file's
+ * summary. A brief of every attempt of the file is kept apart for the
+ * failures per server. Both within the budget; past it the connects cover
+ * only the first attempts and the summary says so. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/grow.h"
 #include "report/sink.h"
 
-
 struct connects {
     struct tw_sink inner;
     int64_t app_timeout_ns;
-    size_t max_briefs;
-    struct tw_attempt_brief *briefs;
+    size_t max_briefs;                 /* for each of the two arrays */
+    const char *file;                  /* of the attempts being grouped */
+    struct tw_attempt_brief *pending;  /* attempts of connects not written yet */
+    size_t n_pending, cap_pending;
+    struct tw_attempt_brief *briefs;   /* every attempt of the file (failures per server) */
     size_t n_briefs, cap_briefs;
     bool is_partial;
+    struct tw_file_summary tally;      /* the connects written so far (connect fields only) */
 };
+
+static bool keep(struct tw_attempt_brief **a, size_t *n, size_t *cap, size_t max,
+                 const struct tw_attempt_record *rec)
+{
+    if (!tw_grow((void **)a, cap, *n, sizeof **a, 1024, max))
+        return false;
+    tw_attempt_brief_of(rec, &(*a)[(*n)++]);
+    return true;
+}
 
 static void pass_attempt(void *ctx, const struct tw_attempt_record *rec)
 {
     struct connects *c = ctx;
-    if (tw_grow((void **)&c->briefs, &c->cap_briefs, c->n_briefs, sizeof *c->briefs, 1024,
-                c->max_briefs))
-        tw_attempt_brief_of(rec, &c->briefs[c->n_briefs++]);
-    else
+    c->file = rec->file;
+    if (!keep(&c->pending, &c->n_pending, &c->cap_pending, c->max_briefs, rec))
         c->is_partial = true;
+    if (c->inner.server_failures)
+        (void)keep(&c->briefs, &c->n_briefs, &c->cap_briefs, c->max_briefs, rec);
     c->inner.attempt(c->inner.ctx, rec);
+}
+
+/* Writes one connect (attempts [g->first, g->first + g->n) of pending) and
+ * counts it. */
+static void report_one(struct connects *c, const struct tw_connect *g)
+{
+    struct tw_connect_record rec = {
+        .file = c->file,
+        .attempts = &c->pending[g->first],
+        .n_attempts = g->n,
+        .start_ns = g->start_ns,
+        .duration_ns = g->end_ns - g->start_ns,
+        .is_connected = g->is_connected,
+        .has_app_timeout = c->app_timeout_ns > 0,
+        .app_timeout_ns = c->app_timeout_ns,
+    };
+    rec.is_over_app_timeout = rec.has_app_timeout && rec.duration_ns > c->app_timeout_ns;
+    struct tw_file_summary *s = &c->tally;
+    s->connects++;
+    s->connects_retried += g->n > 1;
+    s->connects_failed += !g->is_connected;
+    s->connects_over_app_timeout += rec.is_over_app_timeout;
+    s->connect_histogram[tw_connect_bucket(rec.duration_ns)]++;
+    if (c->inner.connect)
+        c->inner.connect(c->inner.ctx, &rec);
+}
+
+/* Groups the pending attempts and writes the connects that can no longer
+ * change at now_ns with `open` still open (every one when open is NULL: at
+ * the end); the attempts of the others stay. */
+static void report_connects(struct connects *c, int64_t now_ns,
+                            const struct tw_attempt_brief *open, size_t n_open)
+{
+    if (!c->n_pending)
+        return;
+    struct tw_connect *groups = malloc(c->n_pending * sizeof *groups);
+    if (!groups) {
+        if (!open) {
+            c->is_partial = true;
+            c->n_pending = 0;
+        }
+        return;
+    }
+    size_t n = tw_connects_group(c->pending, c->n_pending, groups, c->n_pending);
+    size_t n_kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct tw_connect *g = &groups[i];
+        if (!open || tw_connect_is_final(&c->pending[g->first + g->n - 1], now_ns, open, n_open)) {
+            report_one(c, g);
+            continue;
+        }
+        /* kept: moved down, never over a group still to be read */
+        memmove(&c->pending[n_kept], &c->pending[g->first], g->n * sizeof *c->pending);
+        n_kept += g->n;
+    }
+    c->n_pending = n_kept;
+    free(groups);
+}
+
+static void pass_settled(void *ctx, int64_t now_ns, const struct tw_attempt_brief *open,
+                         size_t n_open)
+{
+    struct connects *c = ctx;
+    if (open) /* else some are not listed: wait */
+        report_connects(c, now_ns, open, n_open);
+    if (c->inner.settled)
+        c->inner.settled(c->inner.ctx, now_ns, open, n_open);
 }
 
 static void pass_rst(void *ctx, const struct tw_rst_record *rec)
@@ -71,34 +155,19 @@ static void pass_summary(void *ctx, const struct tw_file_summary *sum)
 {
     struct connects *c = ctx;
     struct tw_file_summary s = *sum;
-    struct tw_connect *groups = c->n_briefs ? malloc(c->n_briefs * sizeof *groups) : NULL;
-    size_t n = groups ? tw_connects_group(c->briefs, c->n_briefs, groups, c->n_briefs) : 0;
+    c->file = sum->file;
+    report_connects(c, INT64_MAX, NULL, 0);
     s.has_connects = true;
-    s.is_connects_partial = c->is_partial || (c->n_briefs && !groups);
-    for (size_t i = 0; i < n; i++) {
-        const struct tw_connect *g = &groups[i];
-        struct tw_connect_record rec = {
-            .file = sum->file,
-            .attempts = &c->briefs[g->first],
-            .n_attempts = g->n,
-            .start_ns = g->start_ns,
-            .duration_ns = g->end_ns - g->start_ns,
-            .is_connected = g->is_connected,
-            .has_app_timeout = c->app_timeout_ns > 0,
-            .app_timeout_ns = c->app_timeout_ns,
-        };
-        rec.is_over_app_timeout = rec.has_app_timeout && rec.duration_ns > c->app_timeout_ns;
-        s.connects++;
-        s.connects_retried += g->n > 1;
-        s.connects_failed += !g->is_connected;
-        s.connects_over_app_timeout += rec.is_over_app_timeout;
-        s.connect_histogram[tw_connect_bucket(rec.duration_ns)]++;
-        if (c->inner.connect)
-            c->inner.connect(c->inner.ctx, &rec);
-    }
-    free(groups);
+    s.is_connects_partial = c->is_partial;
+    s.connects = c->tally.connects;
+    s.connects_retried = c->tally.connects_retried;
+    s.connects_failed = c->tally.connects_failed;
+    s.connects_over_app_timeout = c->tally.connects_over_app_timeout;
+    memcpy(s.connect_histogram, c->tally.connect_histogram, sizeof s.connect_histogram);
     report_server_failures(c, sum->file);
+    memset(&c->tally, 0, sizeof c->tally);
     c->n_briefs = 0;
+    c->n_pending = 0;
     c->is_partial = false;
     c->inner.summary(c->inner.ctx, &s);
 }
@@ -114,6 +183,7 @@ static void free_connects(void *ctx)
 {
     struct connects *c = ctx;
     c->inner.free(c->inner.ctx);
+    free(c->pending);
     free(c->briefs);
     free(c);
 }
@@ -126,13 +196,14 @@ bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app
         return false;
     c->inner = inner;
     c->app_timeout_ns = app_timeout_ns;
-    /* the briefs, and the connects grouped from them at the summary */
-    c->max_briefs = budget_bytes / (sizeof(struct tw_attempt_brief) + sizeof(struct tw_connect));
+    /* the two arrays of briefs, and the connects grouped from the pending one */
+    c->max_briefs = budget_bytes / (2 * sizeof(struct tw_attempt_brief) + sizeof(struct tw_connect));
     memset(outer, 0, sizeof *outer);
     outer->ctx = c;
     outer->attempt = pass_attempt;
     outer->rst = pass_rst;
     outer->correlation = pass_correlation;
+    outer->settled = pass_settled;
     outer->summary = pass_summary;
     outer->finish = pass_finish;
     outer->free = free_connects;

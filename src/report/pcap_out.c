@@ -192,6 +192,14 @@ static void out_correlation(void *ctx, const struct tw_correlation *c)
     w->inner.correlation(w->inner.ctx, c);
 }
 
+static void out_settled(void *ctx, int64_t now_ns, const struct tw_attempt_brief *open,
+                        size_t n_open)
+{
+    tw_pcap_out *w = ctx;
+    if (w->inner.settled)
+        w->inner.settled(w->inner.ctx, now_ns, open, n_open);
+}
+
 static void out_summary(void *ctx, const struct tw_file_summary *s)
 {
     tw_pcap_out *w = ctx;
@@ -219,6 +227,7 @@ void tw_pcap_out_sink(tw_pcap_out *w, struct tw_sink *sink, const struct tw_sink
     sink->attempt = out_attempt;
     sink->rst = out_rst;
     sink->correlation = out_correlation;
+    sink->settled = out_settled;
     sink->summary = out_summary;
     sink->finish = out_finish;
     sink->free = out_free;

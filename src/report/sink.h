@@ -86,6 +86,13 @@ struct tw_sink {
     void (*connect)(void *ctx, const struct tw_connect_record *rec);
     void (*server_failures)(void *ctx, const struct tw_server_failures_record *rec);
     void (*summary)(void *ctx, const struct tw_file_summary *sum);
+    /* NULL, or (live) called now and then with the capture clock and the
+     * attempts begun but not passed to attempt() yet (their endpoints and
+     * first packet, sorted by tw_attempt_briefs_sort; open is NULL when
+     * they could not all be listed): what depends on several attempts
+     * (connects) can be written as soon as no open attempt bears on it */
+    void (*settled)(void *ctx, int64_t now_ns, const struct tw_attempt_brief *open,
+                    size_t n_open);
     /* NULL, or called once after the last record of the last input */
     void (*finish)(void *ctx);
     void (*free)(void *ctx);
@@ -112,8 +119,9 @@ struct tw_collector {
 };
 void tw_report_collect(struct tw_sink *sink, struct tw_collector *c);
 
-/* Wraps inner: passes everything through, and before each file's summary
- * writes that file's connects and adds their histogram to the summary.
+/* Wraps inner: passes everything through, and writes each file's connects,
+ * each as soon as settled() says it can no longer change (live) and the rest
+ * before the file's summary, whose histogram counts them all.
  * app_timeout_ns 0: no --app-timeout. It keeps a brief of each attempt of
  * the file within budget_bytes; past that the summary says the connects are
  * partial. The wrapper owns inner after this

@@ -73,6 +73,10 @@ static void text_connect(void *ctx, const struct tw_connect_record *c)
     for (size_t i = 0; i < c->n_attempts && n > 0 && (size_t)n < size; i++)
         n += snprintf(line + n, size - (size_t)n, _("%s port %u %s"), i ? "," : "",
                       a[i].client_port, tw_verdict_name(a[i].verdict));
+    if (t->opt.is_streaming) { /* live: as it comes, like the blocks */
+        fprintf(t->out, "%s\n", line);
+        t->n_connect_lines--;
+    }
 }
 
 static void text_server_failures(void *ctx, const struct tw_server_failures_record *f)

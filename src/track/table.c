@@ -396,3 +396,14 @@ void tw_table_retired_oldest(tw_table *t, const struct tw_flow *flow)
 }
 
 size_t tw_table_n_unsettled(const tw_table *t) { return t->n_todo; }
+
+void tw_table_foreach_unreported(const tw_table *t,
+                                 void (*fn)(void *ctx, const struct tw_flow *flow, int index),
+                                 void *ctx)
+{
+    if (!t->is_incremental)
+        return;
+    for (uint32_t i = t->todo_head; i != NONE; i = t->slots[i].todo_next)
+        for (int k = t->slots[i].n_reported; k < t->flows[i].n_attempts; k++)
+            fn(ctx, &t->flows[i], k);
+}

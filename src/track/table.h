@@ -93,6 +93,12 @@ int tw_table_n_reported(const tw_table *t, const struct tw_flow *flow);
 /* Call after tw_flow_retire_oldest(flow): its attempts moved down by one. */
 void tw_table_retired_oldest(tw_table *t, const struct tw_flow *flow);
 
+/* Calls fn for every attempt not reported yet (every such attempt's flow is
+ * on the settle list; O(flows on it)). */
+void tw_table_foreach_unreported(const tw_table *t,
+                                 void (*fn)(void *ctx, const struct tw_flow *flow, int index),
+                                 void *ctx);
+
 /* Flows on the settle list now. */
 size_t tw_table_n_unsettled(const tw_table *t);
 

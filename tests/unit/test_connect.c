@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "diagnose/connect.h"
+#include "report/sink.h"
 
 #define MS 1000000LL
 
@@ -89,12 +90,135 @@ static void test_histogram_buckets(void **state)
     assert_int_equal(tw_connect_bucket(20000 * MS), TW_CONNECT_BUCKETS - 1);
 }
 
+/* Live: a connect is final once no open attempt between its endpoints began
+ * before its last one when it ended in a connection, and once its 3 s retry
+ * window has passed with no open attempt begun within it when it failed;
+ * open attempts between other endpoints do not matter. */
+static void test_connect_final(void **state)
+{
+    (void)state;
+    struct tw_attempt_brief ok = brief(1, 40000, 1000, 1010, TW_VERDICT_OK, true);
+    assert_false(tw_connect_is_final(&ok, 1000 * MS, NULL, 0));
+    assert_true(tw_connect_is_final(&ok, 1001 * MS, NULL, 0));
+    struct tw_attempt_brief refused = brief(1, 40001, 1000, 1001, TW_VERDICT_REFUSED, false);
+    assert_false(tw_connect_is_final(&refused, 4001 * MS, NULL, 0));
+    assert_true(tw_connect_is_final(&refused, 4002 * MS, NULL, 0));
+    struct tw_attempt_brief unknown = brief(1, 40002, 1000, 1500, TW_VERDICT_UNKNOWN, false);
+    assert_true(tw_connect_is_final(&unknown, 1001 * MS, NULL, 0));
+    struct tw_attempt_brief open[] = {
+        brief(1, 50000, 900, 0, TW_VERDICT_UNKNOWN, false),  /* same endpoints, began before */
+        brief(1, 50001, 3500, 0, TW_VERDICT_UNKNOWN, false), /* same endpoints, within the window */
+        brief(2, 50002, 0, 0, TW_VERDICT_UNKNOWN, false),    /* another client */
+    };
+    tw_attempt_briefs_sort(open, 3);
+    assert_false(tw_connect_is_final(&ok, 5000 * MS, open, 3));
+    struct tw_attempt_brief later[] = {
+        brief(1, 50001, 3500, 0, TW_VERDICT_UNKNOWN, false),
+        brief(2, 50002, 0, 0, TW_VERDICT_UNKNOWN, false),
+    };
+    tw_attempt_briefs_sort(later, 2);
+    assert_true(tw_connect_is_final(&ok, 5000 * MS, later, 2));       /* 3.5 s is after its start */
+    assert_false(tw_connect_is_final(&refused, 5000 * MS, later, 2)); /* within 1.001 + 3 s */
+    struct tw_attempt_brief other[] = {brief(2, 50002, 0, 0, TW_VERDICT_UNKNOWN, false)};
+    assert_true(tw_connect_is_final(&refused, 5000 * MS, other, 1));
+}
+
+/* The wrapper, fed as the live analyzer feeds it: attempts as their
+ * verdicts settle (not in start order), settled() now and then. */
+struct seen {
+    size_t n_connects, n_attempts_last;
+    int64_t start_last_ns;
+    struct tw_file_summary sum;
+};
+
+static void seen_attempt(void *ctx, const struct tw_attempt_record *r) { (void)ctx, (void)r; }
+static void seen_rst(void *ctx, const struct tw_rst_record *r) { (void)ctx, (void)r; }
+static void seen_free(void *ctx) { (void)ctx; }
+static void seen_connect(void *ctx, const struct tw_connect_record *c)
+{
+    struct seen *s = ctx;
+    s->n_connects++;
+    s->n_attempts_last = c->n_attempts;
+    s->start_last_ns = c->start_ns;
+}
+static void seen_summary(void *ctx, const struct tw_file_summary *sum)
+{
+    ((struct seen *)ctx)->sum = *sum;
+}
+
+static void feed(struct tw_sink *sink, uint16_t port, int64_t first_ms, int64_t last_ms,
+                 enum tw_verdict v)
+{
+    struct tw_attempt_record r;
+    memset(&r, 0, sizeof r);
+    r.file = "eth0";
+    r.key.client.b[15] = 1;
+    r.key.server.b[15] = 9;
+    r.key.client_port = port;
+    r.key.server_port = 8080;
+    r.is_isn_known = true;
+    r.first_ns = first_ms * MS;
+    r.last_ns = last_ms * MS;
+    r.diag.verdict = v;
+    sink->attempt(sink->ctx, &r);
+}
+
+static void test_connects_live(void **state)
+{
+    (void)state;
+    struct seen seen;
+    memset(&seen, 0, sizeof seen);
+    struct tw_sink inner = {.ctx = &seen, .attempt = seen_attempt, .rst = seen_rst,
+                            .connect = seen_connect, .summary = seen_summary,
+                            .free = seen_free};
+    struct tw_sink sink;
+    assert_true(tw_report_connects(&sink, inner, 0, 1 << 20));
+    /* a refused connect() at 0 s, retried at 1 s: the retry times out
+     * (reported at 5 s), then a third try at 5.5 s is refused */
+    feed(&sink, 40001, 0, 1, TW_VERDICT_REFUSED);
+    struct tw_attempt_brief retry = brief(1, 40002, 1000, 0, TW_VERDICT_UNKNOWN, false);
+    struct tw_attempt_brief other = brief(2, 40009, 0, 0, TW_VERDICT_UNKNOWN, false);
+    sink.settled(sink.ctx, 500 * MS, &other, 1);
+    assert_int_equal(seen.n_connects, 0);   /* a retry may still come */
+    sink.settled(sink.ctx, 4000 * MS, &retry, 1); /* it began, and is open */
+    assert_int_equal(seen.n_connects, 0);
+    feed(&sink, 40002, 1000, 3000, TW_VERDICT_TIMEOUT);
+    feed(&sink, 40003, 5500, 5501, TW_VERDICT_REFUSED);
+    sink.settled(sink.ctx, 8000 * MS, &other, 1); /* window after 5.501 s open */
+    assert_int_equal(seen.n_connects, 0);
+    sink.settled(sink.ctx, 8502 * MS, NULL, 0);   /* not all listed: wait */
+    assert_int_equal(seen.n_connects, 0);
+    sink.settled(sink.ctx, 8502 * MS, &other, 1);
+    assert_int_equal(seen.n_connects, 1);
+    assert_int_equal(seen.n_attempts_last, 3);
+    assert_int_equal(seen.start_last_ns, 0);
+    /* a connect that succeeded goes out once no older attempt of its endpoints is open */
+    feed(&sink, 40004, 20000, 20001, TW_VERDICT_OK);
+    sink.settled(sink.ctx, 20000 * MS, &other, 1);
+    assert_int_equal(seen.n_connects, 1);
+    sink.settled(sink.ctx, 20001 * MS, &other, 1);
+    assert_int_equal(seen.n_connects, 2);
+    /* what is left at the end goes out before the summary, which counts all */
+    feed(&sink, 40005, 30000, 30001, TW_VERDICT_REFUSED);
+    struct tw_file_summary sum;
+    memset(&sum, 0, sizeof sum);
+    sum.file = "eth0";
+    sink.summary(sink.ctx, &sum);
+    assert_int_equal(seen.n_connects, 3);
+    assert_int_equal(seen.sum.connects, 3);
+    assert_int_equal(seen.sum.connects_retried, 1);
+    assert_int_equal(seen.sum.connects_failed, 2);
+    sink.free(sink.ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retries_group),
         cmocka_unit_test(test_server_failures_since),
         cmocka_unit_test(test_histogram_buckets),
+        cmocka_unit_test(test_connect_final),
+        cmocka_unit_test(test_connects_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

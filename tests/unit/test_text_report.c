@@ -3,6 +3,7 @@
  * this tests the report's arithmetic, not a kernel. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,17 +34,32 @@ static void record(struct tw_attempt_record *r, uint8_t client_host, uint16_t po
     snprintf(r->diag.why, sizeof r->diag.why, "because");
 }
 
+/* A text reporter writing into memory (buf, once out is flushed). */
+struct mem_report {
+    char *buf;
+    size_t len;
+    FILE *out;
+    struct tw_sink sink;
+};
+
+static void mem_report_open(struct mem_report *m, bool is_streaming)
+{
+    memset(m, 0, sizeof *m);
+    m->out = open_memstream(&m->buf, &m->len);
+    assert_non_null(m->out);
+    struct tw_report_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.is_streaming = is_streaming;
+    assert_true(tw_report_text(&m->sink, m->out, &opt));
+}
+
 static void test_big_capture_summed_up(void **state)
 {
     (void)state;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    assert_non_null(out);
-    struct tw_sink sink;
-    struct tw_report_options opt;
-    memset(&opt, 0, sizeof opt);
-    assert_true(tw_report_text(&sink, out, &opt));
+    struct mem_report m;
+    mem_report_open(&m, false);
+    struct tw_sink sink = m.sink;
+    FILE *out = m.out;
     struct tw_attempt_record r;
     /* in time order, as the analyzer reports them: 12 timeouts to :80 and
      * one ok in the minute from 22:13, then 30 refused to :443 from 22:14 */
@@ -64,6 +80,7 @@ static void test_big_capture_summed_up(void **state)
     sink.summary(sink.ctx, &sum);
     sink.free(sink.ctx);
     fclose(out);
+    char *buf = m.buf;
     assert_non_null(strstr(buf, "... and 22 more attempts not shown"));
     assert_non_null(strstr(buf, "2 timeout 20 refused"));
     assert_non_null(strstr(buf, "failures by server: 192.0.0.9:443 30, 192.0.0.9:80 12"));
@@ -73,10 +90,47 @@ static void test_big_capture_summed_up(void **state)
     free(buf);
 }
 
+/* Live (is_streaming), a connect's line is written when the connects
+ * wrapper finds it final, not kept for the summary. */
+static void test_live_connect_line_at_once(void **state)
+{
+    (void)state;
+    struct mem_report m;
+    mem_report_open(&m, true);
+    FILE *out = m.out;
+    struct tw_sink sink;
+    assert_true(tw_report_connects(&sink, m.sink, 0, 1 << 20));
+    struct tw_attempt_record r;
+    record(&r, 7, 8080, TW_VERDICT_REFUSED, 1700000000);
+    sink.attempt(sink.ctx, &r);
+    record(&r, 7, 8080, TW_VERDICT_REFUSED, 1700000001);
+    r.key.client_port = 50000;
+    sink.attempt(sink.ctx, &r);
+    fflush(out);
+    assert_null(strstr(m.buf, "2 attempts, failed"));
+    struct tw_attempt_brief none;
+    sink.settled(sink.ctx, 1700000005 * 1000000000LL, &none, 0); /* 4 s on, none open */
+    fflush(out);
+    assert_non_null(strstr(m.buf, "2 attempts, failed: port 40007 refused, port 50000 refused"));
+    struct tw_file_summary sum;
+    memset(&sum, 0, sizeof sum);
+    sum.file = "eth0";
+    sum.is_complete = true;
+    sink.summary(sink.ctx, &sum);
+    sink.free(sink.ctx);
+    fclose(out);
+    char *buf = m.buf;
+    const char *first = strstr(buf, "2 attempts, failed");
+    assert_null(strstr(first + 1, "2 attempts, failed")); /* once */
+    assert_non_null(strstr(buf, "Connects: 1 (1 needed more than one attempt, 1 failed)"));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_big_capture_summed_up),
+        cmocka_unit_test(test_live_connect_line_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
