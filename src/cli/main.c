@@ -115,6 +115,8 @@ static void emit_run(struct tw_collector *col, struct tw_sink *sink, struct tw_a
     for (size_t i = 0; i < tw_capture_run_n_attempts(run); i++)
         if (!tw_correlate_is_merged(run, i))
             emit_attempt(&e, tw_capture_run_attempt_at(run, i));
+        else if (sink->folded)
+            sink->folded(sink->ctx, tw_capture_run_attempt_at(run, i));
     /* past the memory budget: on a temporary file, never merged */
     tw_capture_run_replay_spilled(run, emit_attempt, emit_rst, &e);
     if (col->has_summary)

@@ -1,13 +1,16 @@
 /* -w: read each input a second time and write the packets of its problem
  * attempts (report/pcap_out.c chooses them). The same BPF filter is applied
- * again, so frame numbers are those of the first pass. One pcap per input:
- * a pcap file has one link type and one timeline, and two captures of the
- * same traffic would hold each packet twice. */
+ * again, so frame numbers are those of the first pass. One output per
+ * input: two captures of the same traffic would hold each packet twice, and
+ * behind a NAT with other addresses. A pcapng input gives a pcapng output
+ * (its link types and timestamp resolutions found by a survey of the
+ * file), a pcap input a pcap. */
 #include "cli/rewrite.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "capture/pcapng.h"
 #include "report/progress.h"
 
 /* "dir/client.pcap" -> "client" */
@@ -65,7 +68,27 @@ static int write_one(const struct tw_cli_options *o, tw_pcap_out *w, size_t i,
         report_error(&err);
         return 2;
     }
-    if (tw_pcap_out_open(w, i, path, tw_capture_linktype(cap), &err) != TW_OK) {
+    struct tw_pcapng_survey sv;
+    memset(&sv, 0, sizeof sv);
+    FILE *f = fopen(o->files[i], "rb");
+    if (f) {
+        tw_pcapng_survey(f, &sv);
+        fclose(f);
+    }
+    struct tw_dump_tsresol res[TW_PCAPNG_SURVEY_LINKTYPES];
+    for (size_t k = 0; k < sv.n_linktypes; k++)
+        res[k] = (struct tw_dump_tsresol){sv.linktypes[k], sv.tsresols[k]};
+    struct tw_dump_config cfg = {
+        .path = path,
+        .format = sv.is_pcapng ? TW_DUMP_PCAPNG : TW_DUMP_PCAP,
+        .linktype = tw_capture_linktype(cap),
+        .tsresols = res,
+        .n_tsresols = sv.n_linktypes,
+        .max_bytes = o->rotate_bytes,
+        .period_ns = o->rotate_ns,
+        .max_files = o->max_files,
+    };
+    if (tw_pcap_out_open(w, i, &cfg, &err) != TW_OK) {
         report_error(&err);
         tw_capture_free(cap);
         return 2;
@@ -100,9 +123,18 @@ static int write_one(const struct tw_cli_options *o, tw_pcap_out *w, size_t i,
         status = 2;
     }
     tw_capture_free(cap);
-    if (!o->is_quiet)
+    if (!o->is_quiet && counts.n_files > 1)
+        fprintf(stderr,
+                "tcpwhy: wrote %llu packets of problem attempts from %s to %u files, %s to "
+                "%s%s%s\n",
+                (unsigned long long)counts.n_written, o->files[i], counts.n_files,
+                counts.first_path, counts.last_path,
+                counts.n_removed ? " (the oldest removed, as -W asks)" : "",
+                counts.n_end_marker ? " (and the input's last frame, to end it at the same time)"
+                                    : "");
+    else if (!o->is_quiet)
         fprintf(stderr, "tcpwhy: wrote %llu packets of problem attempts from %s to %s%s\n",
-                (unsigned long long)counts.n_written, o->files[i], path,
+                (unsigned long long)counts.n_written, o->files[i], counts.first_path,
                 counts.n_end_marker ? " (and the input's last frame, to end it at the same time)"
                                     : "");
     if (counts.n_other_linktype)

@@ -80,6 +80,12 @@ struct tw_file_summary {
 struct tw_sink {
     void *ctx;
     void (*attempt)(void *ctx, const struct tw_attempt_record *rec);
+    /* NULL, or: the other capture's own record of an attempt that
+     * correlation merged into a record passed to attempt() (its addresses,
+     * ports, times and frames as that capture saw them, e.g. behind a NAT).
+     * It comes after the merged record, and counts nowhere: --filter and -w
+     * use it to select the attempt's packets in that capture. */
+    void (*folded)(void *ctx, const struct tw_attempt_record *rec);
     void (*rst)(void *ctx, const struct tw_rst_record *rec);
     /* two captures of the same traffic: how they pair, their clocks, loss */
     void (*correlation)(void *ctx, const struct tw_correlation *c);
