@@ -129,15 +129,20 @@ bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app
 bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt);
 bool tw_report_text(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt);
 
-/* --filter: a Wireshark display filter selecting the evidence packets and
- * RSTs of every problem attempt, written to out by finish() as one line
- * ("frame.number==0" when there is none). stats is the caller's, filled as
- * records come, and must outlive the sink. */
+/* --filter: per input, a Wireshark display filter selecting there the
+ * packets -w writes (the problem attempts as that capture saw them, their
+ * evidence packets and RSTs), written to out by finish(): one line, or with
+ * several inputs one line per input, "FILE<tab>FILTER" ("frame.number==0"
+ * when there is nothing to select). inputs are the files as given (borrowed;
+ * they must outlive the sink); only names the one input to print (just its
+ * filter), or is NULL. stats is the caller's, filled as records come, and
+ * must outlive the sink. */
 struct tw_wsfilter_stats {
     unsigned long long n_attempts;   /* attempts in the filter */
     unsigned long long n_left_out;   /* problem attempts past the filter's bound */
 };
-bool tw_report_wsfilter(struct tw_sink *sink, FILE *out, struct tw_wsfilter_stats *stats);
+bool tw_report_wsfilter(struct tw_sink *sink, FILE *out, struct tw_wsfilter_stats *stats,
+                        char *const *inputs, size_t n_inputs, const char *only);
 
 /* A failed or degraded attempt: any verdict but ok and unknown. These get a
  * block in the text report, a place in --filter and in -w. */
