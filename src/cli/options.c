@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/i18n.h"
 #include "diagnose/verdict.h"
 
 #define DEFAULT_MEMCAP (64u << 20)
@@ -190,8 +191,8 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             o->rotate_bytes = parse_file_size(optarg);
             if (!o->rotate_bytes)
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                               "-C takes a size in millions of bytes, or with a suffix k, m or "
-                               "g (KiB, MiB, GiB), not '%s'",
+                               _("-C takes a size in millions of bytes, or with a suffix k, m or "
+                               "g (KiB, MiB, GiB), not '%s'"),
                                optarg);
             break;
         case 'G': {
@@ -199,7 +200,7 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             long n = strtol(optarg, &end, 10);
             if (end == optarg || *end || n < 1 || n > 100000000)
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                               "-G takes whole seconds from 1 to 100000000, not '%s'", optarg);
+                               _("-G takes whole seconds from 1 to 100000000, not '%s'"), optarg);
             o->rotate_ns = (int64_t)n * 1000000000;
             break;
         }
@@ -208,7 +209,7 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             long n = strtol(optarg, &end, 10);
             if (end == optarg || *end || n < 1 || n > 100000)
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                               "-W takes a file count from 1 to 100000, not '%s'", optarg);
+                               _("-W takes a file count from 1 to 100000, not '%s'"), optarg);
             o->max_files = (unsigned)n;
             break;
         }
@@ -339,17 +340,17 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
                        "capture (-i)");
     if (!o->write_file && (o->rotate_bytes || o->rotate_ns || o->max_files))
         return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                       "-C, -G and -W rotate the files of -w, which is not given");
+                       _("-C, -G and -W rotate the files of -w, which is not given"));
     if (o->max_files && !o->rotate_bytes && !o->rotate_ns)
         return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                       "-W keeps the last files of a rotation: it needs -C or -G");
+                       _("-W keeps the last files of a rotation: it needs -C or -G"));
     if (o->wsfilter_file) {
         bool is_input = false;
         for (size_t k = 0; k < o->n_files && !is_input; k++)
             is_input = strcmp(o->files[k], o->wsfilter_file) == 0;
         if (!is_input)
             return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                           "--filter=%s names none of the input files", o->wsfilter_file);
+                           _("--filter=%s names none of the input files"), o->wsfilter_file);
     }
     if (o->write_file) {
         /* Problems are known only at the end: -w reads each input twice. */

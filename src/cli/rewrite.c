@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/i18n.h"
 #include "capture/pcapng.h"
 #include "report/progress.h"
 
@@ -123,16 +124,17 @@ static int write_one(const struct tw_cli_options *o, tw_pcap_out *w, size_t i,
         status = 2;
     }
     tw_capture_free(cap);
-    if (!o->is_quiet && counts.n_files > 1)
+    bool is_noted = !status && !o->is_quiet; /* after an error, the error says it */
+    if (is_noted && counts.n_files > 1)
         fprintf(stderr,
-                "tcpwhy: wrote %llu packets of problem attempts from %s to %u files, %s to "
-                "%s%s%s\n",
+                _("tcpwhy: wrote %llu packets of problem attempts from %s to %u files, %s to "
+                  "%s%s%s\n"),
                 (unsigned long long)counts.n_written, o->files[i], counts.n_files,
                 counts.first_path, counts.last_path,
-                counts.n_removed ? " (the oldest removed, as -W asks)" : "",
+                counts.n_removed ? _(" (the oldest removed, as -W asks)") : "",
                 counts.n_end_marker ? " (and the input's last frame, to end it at the same time)"
                                     : "");
-    else if (!o->is_quiet)
+    else if (is_noted)
         fprintf(stderr, "tcpwhy: wrote %llu packets of problem attempts from %s to %s%s\n",
                 (unsigned long long)counts.n_written, o->files[i], counts.first_path,
                 counts.n_end_marker ? " (and the input's last frame, to end it at the same time)"

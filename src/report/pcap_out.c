@@ -69,6 +69,7 @@ struct tw_pcap_out {
     /* the output being written */
     size_t input;
     tw_dump *dump;
+    bool has_failed;       /* a write failed: said once, not again at close */
     bool has_first_ts;
     int64_t first_ts_ns;
     struct tw_pcap_out_counts counts;
@@ -346,6 +347,7 @@ enum tw_status tw_pcap_out_open(tw_pcap_out *w, size_t input, const struct tw_du
     if (!w->is_resolved)
         resolve(w);
     w->input = input;
+    w->has_failed = false;
     w->has_first_ts = false;
     w->has_last = false;
     memset(&w->counts, 0, sizeof w->counts);
@@ -416,8 +418,12 @@ static void keep_last(tw_pcap_out *w, const struct tw_frame *fr)
 static enum tw_status write_frame(tw_pcap_out *w, const struct tw_frame *fr, struct tw_error *err)
 {
     bool is_written;
-    if (tw_dump_frame(w->dump, fr, &is_written, err) != TW_OK)
+    if (w->has_failed)
+        return TW_OK;
+    if (tw_dump_frame(w->dump, fr, &is_written, err) != TW_OK) {
+        w->has_failed = true;
         return err->status;
+    }
     if (is_written)
         w->counts.n_written++;
     else
@@ -461,7 +467,7 @@ enum tw_status tw_pcap_out_close(tw_pcap_out *w, struct tw_pcap_out_counts *coun
     w->has_last = false;
     if (w->dump) {
         /* an output without packets exists too (empty, not missing) */
-        if (st == TW_OK)
+        if (st == TW_OK && !w->has_failed)
             st = tw_dump_start(w->dump, w->has_first_ts ? w->first_ts_ns : 0, err);
         if (st == TW_OK)
             st = tw_dump_close(w->dump, err);
