@@ -35,6 +35,10 @@ struct tw_analyze_options {
     void (*on_stats)(void *ctx, const struct tw_file_summary *sum);
     int64_t stats_interval_ns;
     void *hook_ctx;
+    /* NULL, or shown each frame as read, before it is analysed (live -w
+     * keeps a copy: report/live_out.h) */
+    void (*on_frame)(void *frame_ctx, const struct tw_frame *fr);
+    void *frame_ctx;
 };
 
 struct tw_analyze_result {

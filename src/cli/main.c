@@ -289,7 +289,16 @@ int main(int argc, char **argv)
     }
     /* -w: a sink in front of the reporter notes the problem attempts */
     tw_pcap_out *pcap_out = NULL;
-    if (o.write_file) {
+    tw_live_out *live_out = NULL; /* -w live: packets kept until judged */
+    if (o.write_file && o.interface) {
+        live_out = tw_cli_live_out_new(&o);
+        if (!live_out) {
+            fprintf(stderr, "tcpwhy: out of memory\n");
+            return 2;
+        }
+        struct tw_sink report = sink;
+        tw_live_out_sink(live_out, &sink, &report);
+    } else if (o.write_file) {
         pcap_out = tw_pcap_out_new(o.files, o.n_files);
         if (!pcap_out) {
             fprintf(stderr, "tcpwhy: out of memory\n");
@@ -328,6 +337,8 @@ int main(int argc, char **argv)
         .on_stats = live_stats,
         .stats_interval_ns = o.stats_interval_ns,
         .hook_ctx = &o,
+        .on_frame = live_out ? tw_live_out_frame : NULL,
+        .frame_ctx = live_out,
     };
     struct tw_analyze_result res;
     memset(&res, 0, sizeof res);
@@ -345,8 +356,14 @@ int main(int argc, char **argv)
         if (ws)
             status = ws;
     }
+    if (live_out) {
+        int ws = tw_cli_live_out_finish(&o, live_out);
+        if (ws)
+            status = ws;
+    }
     sink.free(sink.ctx);
     tw_pcap_out_free(pcap_out);
+    tw_live_out_free(live_out);
     tw_cli_options_fini(&o);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "tcpwhy: error writing output\n");

@@ -353,10 +353,8 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
                            _("--filter=%s names none of the input files"), o->wsfilter_file);
     }
     if (o->write_file) {
-        /* Problems are known only at the end: -w reads each input twice. */
-        if (o->interface)
-            return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                           "-w needs capture files (it reads them twice), not a live interface");
+        /* Problems are known only at the end: -w reads each file twice
+         * (live, it keeps the packets in memory instead). */
         for (size_t k = 0; k < o->n_files; k++)
             if (strcmp(o->files[k], "-") == 0)
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,

@@ -320,7 +320,9 @@ static bool is_due(const tw_dump *d, const struct tw_frame *fr)
         return true;
     if (!d->is_rotating || !d->n_frames)
         return false;
-    if (d->cfg.period_ns && period_of(d, fr->ts_ns) != d->period)
+    /* a later period only: a frame a little out of order (or, live, of an
+     * attempt judged late) stays with the file it came with */
+    if (d->cfg.period_ns && period_of(d, fr->ts_ns) > d->period)
         return true;
     return d->cfg.max_bytes && d->n_bytes + frame_bytes(d, fr) > d->cfg.max_bytes;
 }
@@ -364,10 +366,20 @@ enum tw_status tw_dump_frame(tw_dump *d, const struct tw_frame *fr, bool *is_wri
 
 enum tw_status tw_dump_close(tw_dump *d, struct tw_error *err) { return close_file(d, err); }
 
-unsigned tw_dump_n_files(const tw_dump *d) { return d->n_files; }
-const char *tw_dump_first_path(const tw_dump *d) { return d->first_path; }
-const char *tw_dump_last_path(const tw_dump *d) { return d->path; }
-unsigned tw_dump_n_removed(const tw_dump *d) { return d->n_removed; }
+enum tw_status tw_dump_finish(tw_dump *d, bool has_failed, int64_t ts_ns,
+                              struct tw_dump_files *files, struct tw_error *err)
+{
+    enum tw_status st = TW_OK;
+    if (!has_failed)
+        st = tw_dump_start(d, ts_ns, err);
+    if (st == TW_OK)
+        st = tw_dump_close(d, err);
+    files->n_files = d->n_files;
+    files->n_removed = d->n_removed;
+    snprintf(files->first_path, sizeof files->first_path, "%s", d->first_path);
+    snprintf(files->last_path, sizeof files->last_path, "%s", d->path);
+    return st;
+}
 
 void tw_dump_free(tw_dump *d)
 {

@@ -13,7 +13,7 @@
  * Rotation: with max_bytes, a frame that would take the file past it goes
  * to a new file (a single frame larger than the limit still goes into one
  * file of its own); with period_ns, a frame whose timestamp falls in
- * another period than the file's first frame (periods are multiples of
+ * a later period than the file's first frame (periods are multiples of
  * period_ns since the epoch, so names and cuts do not depend on when the
  * run started, and the same input gives the same files) goes to a new
  * file. Rotated names: the path with strftime() conversions expanded at the
@@ -70,12 +70,18 @@ enum tw_status tw_dump_frame(tw_dump *d, const struct tw_frame *fr, bool *is_wri
 /* Flushes and closes the open file. The writer may be freed after. */
 enum tw_status tw_dump_close(tw_dump *d, struct tw_error *err) TW_MUST_CHECK;
 
-/* Files created so far, and the name of the first and of the open (or last) one. */
-unsigned tw_dump_n_files(const tw_dump *d);
-const char *tw_dump_first_path(const tw_dump *d);
-const char *tw_dump_last_path(const tw_dump *d);
-/* Files removed to keep max_files. */
-unsigned tw_dump_n_removed(const tw_dump *d);
+/* What a writer made, for the note of what -w wrote. */
+struct tw_dump_files {
+    unsigned n_files;             /* created (rotation: several) */
+    unsigned n_removed;           /* of them, removed again to keep max_files */
+    char first_path[1024], last_path[1024];
+};
+
+/* The end of an output: unless has_failed (a write failed and was said),
+ * creates the file if no frame did (an output without packets exists too,
+ * empty; named after ts_ns), and closes it; then fills *files. */
+enum tw_status tw_dump_finish(tw_dump *d, bool has_failed, int64_t ts_ns,
+                              struct tw_dump_files *files, struct tw_error *err) TW_MUST_CHECK;
 
 /* Frees d; a file still open is closed without checking for errors. */
 void tw_dump_free(tw_dump *d);

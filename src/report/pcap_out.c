@@ -51,9 +51,9 @@ struct folded {
 };
 
 struct tw_pcap_out {
+    struct tw_sink inner;        /* first: see tw_sink_pass_through */
     char *const *inputs;
     size_t n_inputs;
-    struct tw_sink inner;
     struct selection *sels;
     size_t n_sels, cap_sels;
     struct frame_ref *frames;
@@ -94,6 +94,29 @@ static void make_key(uint8_t key[36], const struct tw_addr *c, uint16_t cport,
 static void flow_key(uint8_t key[36], const struct tw_flow_key *k)
 {
     make_key(key, &k->client, k->client_port, &k->server, k->server_port);
+}
+
+void tw_pcap_out_attempt_key(const struct tw_flow_key *k, bool is_from_server, uint8_t key[36])
+{
+    if (is_from_server)
+        make_key(key, &k->server, k->server_port, &k->client, k->client_port);
+    else
+        flow_key(key, k);
+}
+
+bool tw_pcap_out_frame_key(const struct tw_frame *fr, uint8_t key[36])
+{
+    struct tw_packet pkt;
+    memset(&pkt, 0, sizeof pkt);
+    tw_decode_frame(fr->linktype, fr->bytes, fr->caplen, fr->wirelen, &pkt);
+    if (pkt.l4 == TW_L4_TCP)
+        make_key(key, &pkt.src, pkt.tcp.sport, &pkt.dst, pkt.tcp.dport);
+    else if (pkt.l4 == TW_L4_ICMP_ERROR && pkt.icmp.quoted_proto == 6)
+        make_key(key, &pkt.icmp.quoted_src, pkt.icmp.quoted_sport, &pkt.icmp.quoted_dst,
+                 pkt.icmp.quoted_dport);
+    else
+        return false;
+    return true;
 }
 
 /* The input named file, or n_inputs when it is none of them. */
@@ -192,43 +215,13 @@ static void out_rst(void *ctx, const struct tw_rst_record *r)
     w->inner.rst(w->inner.ctx, r);
 }
 
-static void out_correlation(void *ctx, const struct tw_correlation *c)
-{
-    tw_pcap_out *w = ctx;
-    w->inner.correlation(w->inner.ctx, c);
-}
-
-static void out_summary(void *ctx, const struct tw_file_summary *s)
-{
-    tw_pcap_out *w = ctx;
-    w->inner.summary(w->inner.ctx, s);
-}
-
-static void out_finish(void *ctx)
-{
-    tw_pcap_out *w = ctx;
-    if (w->inner.finish)
-        w->inner.finish(w->inner.ctx);
-}
-
-static void out_free(void *ctx)
-{
-    tw_pcap_out *w = ctx;
-    w->inner.free(w->inner.ctx);
-}
-
 void tw_pcap_out_sink(tw_pcap_out *w, struct tw_sink *sink, const struct tw_sink *inner)
 {
     w->inner = *inner;
-    memset(sink, 0, sizeof *sink);
-    sink->ctx = w;
+    tw_sink_pass_through(sink, w);
     sink->attempt = out_attempt;
     sink->folded = out_folded;
     sink->rst = out_rst;
-    sink->correlation = out_correlation;
-    sink->summary = out_summary;
-    sink->finish = out_finish;
-    sink->free = out_free;
 }
 
 tw_pcap_out *tw_pcap_out_new(char *const *inputs, size_t n_inputs)
@@ -372,30 +365,15 @@ static bool wanted(const tw_pcap_out *w, const struct tw_frame *fr)
 {
     if (has_ref(w->frames, w->n_frames, w->input, fr->number))
         return true;
-    struct tw_packet pkt;
-    memset(&pkt, 0, sizeof pkt);
-    tw_decode_frame(fr->linktype, fr->bytes, fr->caplen, fr->wirelen, &pkt);
-    const struct tw_addr *src, *dst;
-    uint16_t sport, dport;
-    if (pkt.l4 == TW_L4_TCP) {
-        src = &pkt.src;
-        dst = &pkt.dst;
-        sport = pkt.tcp.sport;
-        dport = pkt.tcp.dport;
-    } else if (pkt.l4 == TW_L4_ICMP_ERROR && pkt.icmp.quoted_proto == 6) {
-        src = &pkt.icmp.quoted_src;
-        dst = &pkt.icmp.quoted_dst;
-        sport = pkt.icmp.quoted_sport;
-        dport = pkt.icmp.quoted_dport;
-    } else {
+    uint8_t key[36], back[36];
+    if (!tw_pcap_out_frame_key(fr, key))
         return false;
-    }
-    uint8_t key[36];
-    make_key(key, src, sport, dst, dport);   /* sent by the client */
-    if (in_selection(w, key, fr->ts_ns))
-        return true;
-    make_key(key, dst, dport, src, sport);   /* sent by the server */
-    return in_selection(w, key, fr->ts_ns);
+    /* sent by the client, or by the server */
+    memcpy(back, key + 16, 16);
+    memcpy(back + 16, key, 16);
+    memcpy(back + 32, key + 34, 2);
+    memcpy(back + 34, key + 32, 2);
+    return in_selection(w, key, fr->ts_ns) || in_selection(w, back, fr->ts_ns);
 }
 
 /* Keeps a copy of a frame that was not written, in case it is the last. */
@@ -466,17 +444,11 @@ enum tw_status tw_pcap_out_close(tw_pcap_out *w, struct tw_pcap_out_counts *coun
     }
     w->has_last = false;
     if (w->dump) {
-        /* an output without packets exists too (empty, not missing) */
-        if (st == TW_OK && !w->has_failed)
-            st = tw_dump_start(w->dump, w->has_first_ts ? w->first_ts_ns : 0, err);
-        if (st == TW_OK)
-            st = tw_dump_close(w->dump, err);
-        w->counts.n_files = tw_dump_n_files(w->dump);
-        w->counts.n_removed = tw_dump_n_removed(w->dump);
-        snprintf(w->counts.first_path, sizeof w->counts.first_path, "%s",
-                 tw_dump_first_path(w->dump));
-        snprintf(w->counts.last_path, sizeof w->counts.last_path, "%s",
-                 tw_dump_last_path(w->dump));
+        enum tw_status fst = tw_dump_finish(w->dump, w->has_failed || st != TW_OK,
+                                            w->has_first_ts ? w->first_ts_ns : 0,
+                                            &w->counts.files, err);
+        if (st == TW_OK && !w->has_failed) /* a failed write was said already */
+            st = fst;
         tw_dump_free(w->dump);
         w->dump = NULL;
     }

@@ -60,13 +60,20 @@ struct tw_pcap_out_counts {
     uint64_t n_written;           /* packets of problem attempts */
     uint64_t n_end_marker;        /* 1: the input's last frame was added to end the output */
     uint64_t n_other_linktype;    /* selected, but not writable in this pcap */
-    unsigned n_files;             /* files created (rotation: several) */
-    unsigned n_removed;           /* of them, removed again to keep at most -W */
-    char first_path[1024], last_path[1024];
+    struct tw_dump_files files;
 };
 
 /* Finishes the open output (flushes and closes it). */
 enum tw_status tw_pcap_out_close(tw_pcap_out *w, struct tw_pcap_out_counts *counts,
                                  struct tw_error *err) TW_MUST_CHECK;
+
+/* The 4-tuple a frame is about, as 36 bytes (source address, destination
+ * address, source port, destination port; addresses as in struct tw_addr):
+ * a TCP segment's own, or the one an ICMP error quotes. False for others.
+ * tw_pcap_out_attempt_key gives an attempt's in the same layout, as its
+ * client sends (or, is_from_server, as its server sends). Shared with the
+ * live -w (live_out.c). */
+bool tw_pcap_out_frame_key(const struct tw_frame *fr, uint8_t key[36]);
+void tw_pcap_out_attempt_key(const struct tw_flow_key *k, bool is_from_server, uint8_t key[36]);
 
 #endif

@@ -125,6 +125,12 @@ void tw_report_collect(struct tw_sink *sink, struct tw_collector *c);
 bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app_timeout_ns,
                         size_t budget_bytes);
 
+/* For a sink that wraps another and passes most calls on (-w's): ctx must
+ * start with the inner struct tw_sink (its first member). Fills *outer with
+ * calls that hand every record to the inner sink (free frees the inner sink,
+ * not ctx); the caller then sets those it handles itself. */
+void tw_sink_pass_through(struct tw_sink *outer, void *ctx);
+
 /* Reporters: fill *sink; return false when out of memory. */
 bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt);
 bool tw_report_text(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt);
