@@ -2,9 +2,9 @@
  *
  * The kept frames are a queue in arrival order (a growable array with a
  * moving head), each with its own copy of the bytes and its 4-tuple worked
- * out once when it arrives. A problem attempt scans the queue: verdicts
- * come seconds to minutes after an attempt's packets, and problems are the
- * exception, so a scan per problem costs less than an index per frame. */
+ * out once when it arrives. A problem attempt scans the queue from a
+ * second before its first packet: problems are the exception, so a scan
+ * per problem costs less than an index per frame. */
 #include "report/live_out.h"
 
 #include <stdlib.h>
@@ -14,6 +14,9 @@
 #include "report/pcap_out.h"
 
 #define MAX_KEPT 10000000
+#define SLACK_NS 1000000000
+/* what a kept frame costs beyond its bytes: its entry and the allocator's */
+#define KEPT_OVERHEAD_BYTES (sizeof(struct kept) + 16)
 
 struct kept {
     struct tw_frame fr;    /* bytes: owned */
@@ -52,7 +55,7 @@ tw_live_out *tw_live_out_new(const struct tw_dump_config *cfg, size_t budget_byt
 static void let_go_oldest(tw_live_out *lo)
 {
     struct kept *k = &lo->q[lo->head++];
-    lo->n_bytes -= k->fr.caplen;
+    lo->n_bytes -= k->fr.caplen + KEPT_OVERHEAD_BYTES;
     if (!lo->has_gone || k->fr.ts_ns > lo->oldest_gone_ns)
         lo->oldest_gone_ns = k->fr.ts_ns;
     lo->has_gone = true;
@@ -69,7 +72,7 @@ static void let_go_oldest(tw_live_out *lo)
 void tw_live_out_frame(void *ctx, const struct tw_frame *fr)
 {
     tw_live_out *lo = ctx;
-    while (lo->head < lo->n && lo->n_bytes + fr->caplen > lo->budget_bytes)
+    while (lo->head < lo->n && lo->n_bytes + fr->caplen + KEPT_OVERHEAD_BYTES > lo->budget_bytes)
         let_go_oldest(lo);
     if (lo->n - lo->head >= MAX_KEPT)
         let_go_oldest(lo);
@@ -84,7 +87,7 @@ void tw_live_out_frame(void *ctx, const struct tw_frame *fr)
     k->fr.bytes = bytes;
     k->is_written = false;
     k->has_key = tw_pcap_out_frame_key(fr, k->key);
-    lo->n_bytes += fr->caplen;
+    lo->n_bytes += fr->caplen + KEPT_OVERHEAD_BYTES;
 }
 
 static bool is_evidence(const struct tw_attempt_record *r, uint64_t frame)
@@ -100,7 +103,12 @@ static void write_attempt(tw_live_out *lo, const struct tw_attempt_record *r)
     uint8_t c2s[36], s2c[36];
     tw_pcap_out_attempt_key(&r->key, false, c2s);
     tw_pcap_out_attempt_key(&r->key, true, s2c);
-    for (size_t i = lo->head; i < lo->n && !lo->has_failed; i++) {
+    /* frames come in time order, give or take a little: start a second
+     * before the attempt's first packet */
+    size_t start = lo->n;
+    while (start > lo->head && lo->q[start - 1].fr.ts_ns >= r->first_ns - SLACK_NS)
+        start--;
+    for (size_t i = start; i < lo->n && !lo->has_failed; i++) {
         struct kept *k = &lo->q[i];
         if (k->is_written)
             continue;
