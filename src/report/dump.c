@@ -32,6 +32,7 @@ struct tw_dump {
     FILE *f;
     char path[1024];       /* the open (or last) file */
     char first_path[1024];
+    char last_expanded[1000]; /* the name before numbering, of the last file */
     uint64_t n_bytes;      /* in the open file */
     uint64_t n_frames;     /* in the open file */
     int64_t period;        /* of the open file's first frame */
@@ -131,12 +132,13 @@ static void make_name(tw_dump *d, int64_t ts_ns, char *buf, size_t size)
         if (!gmtime_r(&t, &tm) || expand_time(expanded, sizeof expanded, d->cfg.path, &tm) == 0)
             snprintf(expanded, sizeof expanded, "%s", d->cfg.path);
     }
-    /* a number keeps names apart when the time alone does not */
-    if (d->cfg.max_bytes || !has_conv || strcmp(expanded, d->path) == 0 ||
-        (d->n_files && strcmp(expanded, d->first_path) == 0))
+    /* a number keeps names apart when the time alone does not (periods
+     * only move on, so a repeated name is the previous one's) */
+    if (d->cfg.max_bytes || !has_conv || (d->n_files && strcmp(expanded, d->last_expanded) == 0))
         (void)add_number(buf, size, expanded, d->n_files + 1);
     else
         snprintf(buf, size, "%s", expanded);
+    snprintf(d->last_expanded, sizeof d->last_expanded, "%s", expanded);
 }
 
 static bool put(tw_dump *d, const void *p, size_t n)
