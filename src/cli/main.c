@@ -272,8 +272,8 @@ int main(int argc, char **argv)
     };
     struct tw_wsfilter_stats wsf;
     memset(&sink, 0, sizeof sink);
-    bool ok = o.is_wsfilter                 ? tw_report_wsfilter(&sink, stdout, &wsf, o.files, o.n_files,
-                                                                 o.wsfilter_file)
+    bool ok = o.is_wsfilter ? tw_report_wsfilter(&sink, stdout, &wsf, o.files, o.n_files,
+                                                 o.wsfilter_file)
               : o.format == TW_FORMAT_JSON ? tw_report_jsonl(&sink, stdout, &ropt)
                                            : tw_report_text(&sink, stdout, &ropt);
     /* connects: attempts grouped into the application's connect()s */

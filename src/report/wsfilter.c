@@ -241,8 +241,8 @@ static bool print_view(struct wsfilter *w, const struct attempt *view, const str
     tw_addr_format(&view->key.client, c, sizeof c);
     tw_addr_format(&view->key.server, s, sizeof s);
     const char *ip = is_v6 ? "ipv6.addr" : "ip.addr";
-    fprintf(w->out, "%s(%s==%s && %s==%s && tcp.port==%u && tcp.port==%u && (", is_first ? "" : " || ",
-            ip, c, ip, s, view->key.client_port, view->key.server_port);
+    fprintf(w->out, "%s(%s==%s && %s==%s && tcp.port==%u && tcp.port==%u && (",
+            is_first ? "" : " || ", ip, c, ip, s, view->key.client_port, view->key.server_port);
     if (has_range) {
         fputs("(frame.time_epoch >= ", w->out);
         print_time(w->out, view->first_ns);
@@ -324,7 +324,8 @@ static void print_input(struct wsfilter *w, size_t input, const struct attempt *
         if (a->input == input) {
             is_printed = print_view(w, a, NULL, input, true, is_first);
         } else if (has_pkts_in(a, input)) {
-            const struct attempt *f = a->is_isn_known ? find_folded(folded, n_folded, a, input) : NULL;
+            const struct attempt *f =
+                a->is_isn_known ? find_folded(folded, n_folded, a, input) : NULL;
             /* without the other capture's view: its evidence, under a's 4-tuple */
             is_printed = f ? print_view(w, f, a, input, true, is_first)
                            : print_view(w, a, NULL, input, false, is_first);
