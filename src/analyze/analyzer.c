@@ -452,6 +452,8 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
                 break;
             continue;
         }
+        if (opt->on_frame)
+            opt->on_frame(opt->frame_ctx, fr);
         memset(&pkt, 0, sizeof pkt);
         pkt.frame = fr->number;
         pkt.ts_ns = fr->ts_ns;

@@ -38,6 +38,10 @@ struct tw_analyze_options {
     /* Explanations and the summary's texts in the user's language (for
      * the text report) rather than in English (JSON); base/i18n.h. */
     bool is_localized;
+    /* NULL, or shown each frame as read, before it is analysed (live -w
+     * keeps a copy: report/live_out.h) */
+    void (*on_frame)(void *frame_ctx, const struct tw_frame *fr);
+    void *frame_ctx;
 };
 
 struct tw_analyze_result {

@@ -298,14 +298,15 @@ static bool grow_buf(tw_pcapng *r, size_t need)
     return true;
 }
 
-static void note_linktype(tw_pcapng *r, int dlt)
+static void note_linktype(tw_pcapng *r, int dlt, uint8_t tsresol)
 {
     for (size_t i = 0; i < r->sv.n_linktypes; i++)
         if (r->sv.linktypes[i] == dlt)
             return;
-    if (r->sv.n_linktypes < TW_PCAPNG_SURVEY_LINKTYPES)
+    if (r->sv.n_linktypes < TW_PCAPNG_SURVEY_LINKTYPES) {
+        r->sv.tsresols[r->sv.n_linktypes] = tsresol;
         r->sv.linktypes[r->sv.n_linktypes++] = dlt;
-    else
+    } else
         r->sv.has_more_linktypes = true;
 }
 
@@ -414,7 +415,7 @@ static int parse_idb(tw_pcapng *r, struct tw_cursor *c, uint64_t at, uint64_t fr
         r->sv.is_mixed = true;
     }
     r->sv.n_interfaces++;
-    note_linktype(r, ifc.linktype);
+    note_linktype(r, ifc.linktype, (uint8_t)((ifc.is_binary ? 0x80u : 0u) | ifc.exp));
     return 0;
 }
 

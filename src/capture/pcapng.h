@@ -52,6 +52,9 @@ struct tw_pcapng_survey {
     uint64_t n_interfaces; /* Interface Description Blocks, all sections */
     int first_linktype;    /* DLT_* of the first interface, -1 if none */
     int linktypes[TW_PCAPNG_SURVEY_LINKTYPES];
+    /* the if_tsresol byte (6 when absent) of the first interface of each
+     * listed link type: -w writes timestamps at the same resolution */
+    uint8_t tsresols[TW_PCAPNG_SURVEY_LINKTYPES];
     size_t n_linktypes;
     bool has_more_linktypes; /* more distinct values than the list holds */
 };

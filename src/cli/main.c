@@ -118,6 +118,8 @@ static void emit_run(struct tw_collector *col, struct tw_sink *sink, struct tw_a
     for (size_t i = 0; i < tw_capture_run_n_attempts(run); i++)
         if (!tw_correlate_is_merged(run, i))
             emit_attempt(&e, tw_capture_run_attempt_at(run, i));
+        else if (sink->folded)
+            sink->folded(sink->ctx, tw_capture_run_attempt_at(run, i));
     /* past the memory budget: on a temporary file, never merged */
     tw_capture_run_replay_spilled(run, emit_attempt, emit_rst, &e);
     if (col->has_summary)
@@ -278,7 +280,8 @@ int main(int argc, char **argv)
     };
     struct tw_wsfilter_stats wsf;
     memset(&sink, 0, sizeof sink);
-    bool ok = o.is_wsfilter                 ? tw_report_wsfilter(&sink, stdout, &wsf)
+    bool ok = o.is_wsfilter ? tw_report_wsfilter(&sink, stdout, &wsf, o.files, o.n_files,
+                                                 o.wsfilter_file)
               : o.format == TW_FORMAT_JSON ? tw_report_jsonl(&sink, stdout, &ropt)
                                            : tw_report_text(&sink, stdout, &ropt);
     /* --html: a second reporter on the same records, writing at the end */
@@ -311,7 +314,16 @@ int main(int argc, char **argv)
     }
     /* -w: a sink in front of the reporter notes the problem attempts */
     tw_pcap_out *pcap_out = NULL;
-    if (o.write_file) {
+    tw_live_out *live_out = NULL; /* -w live: packets kept until judged */
+    if (o.write_file && o.interface) {
+        live_out = tw_cli_live_out_new(&o);
+        if (!live_out) {
+            fprintf(stderr, "tcpwhy: out of memory\n");
+            return 2;
+        }
+        struct tw_sink report = sink;
+        tw_live_out_sink(live_out, &sink, &report);
+    } else if (o.write_file) {
         pcap_out = tw_pcap_out_new(o.files, o.n_files);
         if (!pcap_out) {
             fprintf(stderr, _("tcpwhy: out of memory\n"));
@@ -351,6 +363,8 @@ int main(int argc, char **argv)
         .stats_interval_ns = o.stats_interval_ns,
         .hook_ctx = &o,
         .is_localized = o.format != TW_FORMAT_JSON,
+        .on_frame = live_out ? tw_live_out_frame : NULL,
+        .frame_ctx = live_out,
     };
     struct tw_analyze_result res;
     memset(&res, 0, sizeof res);
@@ -369,12 +383,18 @@ int main(int argc, char **argv)
         if (ws)
             status = ws;
     }
+    if (live_out) {
+        int ws = tw_cli_live_out_finish(&o, live_out);
+        if (ws)
+            status = ws;
+    }
     sink.free(sink.ctx);
     tw_pcap_out_free(pcap_out);
     if (html && (ferror(html) | fclose(html)) != 0) {
         fprintf(stderr, "tcpwhy: %s: error writing the HTML report\n", o.html_file);
         status = 2;
     }
+    tw_live_out_free(live_out);
     tw_cli_options_fini(&o);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, _("tcpwhy: error writing output\n"));

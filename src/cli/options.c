@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/i18n.h"
 #include "diagnose/verdict.h"
 
 #define DEFAULT_MEMCAP (64u << 20)
@@ -33,10 +34,13 @@ static const struct option long_options[] = {
     {"colour", required_argument, NULL, OPT_COLOR},
     {"width", required_argument, NULL, OPT_WIDTH},
     {"no-ladder", no_argument, NULL, OPT_NO_LADDER},
-    {"filter", no_argument, NULL, OPT_WSFILTER},
+    {"filter", optional_argument, NULL, OPT_WSFILTER},
     {"write", required_argument, NULL, 'w'},
     {"html", required_argument, NULL, OPT_HTML},
     {"aggregates", no_argument, NULL, OPT_AGGREGATES},
+    {"file-size", required_argument, NULL, 'C'},
+    {"rotate-seconds", required_argument, NULL, 'G'},
+    {"file-count", required_argument, NULL, 'W'},
     {"quiet", no_argument, NULL, 'q'},
     {"read", required_argument, NULL, 'r'},
     {"interface", required_argument, NULL, 'i'},
@@ -69,6 +73,26 @@ static size_t parse_size(const char *s)
     if (*end == 'B')
         end++;
     return *end ? 0 : (size_t)v;
+}
+
+/* -C as tcpdump takes it: "2" is 2,000,000 bytes; "2k", "2m", "2g" are
+ * KiB, MiB, GiB. 0 on error. */
+static uint64_t parse_file_size(const char *s)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *s == '-' || v > (1ull << 40))
+        return 0;
+    if (!*end)
+        return v * 1000000;
+    if (end[1])
+        return 0;
+    switch (*end) {
+    case 'k': case 'K': return v << 10;
+    case 'm': case 'M': return v << 20;
+    case 'g': case 'G': return v << 30;
+    default: return 0;
+    }
 }
 
 /* "1.5s", "500ms", "3" (seconds), "2m" -> ns; 0 on error. */
@@ -123,7 +147,7 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
     const char *read_file = NULL;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hvqr:i:w:B:s:Z:", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hvqr:i:w:C:G:W:B:s:Z:", long_options, NULL)) != -1) {
         switch (c) {
         case 'h':
             tw_cli_usage();
@@ -162,10 +186,37 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             break;
         case OPT_WSFILTER:
             o->is_wsfilter = true;
+            o->wsfilter_file = optarg;
             break;
         case 'w':
             o->write_file = optarg;
             break;
+        case 'C':
+            o->rotate_bytes = parse_file_size(optarg);
+            if (!o->rotate_bytes)
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               _("-C takes a size in millions of bytes, or with a suffix k, m or "
+                               "g (KiB, MiB, GiB), not '%s'"),
+                               optarg);
+            break;
+        case 'G': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end || n < 1 || n > 100000000)
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               _("-G takes whole seconds from 1 to 100000000, not '%s'"), optarg);
+            o->rotate_ns = (int64_t)n * 1000000000;
+            break;
+        }
+        case 'W': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end || n < 1 || n > 100000)
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               _("-W takes a file count from 1 to 100000, not '%s'"), optarg);
+            o->max_files = (unsigned)n;
+            break;
+        }
         case 'q':
             o->is_quiet = true;
             break;
@@ -302,11 +353,23 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
         return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
                        "-B, -s, -Z, --stats-interval and --no-default-filter are for live "
                        "capture (-i)");
-    if (o->write_file) {
-        /* Problems are known only at the end: -w reads each input twice. */
-        if (o->interface)
+    if (!o->write_file && (o->rotate_bytes || o->rotate_ns || o->max_files))
+        return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                       _("-C, -G and -W rotate the files of -w, which is not given"));
+    if (o->max_files && !o->rotate_bytes && !o->rotate_ns)
+        return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                       _("-W keeps the last files of a rotation: it needs -C or -G"));
+    if (o->wsfilter_file) {
+        bool is_input = false;
+        for (size_t k = 0; k < o->n_files && !is_input; k++)
+            is_input = strcmp(o->files[k], o->wsfilter_file) == 0;
+        if (!is_input)
             return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                           "-w needs capture files (it reads them twice), not a live interface");
+                           _("--filter=%s names none of the input files"), o->wsfilter_file);
+    }
+    if (o->write_file) {
+        /* Problems are known only at the end: -w reads each file twice
+         * (live, it keeps the packets in memory instead). */
         for (size_t k = 0; k < o->n_files; k++)
             if (strcmp(o->files[k], "-") == 0)
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,

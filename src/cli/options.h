@@ -30,7 +30,11 @@ struct tw_cli_options {
     int width_cols;           /* --width; 0: the terminal's, or 80 */
     bool has_ladder;          /* false with --no-ladder */
     bool is_wsfilter;         /* --filter: print a Wireshark display filter instead */
-    const char *write_file;   /* -w: problem packets to this pcap (per input with several) */
+    const char *write_file;   /* -w: problem packets to this capture (per input with several) */
+    uint64_t rotate_bytes;    /* -C: a new -w file before one would pass this size; 0: never */
+    int64_t rotate_ns;        /* -G: a new -w file each period of packet time; 0: never */
+    unsigned max_files;       /* -W: keep at most this many -w files per input; 0: all */
+    const char *wsfilter_file; /* --filter=FILE: only the filter for this input */
     bool is_quiet;            /* -q: no progress meter */
     const char *html_file;    /* --html: also write the self-contained HTML report here */
     bool has_aggregates;      /* --aggregates: json aggregate and timeline records */

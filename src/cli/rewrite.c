@@ -1,14 +1,18 @@
 /* -w: read each input a second time and write the packets of its problem
  * attempts (report/pcap_out.c chooses them). The same BPF filter is applied
- * again, so frame numbers are those of the first pass. One pcap per input:
- * a pcap file has one link type and one timeline, and two captures of the
- * same traffic would hold each packet twice. */
-
+ * again, so frame numbers are those of the first pass. One output per
+ * input: two captures of the same traffic would hold each packet twice, and
+ * behind a NAT with other addresses. A pcapng input gives a pcapng output
+ * (its link types and timestamp resolutions found by a survey of the
+ * file), a pcap input a pcap. */
 #include "cli/rewrite.h"
-#include "base/i18n.h"
-#include "report/progress.h"
+
 #include <stdio.h>
 #include <string.h>
+
+#include "base/i18n.h"
+#include "capture/pcapng.h"
+#include "report/progress.h"
 
 /* "dir/client.pcap" -> "client" */
 static void stem(const char *path, char *buf, size_t size)
@@ -65,7 +69,27 @@ static int write_one(const struct tw_cli_options *o, tw_pcap_out *w, size_t i,
         report_error(&err);
         return 2;
     }
-    if (tw_pcap_out_open(w, i, path, tw_capture_linktype(cap), &err) != TW_OK) {
+    struct tw_pcapng_survey sv;
+    memset(&sv, 0, sizeof sv);
+    FILE *f = fopen(o->files[i], "rb");
+    if (f) {
+        tw_pcapng_survey(f, &sv);
+        fclose(f);
+    }
+    struct tw_dump_tsresol res[TW_PCAPNG_SURVEY_LINKTYPES];
+    for (size_t k = 0; k < sv.n_linktypes; k++)
+        res[k] = (struct tw_dump_tsresol){sv.linktypes[k], sv.tsresols[k]};
+    struct tw_dump_config cfg = {
+        .path = path,
+        .format = sv.is_pcapng ? TW_DUMP_PCAPNG : TW_DUMP_PCAP,
+        .linktype = tw_capture_linktype(cap),
+        .tsresols = res,
+        .n_tsresols = sv.n_linktypes,
+        .max_bytes = o->rotate_bytes,
+        .period_ns = o->rotate_ns,
+        .max_files = o->max_files,
+    };
+    if (tw_pcap_out_open(w, i, &cfg, &err) != TW_OK) {
         report_error(&err);
         tw_capture_free(cap);
         return 2;
@@ -100,9 +124,19 @@ static int write_one(const struct tw_cli_options *o, tw_pcap_out *w, size_t i,
         status = 2;
     }
     tw_capture_free(cap);
-    if (!o->is_quiet)
+    bool is_noted = !status && !o->is_quiet; /* after an error, the error says it */
+    if (is_noted && counts.files.n_files > 1)
+        fprintf(stderr,
+                _("tcpwhy: wrote %llu packets of problem attempts from %s to %u files, %s to "
+                  "%s%s%s\n"),
+                (unsigned long long)counts.n_written, o->files[i], counts.files.n_files,
+                counts.files.first_path, counts.files.last_path,
+                counts.files.n_removed ? _(" (the oldest removed, as -W asks)") : "",
+                counts.n_end_marker ? _(" (and the input's last frame, to end it at the same time)")
+                                    : "");
+    else if (is_noted)
         fprintf(stderr, _("tcpwhy: wrote %llu packets of problem attempts from %s to %s%s\n"),
-                (unsigned long long)counts.n_written, o->files[i], path,
+                (unsigned long long)counts.n_written, o->files[i], counts.files.first_path,
                 counts.n_end_marker ? _(" (and the input's last frame, to end it at the same time)")
                                     : "");
     if (counts.n_other_linktype)
@@ -126,4 +160,47 @@ int tw_cli_write_problems(const struct tw_cli_options *o, tw_pcap_out *w,
         fprintf(stderr, _("tcpwhy: warning: %llu problem attempts left out of -w (too many)\n"),
                 (unsigned long long)tw_pcap_out_n_left_out(w));
     return status;
+}
+
+tw_live_out *tw_cli_live_out_new(const struct tw_cli_options *o)
+{
+    size_t len = strlen(o->write_file);
+    bool is_pcapng = len > 7 && strcmp(o->write_file + len - 7, ".pcapng") == 0;
+    struct tw_dump_config cfg = {
+        .path = o->write_file,
+        .format = is_pcapng ? TW_DUMP_PCAPNG : TW_DUMP_PCAP,
+        .linktype = -1,
+        .max_bytes = o->rotate_bytes,
+        .period_ns = o->rotate_ns,
+        .max_files = o->max_files,
+    };
+    return tw_live_out_new(&cfg, o->memcap_bytes);
+}
+
+int tw_cli_live_out_finish(const struct tw_cli_options *o, tw_live_out *lo)
+{
+    struct tw_live_out_counts counts;
+    struct tw_error err;
+    memset(&err, 0, sizeof err);
+    if (tw_live_out_close(lo, &counts, &err) != TW_OK) {
+        report_error(&err);
+        return 2;
+    }
+    if (!o->is_quiet)
+        fprintf(stderr, _("tcpwhy: wrote %llu packets of %llu problem attempts to %s%s%s\n"),
+                (unsigned long long)counts.n_written, (unsigned long long)counts.n_attempts,
+                counts.files.n_files > 1 ? counts.files.last_path : counts.files.first_path,
+                counts.files.n_files > 1 ? _(" (the last of the files)") : "",
+                counts.files.n_removed ? _(" (the oldest removed, as -W asks)") : "");
+    if (counts.n_late)
+        fprintf(stderr,
+                _("tcpwhy: warning: %llu problem attempts lost packets from memory (--memcap) "
+                  "before their verdict: written in part\n"),
+                (unsigned long long)counts.n_late);
+    if (counts.n_other_linktype)
+        fprintf(stderr,
+                _("tcpwhy: warning: %llu packets of another link type than the first cannot go "
+                  "into one pcap: left out (name the file .pcapng to keep them)\n"),
+                (unsigned long long)counts.n_other_linktype);
+    return 0;
 }

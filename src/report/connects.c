@@ -113,18 +113,6 @@ static void pass_settled(void *ctx, int64_t now_ns, const struct tw_attempt_brie
         c->inner.settled(c->inner.ctx, now_ns, open, n_open);
 }
 
-static void pass_rst(void *ctx, const struct tw_rst_record *rec)
-{
-    struct connects *c = ctx;
-    c->inner.rst(c->inner.ctx, rec);
-}
-
-static void pass_correlation(void *ctx, const struct tw_correlation *corr)
-{
-    struct connects *c = ctx;
-    c->inner.correlation(c->inner.ctx, corr);
-}
-
 /* Where failures concentrate: per server endpoint, when they began and what
  * share of the attempts since then failed. */
 static void report_server_failures(struct connects *c, const char *file)
@@ -198,11 +186,8 @@ bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app
     c->app_timeout_ns = app_timeout_ns;
     /* the two arrays of briefs, and the connects grouped from the pending one */
     c->max_briefs = budget_bytes / (2 * sizeof(struct tw_attempt_brief) + sizeof(struct tw_connect));
-    memset(outer, 0, sizeof *outer);
-    outer->ctx = c;
+    tw_sink_pass_through(outer, c); /* folded records and the rest go on as they are */
     outer->attempt = pass_attempt;
-    outer->rst = pass_rst;
-    outer->correlation = pass_correlation;
     outer->settled = pass_settled;
     outer->summary = pass_summary;
     outer->finish = pass_finish;

@@ -80,6 +80,12 @@ struct tw_file_summary {
 struct tw_sink {
     void *ctx;
     void (*attempt)(void *ctx, const struct tw_attempt_record *rec);
+    /* NULL, or: the other capture's own record of an attempt that
+     * correlation merged into a record passed to attempt() (its addresses,
+     * ports, times and frames as that capture saw them, e.g. behind a NAT).
+     * It comes after the merged record, and counts nowhere: --filter and -w
+     * use it to select the attempt's packets in that capture. */
+    void (*folded)(void *ctx, const struct tw_attempt_record *rec);
     void (*rst)(void *ctx, const struct tw_rst_record *rec);
     /* two captures of the same traffic: how they pair, their clocks, loss */
     void (*correlation)(void *ctx, const struct tw_correlation *c);
@@ -129,6 +135,12 @@ void tw_report_collect(struct tw_sink *sink, struct tw_collector *c);
 bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app_timeout_ns,
                         size_t budget_bytes);
 
+/* For a sink that wraps another and passes most calls on (-w's): ctx must
+ * start with the inner struct tw_sink (its first member). Fills *outer with
+ * calls that hand every record to the inner sink (free frees the inner sink,
+ * not ctx); the caller then sets those it handles itself. */
+void tw_sink_pass_through(struct tw_sink *outer, void *ctx);
+
 /* Reporters: fill *sink; return false when out of memory. */
 bool tw_report_jsonl(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt);
 bool tw_report_text(struct tw_sink *sink, FILE *out, const struct tw_report_options *opt);
@@ -147,15 +159,20 @@ bool tw_report_tee(struct tw_sink *sink, struct tw_sink a, struct tw_sink b);
 struct tw_aggregate;
 void tw_report_jsonl_aggregates(FILE *out, const char *file, struct tw_aggregate *agg);
 
-/* --filter: a Wireshark display filter selecting the evidence packets and
- * RSTs of every problem attempt, written to out by finish() as one line
- * ("frame.number==0" when there is none). stats is the caller's, filled as
- * records come, and must outlive the sink. */
+/* --filter: per input, a Wireshark display filter selecting there the
+ * packets -w writes (the problem attempts as that capture saw them, their
+ * evidence packets and RSTs), written to out by finish(): one line, or with
+ * several inputs one line per input, "FILE<tab>FILTER" ("frame.number==0"
+ * when there is nothing to select). inputs are the files as given (borrowed;
+ * they must outlive the sink); only names the one input to print (just its
+ * filter), or is NULL. stats is the caller's, filled as records come, and
+ * must outlive the sink. */
 struct tw_wsfilter_stats {
     unsigned long long n_attempts;   /* attempts in the filter */
     unsigned long long n_left_out;   /* problem attempts past the filter's bound */
 };
-bool tw_report_wsfilter(struct tw_sink *sink, FILE *out, struct tw_wsfilter_stats *stats);
+bool tw_report_wsfilter(struct tw_sink *sink, FILE *out, struct tw_wsfilter_stats *stats,
+                        char *const *inputs, size_t n_inputs, const char *only);
 
 /* A failed or degraded attempt: any verdict but ok and unknown. These get a
  * block in the text report, a place in --filter and in -w. */

@@ -19,12 +19,22 @@ struct tee {
                 t->to[i].kind(t->to[i].ctx, rec);                                                  \
     }
 TEE(attempt, struct tw_attempt_record)
+TEE(folded, struct tw_attempt_record)
 TEE(rst, struct tw_rst_record)
 TEE(correlation, struct tw_correlation)
 TEE(connect, struct tw_connect_record)
 TEE(server_failures, struct tw_server_failures_record)
 TEE(summary, struct tw_file_summary)
 #undef TEE
+
+static void tee_settled(void *ctx, int64_t now_ns, const struct tw_attempt_brief *open,
+                        size_t n_open)
+{
+    struct tee *t = ctx;
+    for (int i = 0; i < 2; i++)
+        if (t->to[i].settled)
+            t->to[i].settled(t->to[i].ctx, now_ns, open, n_open);
+}
 
 static void tee_finish(void *ctx)
 {
@@ -53,6 +63,8 @@ bool tw_report_tee(struct tw_sink *sink, struct tw_sink a, struct tw_sink b)
     memset(sink, 0, sizeof *sink);
     sink->ctx = t;
     sink->attempt = tee_attempt;
+    sink->folded = tee_folded;
+    sink->settled = tee_settled;
     sink->rst = tee_rst;
     sink->correlation = tee_correlation;
     sink->connect = tee_connect;

@@ -1,29 +1,38 @@
-/* Wireshark display filter (--filter): one expression that selects, in the
- * original captures, the evidence packets of every problem attempt (failed
- * or degraded verdict) and the RSTs filed under those attempts.
+/* Wireshark display filter (--filter): per input capture, one expression
+ * that selects there the packets -w writes from it (report/pcap_out.c):
+ * those of every problem attempt (failed or degraded verdict) as that
+ * capture saw it, its evidence packets and the RSTs filed under it.
  *
  * Part of the report stage. Packets are selected by what they carry, not by
  * Wireshark's tcp.stream index (which depends on the whole file): per
- * attempt, both addresses (ip.addr, or ipv6.addr) and both ports, and per
- * packet its flags, raw sequence and acknowledgement numbers, length and
- * TSval. An ICMP error is selected by its type and code and the sequence
- * number it quotes (Wireshark dissects the quoted IP and TCP headers, so the
- * address and port terms match them). Copies of a packet with the same
- * fields (a retransmission without timestamps) are selected with it.
+ * attempt, both addresses (ip.addr, or ipv6.addr) and both ports, and then
+ * the attempt's time range in that capture (frame.time_epoch, to the
+ * nanosecond), or per evidence packet its flags, raw sequence and
+ * acknowledgement numbers, length and TSval. An ICMP error is selected by
+ * its type and code and the sequence number it quotes (Wireshark dissects
+ * the quoted IP and TCP headers, so the address and port terms match them).
+ * Copies of an evidence packet with the same fields (a retransmission
+ * without timestamps) are selected with it.
  *
- * RST records arrive before the attempts they belong to are judged, so both
- * are kept (bounded) and the filter is written by finish(). */
+ * An attempt merged from two captures is selected in the other capture
+ * under the addresses and ports that capture saw (NAT), taken from its own
+ * record (the sink's folded()): the folded record that shares an evidence
+ * frame and the ISN with the merged one.
+ *
+ * RST and folded records arrive apart from the attempts they belong to, so
+ * all are kept (bounded) and the filters are written by finish(). */
 #include <stdlib.h>
-
-#include "base/grow.h"
 #include <string.h>
 
+#include "base/grow.h"
 #include "report/sink.h"
 
 #define MAX_ATTEMPTS 100000
 #define MAX_RSTS 100000
 
 struct pkt {
+    size_t input;
+    uint64_t frame;
     uint8_t flags;          /* 0: an ICMP error */
     uint8_t icmp_type, icmp_code;
     bool has_ts;
@@ -31,14 +40,18 @@ struct pkt {
 };
 
 struct attempt {
+    size_t input;
+    bool is_folded;         /* another capture's view of a merged attempt */
     struct tw_flow_key key;
     uint32_t isn;
     bool is_isn_known;
+    int64_t first_ns, last_ns;
     uint8_t n_pkts;
     struct pkt pkts[TW_MAX_EVIDENCE];
 };
 
 struct rst {
+    size_t input;
     struct tw_flow_key key;
     uint32_t isn;
     struct pkt pkt;
@@ -47,30 +60,51 @@ struct rst {
 struct wsfilter {
     FILE *out;
     struct tw_wsfilter_stats *stats;
+    char *const *inputs;
+    size_t n_inputs;
+    size_t only;            /* the one input to print, or n_inputs: all */
     struct attempt *atts;
     size_t n_atts, cap_atts;
     struct rst *rsts;
     size_t n_rsts, cap_rsts;
 };
 
-
-static void wsf_attempt(void *ctx, const struct tw_attempt_record *r)
+/* The input named file, or n_inputs. */
+static size_t input_of(const struct wsfilter *w, const char *file)
 {
-    struct wsfilter *w = ctx;
-    if (!tw_report_is_problem(r))
+    for (size_t i = 0; file && i < w->n_inputs; i++)
+        if (strcmp(w->inputs[i], file) == 0)
+            return i;
+    return w->n_inputs;
+}
+
+static void keep_attempt(struct wsfilter *w, const struct tw_attempt_record *r, bool is_folded)
+{
+    size_t own = input_of(w, r->file);
+    if (own == w->n_inputs)
         return;
     if (!tw_grow((void **)&w->atts, &w->cap_atts, w->n_atts, sizeof *w->atts, 64, MAX_ATTEMPTS)) {
-        w->stats->n_left_out++;
+        if (!is_folded)
+            w->stats->n_left_out++;
         return;
     }
     struct attempt *a = &w->atts[w->n_atts++];
     memset(a, 0, sizeof *a);
+    a->input = own;
+    a->is_folded = is_folded;
     a->key = r->key;
     a->isn = r->isn;
     a->is_isn_known = r->is_isn_known;
+    a->first_ns = r->first_ns;
+    a->last_ns = r->last_ns;
     for (int i = 0; i < r->diag.n_evidence; i++) {
         const struct tw_evidence *e = &r->diag.evidence[i];
+        size_t in = e->file ? input_of(w, e->file) : own;
+        if (in == w->n_inputs || (is_folded && in != own))
+            continue;
         struct pkt *p = &a->pkts[a->n_pkts++];
+        p->input = in;
+        p->frame = e->frame;
         p->flags = e->tcp_flags;
         p->icmp_type = e->icmp_type;
         p->icmp_code = e->icmp_code;
@@ -82,17 +116,29 @@ static void wsf_attempt(void *ctx, const struct tw_attempt_record *r)
     }
 }
 
+static void wsf_attempt(void *ctx, const struct tw_attempt_record *r)
+{
+    if (tw_report_is_problem(r))
+        keep_attempt(ctx, r, false);
+}
+
+static void wsf_folded(void *ctx, const struct tw_attempt_record *r) { keep_attempt(ctx, r, true); }
+
 static void wsf_rst(void *ctx, const struct tw_rst_record *r)
 {
     struct wsfilter *w = ctx;
-    if (!r->is_isn_known)
+    size_t in = input_of(w, r->file);
+    if (!r->is_isn_known || in == w->n_inputs)
         return;
     if (!tw_grow((void **)&w->rsts, &w->cap_rsts, w->n_rsts, sizeof *w->rsts, 64, MAX_RSTS))
         return;
     struct rst *s = &w->rsts[w->n_rsts++];
     memset(s, 0, sizeof *s);
+    s->input = in;
     s->key = r->key;
     s->isn = r->isn;
+    s->pkt.input = in;
+    s->pkt.frame = r->frame;
     s->pkt.flags = r->tcp_flags;
     s->pkt.seq = r->seq;
     s->pkt.ack = r->ack;
@@ -152,62 +198,171 @@ static int add_clause(char (*list)[160], int n, int max, const char *clause)
     return n + 1;
 }
 
-#define MAX_CLAUSES (TW_MAX_EVIDENCE + 8)
+#define MAX_CLAUSES (2 * TW_MAX_EVIDENCE + 8)
 
-static void print_attempt(struct wsfilter *w, const struct attempt *a, bool is_first)
+static void add_pkts(char (*list)[160], int *n, const struct attempt *a, size_t input, bool is_v6)
+{
+    for (int i = 0; a && i < a->n_pkts; i++) {
+        if (a->pkts[i].input != input)
+            continue;
+        char buf[160];
+        pkt_clause(buf, sizeof buf, &a->pkts[i], is_v6);
+        *n = add_clause(list, *n, MAX_CLAUSES, buf);
+    }
+}
+
+static void print_time(FILE *out, int64_t ns)
+{
+    fprintf(out, "%lld.%09lld", (long long)(ns / 1000000000), (long long)(ns % 1000000000));
+}
+
+/* One attempt as capture `input` saw it: view's 4-tuple, time range (when
+ * has_range) and evidence there, the evidence `extra` (the merged record
+ * when view is folded) names there, and the RSTs filed under view. */
+static bool print_view(struct wsfilter *w, const struct attempt *view, const struct attempt *extra,
+                       size_t input, bool has_range, bool is_first)
 {
     char clauses[MAX_CLAUSES][160];
     int n = 0;
-    bool is_v6 = !tw_addr_is_v4(&a->key.client);
-    for (int i = 0; i < a->n_pkts; i++) {
-        char buf[160];
-        pkt_clause(buf, sizeof buf, &a->pkts[i], is_v6);
-        n = add_clause(clauses, n, MAX_CLAUSES, buf);
-    }
-    for (size_t i = 0; a->is_isn_known && i < w->n_rsts; i++) {
-        if (w->rsts[i].isn != a->isn || !same_key(&w->rsts[i].key, &a->key))
+    bool is_v6 = !tw_addr_is_v4(&view->key.client);
+    add_pkts(clauses, &n, view, input, is_v6);
+    add_pkts(clauses, &n, extra, input, is_v6);
+    for (size_t i = 0; view->is_isn_known && i < w->n_rsts; i++) {
+        const struct rst *r = &w->rsts[i];
+        if (r->input != input || r->isn != view->isn || !same_key(&r->key, &view->key))
             continue;
         char buf[160];
-        pkt_clause(buf, sizeof buf, &w->rsts[i].pkt, is_v6);
+        pkt_clause(buf, sizeof buf, &r->pkt, is_v6);
         n = add_clause(clauses, n, MAX_CLAUSES, buf);
     }
-    if (!n)
-        return;
+    if (!n && !has_range)
+        return false;
     char c[64], s[64];
-    tw_addr_format(&a->key.client, c, sizeof c);
-    tw_addr_format(&a->key.server, s, sizeof s);
+    tw_addr_format(&view->key.client, c, sizeof c);
+    tw_addr_format(&view->key.server, s, sizeof s);
     const char *ip = is_v6 ? "ipv6.addr" : "ip.addr";
-    fprintf(w->out, "%s(%s==%s && %s==%s && tcp.port==%u && tcp.port==%u && (", is_first ? "" : " || ",
-            ip, c, ip, s, a->key.client_port, a->key.server_port);
+    fprintf(w->out, "%s(%s==%s && %s==%s && tcp.port==%u && tcp.port==%u && (",
+            is_first ? "" : " || ", ip, c, ip, s, view->key.client_port, view->key.server_port);
+    if (has_range) {
+        fputs("(frame.time_epoch >= ", w->out);
+        print_time(w->out, view->first_ns);
+        fputs(" && frame.time_epoch <= ", w->out);
+        print_time(w->out, view->last_ns);
+        fputs(")", w->out);
+    }
     for (int i = 0; i < n; i++)
-        fprintf(w->out, "%s%s", i ? " || " : "", clauses[i]);
+        fprintf(w->out, "%s%s", i || has_range ? " || " : "", clauses[i]);
     fputs("))", w->out);
-    w->stats->n_attempts++;
+    return true;
+}
+
+static int by_input_isn(const void *pa, const void *pb)
+{
+    const struct attempt *a = *(const struct attempt *const *)pa;
+    const struct attempt *b = *(const struct attempt *const *)pb;
+    if (a->input != b->input)
+        return a->input < b->input ? -1 : 1;
+    return (a->isn > b->isn) - (a->isn < b->isn);
+}
+
+/* The folded record in input that is a's other view: same ISN, and an
+ * evidence frame in common. folded is sorted by (input, ISN). */
+static const struct attempt *find_folded(const struct attempt **folded, size_t n_folded,
+                                         const struct attempt *a, size_t input)
+{
+    struct attempt want;
+    want.input = input;
+    want.isn = a->isn;
+    const struct attempt *key = &want;
+    size_t lo = 0, hi = n_folded;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (by_input_isn(&folded[mid], &key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo; k < n_folded && by_input_isn(&folded[k], &key) == 0; k++)
+        for (int i = 0; i < a->n_pkts; i++)
+            for (int j = 0; j < folded[k]->n_pkts; j++)
+                if (a->pkts[i].input == input && a->pkts[i].frame == folded[k]->pkts[j].frame)
+                    return folded[k];
+    return NULL;
+}
+
+static bool has_pkts_in(const struct attempt *a, size_t input)
+{
+    for (int i = 0; i < a->n_pkts; i++)
+        if (a->pkts[i].input == input)
+            return true;
+    return false;
+}
+
+/* The same attempt reported by two runs of one input (not merged): once. */
+static bool is_repeat(const struct wsfilter *w, size_t i)
+{
+    const struct attempt *a = &w->atts[i];
+    for (size_t j = 0; j < i; j++) {
+        const struct attempt *b = &w->atts[j];
+        if (!b->is_folded && b->input == a->input && b->is_isn_known && a->is_isn_known &&
+            b->isn == a->isn && same_key(&b->key, &a->key) && b->n_pkts == a->n_pkts &&
+            memcmp(b->pkts, a->pkts, a->n_pkts * sizeof a->pkts[0]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void print_input(struct wsfilter *w, size_t input, const struct attempt **folded,
+                        size_t n_folded)
+{
+    bool is_first = true;
+    for (size_t i = 0; i < w->n_atts; i++) {
+        const struct attempt *a = &w->atts[i];
+        if (a->is_folded || is_repeat(w, i))
+            continue;
+        bool is_printed;
+        if (a->input == input) {
+            is_printed = print_view(w, a, NULL, input, true, is_first);
+        } else if (has_pkts_in(a, input)) {
+            const struct attempt *f =
+                a->is_isn_known ? find_folded(folded, n_folded, a, input) : NULL;
+            /* without the other capture's view: its evidence, under a's 4-tuple */
+            is_printed = f ? print_view(w, f, a, input, true, is_first)
+                           : print_view(w, a, NULL, input, false, is_first);
+        } else {
+            continue;
+        }
+        if (is_printed) {
+            is_first = false;
+            w->stats->n_attempts++;
+        }
+    }
+    /* Nothing to select: a filter that matches no frame, not an empty one
+     * (which Wireshark reads as "everything"). */
+    if (is_first)
+        fputs("frame.number==0", w->out);
 }
 
 static void wsf_finish(void *ctx)
 {
     struct wsfilter *w = ctx;
-    bool is_first = true;
-    for (size_t i = 0; i < w->n_atts; i++) {
-        /* the same attempt reported by two runs (not merged): once */
-        bool is_dup = false;
-        for (size_t j = 0; j < i && !is_dup; j++)
-            is_dup = w->atts[j].is_isn_known && w->atts[j].isn == w->atts[i].isn &&
-                     w->atts[i].is_isn_known && same_key(&w->atts[j].key, &w->atts[i].key) &&
-                     w->atts[j].n_pkts == w->atts[i].n_pkts &&
-                     memcmp(w->atts[j].pkts, w->atts[i].pkts,
-                            w->atts[i].n_pkts * sizeof w->atts[i].pkts[0]) == 0;
-        if (is_dup)
+    size_t n_folded = 0;
+    const struct attempt **folded = malloc((w->n_atts + 1) * sizeof *folded);
+    for (size_t i = 0; folded && i < w->n_atts; i++)
+        if (w->atts[i].is_folded && w->atts[i].is_isn_known)
+            folded[n_folded++] = &w->atts[i];
+    if (n_folded)
+        qsort(folded, n_folded, sizeof *folded, by_input_isn);
+    for (size_t i = 0; i < w->n_inputs; i++) {
+        if (w->only < w->n_inputs && i != w->only)
             continue;
-        unsigned long long before = w->stats->n_attempts;
-        print_attempt(w, &w->atts[i], is_first);
-        if (w->stats->n_attempts != before)
-            is_first = false;
+        /* several inputs: each filter on a line of its own, after its file */
+        if (w->only == w->n_inputs && w->n_inputs > 1)
+            fprintf(w->out, "%s\t", w->inputs[i]);
+        print_input(w, i, folded, n_folded);
+        fputc('\n', w->out);
     }
-    /* Nothing to select: a filter that matches no frame, not an empty one
-     * (which Wireshark reads as "everything"). */
-    fputs(is_first ? "frame.number==0\n" : "\n", w->out);
+    free(folded);
     fflush(w->out);
 }
 
@@ -221,7 +376,8 @@ static void wsf_free(void *ctx)
     free(w);
 }
 
-bool tw_report_wsfilter(struct tw_sink *sink, FILE *out, struct tw_wsfilter_stats *stats)
+bool tw_report_wsfilter(struct tw_sink *sink, FILE *out, struct tw_wsfilter_stats *stats,
+                        char *const *inputs, size_t n_inputs, const char *only)
 {
     struct wsfilter *w = calloc(1, sizeof *w);
     if (!w)
@@ -229,9 +385,13 @@ bool tw_report_wsfilter(struct tw_sink *sink, FILE *out, struct tw_wsfilter_stat
     memset(stats, 0, sizeof *stats);
     w->out = out;
     w->stats = stats;
+    w->inputs = inputs;
+    w->n_inputs = n_inputs;
+    w->only = input_of(w, only);
     memset(sink, 0, sizeof *sink);
     sink->ctx = w;
     sink->attempt = wsf_attempt;
+    sink->folded = wsf_folded;
     sink->rst = wsf_rst;
     sink->correlation = wsf_correlation;
     sink->summary = wsf_summary;
