@@ -20,81 +20,6 @@ static bool downstream_was_running(const tw_capture_run *down, int64_t t_up_ns, 
     return down->n_frames && t >= (double)down->first_ns && t <= (double)down->last_ns;
 }
 
-/* ---- acknowledged, though not captured ---------------------------------------
- *
- * A packet the downstream capture lacks was still received if its receiver,
- * in that same capture, acknowledged the bytes behind it: then the capture
- * dropped it, not the network. For each attempt, the highest ack the
- * receiving side sent is kept in a sorted table. */
-struct acked {
-    uint32_t isn;
-    uint32_t max_ack;
-};
-
-static int by_isn(const void *pa, const void *pb)
-{
-    const struct acked *a = pa, *b = pb;
-    return (a->isn > b->isn) - (a->isn < b->isn);
-}
-
-/* The table of (attempt, highest ack sent by `side`) in run; NULL when out
- * of memory (then nothing counts as acknowledged). */
-static struct acked *acked_table(const tw_capture_run *run, enum tw_side side, size_t *n_out)
-{
-    struct acked *t = malloc((run->n_seen ? run->n_seen : 1) * sizeof *t);
-    size_t n = 0;
-    if (!t) {
-        *n_out = 0;
-        return NULL;
-    }
-    for (size_t i = 0; i < run->n_seen; i++) {
-        const struct tw_seen *e = &run->seen[i];
-        if (e->side == side && e->has_isn && (e->tcp_flags & 0x10) && !(e->tcp_flags & 0x04))
-            t[n++] = (struct acked){e->isn, e->ack};
-    }
-    if (n)
-        qsort(t, n, sizeof *t, by_isn);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (m && t[m - 1].isn == t[i].isn) {
-            if (tw_seq_lt(t[m - 1].max_ack, t[i].max_ack))
-                t[m - 1].max_ack = t[i].max_ack;
-        } else {
-            t[m++] = t[i];
-        }
-    }
-    *n_out = m;
-    return t;
-}
-
-static bool was_acknowledged(const struct acked *t, size_t n, const struct tw_seen *e)
-{
-    if (!t || !e->has_isn || (e->tcp_flags & 0x04))
-        return false;
-    struct acked key = {e->isn, 0};
-    const struct acked *hit = bsearch(&key, t, n, sizeof *t, by_isn);
-    uint32_t end = e->seq + e->payload_len + ((e->tcp_flags & 0x02) ? 1 : 0) +
-                   ((e->tcp_flags & 0x01) ? 1 : 0);
-    return hit && end != e->seq && tw_seq_le(end, hit->max_ack);
-}
-
-/* A later copy of the same bytes (a retransmission) that did reach the
- * other point: then the receiver's acknowledgement is explained by it, and
- * this copy was lost. Looks ahead a bounded number of packets. */
-static bool retransmission_arrived(const tw_capture_run *up, size_t i)
-{
-    const struct tw_seen *e = &up->seen[i];
-    size_t end = i + 10000 < up->n_seen ? i + 10000 : up->n_seen;
-    for (size_t j = i + 1; j < end; j++) {
-        const struct tw_seen *f = &up->seen[j];
-        if (f->match >= 0 && f->side == e->side && f->seq == e->seq &&
-            f->payload_len == e->payload_len && f->isn == e->isn &&
-            (f->tcp_flags & 0x07) == (e->tcp_flags & 0x07))
-            return true;
-    }
-    return false;
-}
-
 static void count_lost(struct tw_direction_loss *d, const struct tw_seen *e)
 {
     d->lost++;
@@ -134,13 +59,19 @@ static void finish_top(struct tw_direction_loss *d, const tw_capture_run *up)
 }
 
 /* Packets sent by `side` travel from `up` to `down`; shift_s converts an
- * up-clock time into the down clock at arrival (offset + delay). */
+ * up-clock time into the down clock at arrival (offset + delay). The
+ * matched packets are only counted (the downstream capture saw them, so it
+ * was running); the unmatched ones are judged here. An unmatched packet
+ * whose receiver acknowledged it downstream was missed by that capture,
+ * unless a later copy of the same bytes (a retransmission) did reach it,
+ * which explains the acknowledgement (window.c notes both facts). */
 static void mark_direction(struct tw_direction_loss *d, tw_capture_run *up,
                            const tw_capture_run *down, enum tw_side side, double shift_s)
 {
     uint64_t votes = 0;
-    size_t n_acked;
-    struct acked *acked = acked_table(down, !side, &n_acked);
+    d->matched = up->matched[side].n;
+    d->seen_upstream = d->matched;
+    d->data_upstream = up->matched[side].n_data;
     for (size_t i = 0; i < up->n_seen; i++) {
         struct tw_seen *e = &up->seen[i];
         if (e->side != side || !downstream_was_running(down, e->ts_ns, shift_s))
@@ -148,9 +79,7 @@ static void mark_direction(struct tw_direction_loss *d, tw_capture_run *up,
         d->seen_upstream++;
         if (e->payload_len > 0)
             d->data_upstream++;
-        if (e->match >= 0) {
-            d->matched++;
-        } else if (was_acknowledged(acked, n_acked, e) && !retransmission_arrived(up, i)) {
+        if (e->is_acked && !e->is_retransmitted) {
             d->missing_downstream++;
         } else {
             e->is_lost = true;
@@ -158,13 +87,12 @@ static void mark_direction(struct tw_direction_loss *d, tw_capture_run *up,
             vote_top(d, e, &votes);
         }
     }
-    free(acked);
     finish_top(d, up);
     /* Seen downstream, absent upstream although that capture was running:
      * the upstream capture dropped it, not the network. */
     for (size_t i = 0; i < down->n_seen; i++) {
         const struct tw_seen *e = &down->seen[i];
-        if (e->side == side && e->match < 0 && downstream_was_running(up, e->ts_ns, -shift_s))
+        if (e->side == side && downstream_was_running(up, e->ts_ns, -shift_s))
             d->missing_upstream++;
     }
 }
@@ -307,8 +235,8 @@ static unsigned lost_between(const struct lost_index *ix, uint32_t isn, char *wh
     return lost;
 }
 
-/* The noted packet of run with this frame number (packets are noted in
- * frame order), or NULL. */
+/* The unmatched packet of run with this frame number (kept in frame
+ * order), or NULL. */
 static const struct tw_seen *seen_by_frame(const tw_capture_run *run, uint64_t frame)
 {
     size_t lo = 0, hi = run->n_seen;
@@ -448,7 +376,8 @@ static void unmask_forged(const struct tw_correlation *c, tw_capture_run *run, e
         if ((claimed == TW_FROM_CLIENT) != (r->res.sender == TW_SENDER_CLIENT))
             continue;
         const struct tw_seen *e = seen_by_frame(run, r->frame);
-        if (!e || e->match >= 0 || !downstream_was_running(sender_run, e->ts_ns, shift_s))
+        /* e: noted and unmatched */
+        if (!e || !downstream_was_running(sender_run, e->ts_ns, shift_s))
             continue;
         char was[sizeof r->res.why];
         memcpy(was, r->res.why, sizeof was);
