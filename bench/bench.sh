@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# bench/bench.sh [medium|big|flood|all]: speed and memory of tcpwhy against
-# tcpdump on ../shared/bench/genpcap.py workloads, printed as figures.
-# Files are generated under build/bench/ (never committed). Page cache warm,
-# median of 3 runs, run side by side in one go since the machine is shared.
-# Needs: python3 (genpcap), tcpdump, GNU time (/usr/bin/time, package "time").
-# Never run two benchmarks at once on this 2-core machine.
+# bench/bench.sh [medium|big|flood|all|pair|pair-gb]: speed and memory of
+# tcpwhy against tcpdump on ../shared/bench/genpcap.py workloads, printed as
+# figures. Files are generated under build/bench/ (never committed). Page
+# cache warm, median of 3 runs (RUNS=n for another count), run side by side
+# in one go since the machine is shared.
+# pair, pair-gb: two capture points correlated against one analysed alone
+# (see pair() below; ~260 MB and ~1 GB a file).
+# Needs: python3 (genpcap), tcpdump, GNU time (/usr/bin/time, package "time"),
+# a C compiler (pair). Never run two benchmarks at once on this 2-core
+# machine: flock /tmp/tcpwhy-bench.lock bench/bench.sh pair
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -23,16 +27,18 @@ make_file() { # name args...
     [ -s "$out/$name.pcap" ] || python3 "$gen" "$@" --out "$out/$name.pcap" >&2
 }
 
-# median wall time (s) and max peak RSS (KiB) of 3 runs of a command
+runs=${RUNS:-3}
+
+# median wall time (s) and max peak RSS (KiB) of $runs runs of a command
 measure() {
     local i t m times=() mems=()
-    for i in 1 2 3; do
+    for ((i = 0; i < runs; i++)); do
         /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" > /dev/null 2>&1 || true
         read -r t m < <(tail -1 "$out/time.txt")
         times+=("$t")
         mems+=("$m")
     done
-    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -g | sed -n 2p)" \
+    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -g | sed -n "$(((runs + 1) / 2))p")" \
         "$(printf '%s\n' "${mems[@]}" | sort -g | tail -1)"
 }
 
@@ -91,6 +97,51 @@ for (kind, got), n in bad.most_common(5):
 PY
 }
 
+# Two capture points: genpcap writes the server side's capture;
+# bench/derive_pair.c derives the client side's from it (clock 2.5 s behind
+# and drifting 100 ppm, 5 ms each way, client addresses behind a NAT, 0.5 %
+# of the TCP packets dropped, all deterministic). Prints one capture alone
+# against both correlated (time, peak RSS, ratio; target under 2) and the
+# correlation's loss records against the known drops.
+pair() { # name
+    local server=$out/$1.pcap client=$out/$1_client.pcap
+    cc -O2 -o "$out/derive_pair" "$here/derive_pair.c"
+    "$out/derive_pair" "$server" "$client" 2.5 0.005 100 5 > "$out/$1.drops"
+    cat "$server" "$client" > /dev/null # warm the page cache
+    read -r s_t s_m < <(measure "$tcpwhy" --format json "$server")
+    read -r p_t p_m < <(measure "$tcpwhy" --format json "$client" "$server")
+    echo "$1 pair: $(stat -c %s "$server") + $(stat -c %s "$client") bytes; median of $runs runs"
+    printf '  %-48s %8s s %8s KiB\n' "tcpwhy --format json SERVER (alone)" "$s_t" "$s_m"
+    printf '  %-48s %8s s %8s KiB\n' "tcpwhy --format json CLIENT SERVER" "$p_t" "$p_m"
+    printf '  %-48s %8.2f\n' "pair time / single time (target < 2)" "$(echo "$p_t / $s_t" | bc -l)"
+    "$tcpwhy" --format json "$client" "$server" > "$out/$1.pair.jsonl" || true
+    python3 - "$out/$1.drops" "$out/$1.pair.jsonl" <<'PY'
+import json, sys
+drops = dict(kv.split("=") for kv in open(sys.argv[1]).read().split())
+rec = {}
+for line in open(sys.argv[2]):
+    o = json.loads(line)
+    if o["type"] in ("pairing", "clock"):
+        rec[o["type"]] = o
+    elif o["type"] == "loss":
+        rec[o["direction"]] = o
+p, c = rec["pairing"], rec.get("clock", {})
+c2s, s2c = rec["client_to_server"], rec["server_to_client"]
+print(f"  pairing: client side {p['client_side']}, {p['matched_packets']} matched, "
+      f"nat {p['nat']}, partial {p['partial']}")
+print(f"  clock: offset {c.get('offset_s')} s in [{c.get('low_s')}, {c.get('high_s')}], "
+      f"drift {c.get('drift_ppm')} ppm (made: 2.5 s at the start, -100 ppm)")
+found_c2s = c2s["capture_missing"]
+found_s2c = s2c["lost"] + s2c["capture_missing_downstream"]
+print(f"  {drops['dropped_c2s']} client packets dropped: client_to_server capture_missing "
+      f"{found_c2s} (lost {c2s['lost']})")
+print(f"  {drops['dropped_s2c']} server packets dropped: server_to_client lost {s2c['lost']} + "
+      f"capture_missing_downstream {s2c['capture_missing_downstream']} = {found_s2c}")
+ok = found_c2s == int(drops["dropped_c2s"]) and found_s2c == int(drops["dropped_s2c"])
+print("  loss counts " + ("match the drops" if ok else "DIFFER from the drops"))
+PY
+}
+
 echo "machine: $(nproc) cores, $(uname -r); tcpwhy $("$tcpwhy" --version | awk '{print $2}')"
 case $what in
     medium|all)
@@ -104,6 +155,12 @@ case $what in
         run flood
         "$tcpwhy" --format json "$out/flood.pcap" | tail -1 |
             sed 's/.*"peak":\([0-9]*\),"evicted":\([0-9]*\).*/  flood: peak flows \1, judged early (evicted) \2/' ;;
+    pair)
+        make_file medium --conns 30000 --seed 1 --truth "$out/medium.csv"
+        pair medium ;;
+    pair-gb)
+        make_file pair_gb --conns 115000 --seed 2
+        pair pair_gb ;;
     medium|big|flood|all) ;;
-    *) sed -n '2,8p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,11p' "$0" >&2; exit 2 ;;
 esac

@@ -181,7 +181,9 @@ static int read_pair(const struct tw_cli_options *o, struct tw_analyze_options a
         r[k].path = o->files[k ? j : i];
         r[k].aopt = aopt;
         r[k].col = col[k];
-        col[k]->run = tw_capture_run_new(r[k].path, o->memcap_bytes, &r[k].err);
+        /* --memcap bounds the correlation's state: half of it per run (each
+         * reader's own analysis is bounded by --memcap, as when alone) */
+        col[k]->run = tw_capture_run_new(r[k].path, o->memcap_bytes / 2, &r[k].err);
         if (!col[k]->run || !tw_capture_run_stream(col[k]->run)) {
             fprintf(stderr, "tcpwhy: out of memory\n");
             status = 2;

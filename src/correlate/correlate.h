@@ -61,7 +61,8 @@ void tw_capture_run_attempt(tw_capture_run *run, const struct tw_attempt_record 
 void tw_capture_run_rst(tw_capture_run *run, const struct tw_rst_record *rec);
 
 /* Records past the run's memory budget were kept on a temporary file: they
- * take part in no merge and are written after the others by this call. */
+ * are merged there (tw_correlate_merge) and written after the others by
+ * this call, less the ones folded into the other run's records. */
 void tw_capture_run_replay_spilled(tw_capture_run *run,
                                    void (*attempt)(void *ctx, const struct tw_attempt_record *rec),
                                    void (*rst)(void *ctx, const struct tw_rst_record *rec),
@@ -98,8 +99,8 @@ struct tw_correlation {
     uint64_t n_matched;
     uint64_t n_client_packets, n_server_packets;
     bool is_partial;             /* a run stopped noting packets, the window ran out of room,
-                                    or a run kept records past its budget on a temporary
-                                    file (written unmerged): part only */
+                                    or records on a temporary file could not be merged:
+                                    part only */
     /* the server-side capture's clock minus the client-side capture's */
     double offset_s, offset_low_s, offset_high_s;
     bool is_offset_consistent;   /* low <= high: the bounds hold for every packet */

@@ -76,6 +76,7 @@ struct tw_capture_run {
     size_t budget_bytes;
     FILE *spill_atts, *spill_rsts;
     uint64_t n_spilled_atts, n_spilled_rsts;
+    uint8_t *spill_merged;   /* a bit per record on file: folded into the other run's */
 };
 
 /* Moves up to max queued packets of run into out, waiting for the reader
@@ -105,6 +106,7 @@ struct tw_delta_stats {
 struct tw_span {
     double min_delta[2], max_delta[2];
     double t_sum_s;          /* of the matches' times, from seg0_ns */
+    double t_min_s, t_max_s; /* the first and last match's time, from seg0_ns */
     uint64_t n;
 };
 
@@ -123,5 +125,41 @@ struct tw_window_result {
  * within a sliding window; fills res, each run's unmatched packets (seen)
  * and matched counts. False when out of memory (then nothing matched). */
 bool tw_window_match(tw_capture_run *a, tw_capture_run *b, struct tw_window_result *res);
+
+/* ---- merging (loss.c, spill.c) ---------------------------------------------- */
+
+/* The handshake packets lost between the points, by attempt (sorted by ISN). */
+struct tw_lost_hs {
+    uint32_t isn;
+    uint8_t side, role;
+};
+struct tw_lost_index {
+    struct tw_lost_hs *v;
+    size_t n;
+};
+
+double tw_finite_or_zero(double x);
+
+/* Folds server record sr (NULL: none) into client record cr. */
+void tw_merge_attempt(const struct tw_correlation *c, const struct tw_lost_index *ix,
+                      struct tw_attempt_record *cr, struct tw_attempt_record *sr);
+
+/* Was the server-side capture running when this client-side attempt's
+ * packets could reach it? */
+bool tw_server_covers(const struct tw_correlation *c, const struct tw_attempt_record *rec);
+
+/* A RST of run, judged again with the other capture: lost on the way, or
+ * forged in the path. */
+void tw_correlate_fix_rst(const struct tw_correlation *c, const tw_capture_run *run,
+                          struct tw_rst_record *r);
+
+/* The records kept on temporary files take part in the merge: the client
+ * records without a partner (is_done false, in memory; all on file) meet
+ * the server records on file or not yet merged in memory, by ISN, a share
+ * of them at a time; the files are rewritten in place and the merged
+ * server records on file are marked (spill_merged). False when a temporary
+ * file failed (then some records stay unmerged). */
+bool tw_merge_spilled(struct tw_correlation *c, const struct tw_lost_index *ix,
+                      const bool *is_done);
 
 #endif

@@ -33,9 +33,12 @@ static struct tw_delta_stats oriented(const struct tw_delta_stats *d, bool a_is_
 }
 
 /* Clock drift: the offset bounded separately in the first and second half
- * of the client side's time span (segments of matches, window.c); the slope
- * between the two midpoints. Only over 10 s or more, where a few parts per
- * million show. */
+ * of the client side's time span (spans of matches, window.c); the slope
+ * between the two midpoints. A half's bounds come from its extremes, which
+ * lie near its ends when the clock drifts, so its midpoint belongs to the
+ * middle of its time range (not to the mean time of its packets, which
+ * uneven traffic pulls aside). Only over 10 s or more, where a few parts
+ * per million show. */
 static void estimate_drift(const struct tw_window_result *w, const tw_capture_run *cl,
                            bool a_is_client, struct tw_correlation *c)
 {
@@ -44,26 +47,26 @@ static void estimate_drift(const struct tw_window_result *w, const tw_capture_ru
         return;
     /* the client side's middle, on a's clock */
     double mid_s = (double)(t0 + (t1 - t0) / 2 - w->seg0_ns) / NS + (a_is_client ? 0 : c->offset_s);
-    double hi[2] = {INFINITY, INFINITY}, lo[2] = {-INFINITY, -INFINITY}, tsum[2] = {0, 0};
-    uint64_t n[2] = {0, 0};
+    double hi[2] = {INFINITY, INFINITY}, lo[2] = {-INFINITY, -INFINITY};
+    double t_min[2] = {INFINITY, INFINITY}, t_max[2] = {-INFINITY, -INFINITY};
     for (size_t i = 0; i < w->n_segments; i++) {
         const struct tw_span *g = &w->seg[i];
         if (!g->n)
             continue;
-        int h = g->t_sum_s / (double)g->n >= mid_s;
+        int h = (g->t_min_s + g->t_max_s) / 2 >= mid_s;
         /* client packets bound the offset from above, server packets from below */
         double c_hi = a_is_client ? g->min_delta[0] : -g->max_delta[0];
         double s_lo = a_is_client ? g->max_delta[1] : -g->min_delta[1];
         hi[h] = fmin(hi[h], c_hi);
         lo[h] = fmax(lo[h], s_lo);
-        tsum[h] += g->t_sum_s;
-        n[h] += g->n;
+        t_min[h] = fmin(t_min[h], g->t_min_s);
+        t_max[h] = fmax(t_max[h], g->t_max_s);
     }
     for (int h = 0; h < 2; h++)
-        if (!n[h] || !isfinite(hi[h]) || !isfinite(lo[h]) || lo[h] > hi[h])
+        if (!isfinite(hi[h]) || !isfinite(lo[h]) || lo[h] > hi[h])
             return;
     double m0 = (lo[0] + hi[0]) / 2, m1 = (lo[1] + hi[1]) / 2;
-    double dt = tsum[1] / (double)n[1] - tsum[0] / (double)n[0];
+    double dt = (t_min[1] + t_max[1]) / 2 - (t_min[0] + t_max[0]) / 2;
     if (dt <= 0)
         return;
     c->has_drift = true;
@@ -87,8 +90,7 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
     c->n_matched = w->n_matched;
     c->window_s = w->window_s;
     c->has_nat = w->has_nat;
-    c->is_partial = !a->is_whole || !b->is_whole || a->n_spilled_atts || b->n_spilled_atts ||
-                    w->is_cut;
+    c->is_partial = !a->is_whole || !b->is_whole || w->is_cut;
     uint64_t smaller = a->n_noted < b->n_noted ? a->n_noted : b->n_noted;
     if (c->n_matched > 0) {
         /* Random 64-bit fingerprints do not collide by chance: a shared

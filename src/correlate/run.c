@@ -42,6 +42,7 @@ void tw_capture_run_free(tw_capture_run *run)
     free(run->seen);
     free(run->atts);
     free(run->merged);
+    free(run->spill_merged);
     free(run->rsts);
     if (run->spill_atts)
         fclose(run->spill_atts);
@@ -250,7 +251,8 @@ void tw_capture_run_replay_spilled(tw_capture_run *run,
     }
     if (run->spill_atts && fseek(run->spill_atts, 0, SEEK_SET) == 0) {
         struct tw_attempt_record a;
-        while (fread(&a, sizeof a, 1, run->spill_atts) == 1)
-            attempt(ctx, &a);
+        for (uint64_t i = 0; fread(&a, sizeof a, 1, run->spill_atts) == 1; i++)
+            if (!run->spill_merged || !(run->spill_merged[i / 8] & (1u << (i % 8))))
+                attempt(ctx, &a); /* unless folded into the other run's record */
     }
 }

@@ -39,16 +39,22 @@
 #define TW_UNKNOWN_DEV_S 5.0
 /* How long an unmatched packet waits for a retransmission or an ack. */
 #define TW_HOLD_S 30.0
+/* How long an attempt's highest ack is remembered past the window: for the
+ * packets leaving it unmatched (later acks reach them while they are held). */
+#define TW_ACK_MEMORY_S 5.0
+/* The first estimate looks at up to this many packets of each capture. */
+#define TW_FIRST_PACKETS 32768
 /* Median of deltas: exact up to this many, then of a sample. */
 #define TW_DELTA_SAMPLE 65536
 
 /* ---- a FIFO of packets with two hash chains ---------------------------------
  * Entries are numbered by ticket (slot = ticket % cap); the chains (by
- * fingerprint, and by "the same bytes") link each entry to the previous one
- * in its bucket, newest first, and end at a ticket that has left. */
+ * fingerprint, or by attempt and sender for held packets; and by "the same
+ * bytes") link each entry to the previous one in its bucket, newest first,
+ * and end at a ticket that has left. */
 struct entry {
     struct tw_seen s;
-    int64_t t_ns;            /* merged time (a's clock) */
+    int64_t t_ns;               /* merged time (a's clock) */
     uint64_t prev_fp, prev_key; /* ticket + 1 of the previous entry in the chain; 0: none */
     bool is_matched;
 };
@@ -56,9 +62,10 @@ struct entry {
 struct fifo {
     struct entry *v;
     size_t cap, max_cap;
-    uint64_t head, tail;     /* tickets */
+    uint64_t head, tail; /* tickets */
     uint64_t *fp_bucket, *key_bucket;
     size_t mask;
+    bool is_by_attempt; /* the first chain by attempt and sender, not fingerprint */
 };
 
 static void fifo_free(struct fifo *q)
@@ -82,10 +89,11 @@ static bool fifo_alloc(struct fifo *q, size_t cap)
 }
 
 /* Starts small: memory follows what the window holds, up to max_cap. */
-static bool fifo_init(struct fifo *q, size_t max_cap)
+static bool fifo_init(struct fifo *q, size_t max_cap, bool is_by_attempt)
 {
     memset(q, 0, sizeof *q);
     q->max_cap = max_cap;
+    q->is_by_attempt = is_by_attempt;
     return fifo_alloc(q, max_cap < 4096 ? max_cap : 4096);
 }
 
@@ -100,8 +108,9 @@ static uint64_t mix(uint64_t x)
 /* The same bytes: a retransmission of the packet, whatever its TSval. */
 static uint64_t bytes_key(const struct tw_seen *s)
 {
-    return mix(((uint64_t)s->isn << 32 | s->seq) ^
-               mix((uint64_t)s->payload_len << 16 | (uint64_t)(s->tcp_flags & 0x07) << 8 | s->side));
+    return mix(
+        ((uint64_t)s->isn << 32 | s->seq) ^
+        mix((uint64_t)s->payload_len << 16 | (uint64_t)(s->tcp_flags & 0x07) << 8 | s->side));
 }
 
 static bool same_bytes(const struct tw_seen *a, const struct tw_seen *b)
@@ -134,15 +143,22 @@ static bool fifo_grow(struct fifo *q)
 }
 
 /* No room left, even after growing. */
-static bool fifo_full(struct fifo *q)
+static bool fifo_full(struct fifo *q) { return q->tail - q->head == q->cap && !fifo_grow(q); }
+
+static uint64_t attempt_key(uint32_t isn, int side)
 {
-    return q->tail - q->head == q->cap && !fifo_grow(q);
+    return mix((uint64_t)isn << 1 | (unsigned)side);
+}
+
+static uint64_t first_key(const struct fifo *q, const struct tw_seen *s)
+{
+    return q->is_by_attempt ? attempt_key(s->isn, s->side) : mix(s->fp);
 }
 
 static void link_entry(struct fifo *q, uint64_t t)
 {
     struct entry *e = at(q, t);
-    uint64_t *fb = &q->fp_bucket[mix(e->s.fp) & q->mask];
+    uint64_t *fb = &q->fp_bucket[first_key(q, &e->s) & q->mask];
     uint64_t *kb = &q->key_bucket[bytes_key(&e->s) & q->mask];
     e->prev_fp = *fb;
     e->prev_key = *kb;
@@ -168,12 +184,37 @@ static uint64_t live(const struct fifo *q, uint64_t link) { return link > q->hea
 static struct entry *fifo_find(const struct fifo *q, uint64_t fp)
 {
     struct entry *found = NULL;
-    for (uint64_t l = live(q, q->fp_bucket[mix(fp) & q->mask]); l; l = live(q, at(q, l - 1)->prev_fp)) {
+    for (uint64_t l = live(q, q->fp_bucket[mix(fp) & q->mask]); l;
+         l = live(q, at(q, l - 1)->prev_fp)) {
         struct entry *e = at(q, l - 1);
         if (e->s.fp == fp && !e->is_matched)
             found = e;
     }
     return found;
+}
+
+/* The bytes behind s end here (SYN and FIN count one). */
+static uint32_t end_seq(const struct tw_seen *s)
+{
+    return s->seq + s->payload_len + ((s->tcp_flags & 0x02) ? 1 : 0) +
+           ((s->tcp_flags & 0x01) ? 1 : 0);
+}
+
+/* An ack the other capture holds: the held packets of that attempt, sent
+ * the other way, whose bytes it covers were received (held: by attempt). */
+static void note_acked(const struct fifo *held, const struct tw_seen *ack)
+{
+    if (!ack->has_isn || !(ack->tcp_flags & 0x10) || (ack->tcp_flags & 0x04))
+        return;
+    int sender = !ack->side;
+    for (uint64_t l = live(held, held->fp_bucket[attempt_key(ack->isn, sender) & held->mask]); l;
+         l = live(held, at(held, l - 1)->prev_fp)) {
+        struct entry *e = at(held, l - 1);
+        uint32_t end = end_seq(&e->s);
+        if (e->s.isn == ack->isn && e->s.side == sender && e->s.has_isn &&
+            !(e->s.tcp_flags & 0x04) && end != e->s.seq && tw_seq_le(end, ack->ack))
+            e->s.is_acked = true;
+    }
 }
 
 /* A packet of the same bytes reached the other point at t_ns: the earlier
@@ -217,7 +258,7 @@ static bool ack_rebuild(struct acks *m, int64_t keep_after_ns)
     for (size_t i = 0; i < m->cap; i++)
         n_keep += m->v[i].is_used && m->v[i].last_ns >= keep_after_ns;
     size_t cap = m->cap;
-    while (cap < 4 * n_keep && cap * 2 <= m->max_cap)
+    while (cap < 3 * n_keep && cap * 2 <= m->max_cap)
         cap *= 2;
     if (n_keep * 2 > cap)
         return false;
@@ -239,12 +280,13 @@ static bool ack_rebuild(struct acks *m, int64_t keep_after_ns)
     return true;
 }
 
-/* Notes the ack a packet carries. False when the table has no room. */
-static bool ack_note(struct acks *m, const struct tw_seen *s, int64_t now_ns)
+/* Notes the ack a packet carries; entries quiet since keep_after_ns may go
+ * to make room. False when the table has no room. */
+static bool ack_note(struct acks *m, const struct tw_seen *s, int64_t now_ns, int64_t keep_after_ns)
 {
     if (!s->has_isn || !(s->tcp_flags & 0x10) || (s->tcp_flags & 0x04))
         return true;
-    if (2 * (m->n + 1) > m->cap && !ack_rebuild(m, now_ns - (int64_t)(2 * TW_HOLD_S * NS)))
+    if (2 * (m->n + 1) > m->cap && !ack_rebuild(m, keep_after_ns))
         return false;
     struct ack_slot *a = ack_find(m, s->isn, s->side);
     if (!a->is_used) {
@@ -264,8 +306,7 @@ static bool ack_covers(const struct acks *m, const struct tw_seen *s)
     if (!s->has_isn || (s->tcp_flags & 0x04))
         return false;
     const struct ack_slot *a = ack_find(m, s->isn, (uint8_t)!s->side);
-    uint32_t end = s->seq + s->payload_len + ((s->tcp_flags & 0x02) ? 1 : 0) +
-                   ((s->tcp_flags & 0x01) ? 1 : 0);
+    uint32_t end = end_seq(s);
     return a->is_used && end != s->seq && tw_seq_le(end, a->max_ack);
 }
 
@@ -276,7 +317,7 @@ struct side {
     size_t n_in, i_in;
     bool is_done;
     struct fifo pending, held;
-    struct acks acks;        /* the acks this capture holds */
+    struct acks acks; /* the acks this capture holds */
 };
 
 static const struct tw_seen *head(struct side *s)
@@ -290,10 +331,10 @@ static const struct tw_seen *head(struct side *s)
 }
 
 struct window {
-    struct side x[2];        /* a, b */
+    struct side x[2]; /* a, b */
     struct tw_window_result *res;
     double centre_s, max_dev_s;
-    bool has_estimate;       /* some match gave the centre */
+    bool has_estimate; /* some match gave the centre */
     double half_width_s;
     /* drift: lines through segment midpoints */
     double fit_n, fit_t, fit_m, fit_tt, fit_tm;
@@ -320,6 +361,12 @@ static int64_t merged_time(const struct window *w, int k, const struct tw_seen *
 }
 
 /* ---- the first estimate ------------------------------------------------------ */
+static int cmp_double(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
 static int by_fp(const void *pa, const void *pb)
 {
     const struct tw_seen *a = pa, *b = pb;
@@ -332,6 +379,8 @@ static bool first_estimate(struct window *w)
 {
     size_t n_max = tw_run_peek_max(w->x[0].run);
     size_t n_max_b = tw_run_peek_max(w->x[1].run);
+    n_max = n_max < TW_FIRST_PACKETS ? n_max : TW_FIRST_PACKETS;
+    n_max_b = n_max_b < TW_FIRST_PACKETS ? n_max_b : TW_FIRST_PACKETS;
     struct tw_seen *a = malloc((n_max ? n_max : 1) * sizeof *a);
     struct tw_seen *b = malloc((n_max_b ? n_max_b : 1) * sizeof *b);
     if (!a || !b) {
@@ -342,25 +391,39 @@ static bool first_estimate(struct window *w)
     size_t na = tw_run_peek(w->x[0].run, a, n_max), nb = tw_run_peek(w->x[1].run, b, n_max_b);
     qsort(a, na, sizeof *a, by_fp);
     qsort(b, nb, sizeof *b, by_fp);
-    double lo = INFINITY, hi = -INFINITY;
+    double *d = malloc((na ? na : 1) * sizeof *d);
+    size_t n = 0;
+    if (!d) {
+        free(a);
+        free(b);
+        return false;
+    }
     for (size_t i = 0, j = 0; i < na && j < nb;) {
         if (a[i].fp < b[j].fp) {
             i++;
         } else if (b[j].fp < a[i].fp) {
             j++;
         } else {
-            double d = ((double)b[j].ts_ns - (double)a[i].ts_ns) / NS;
-            lo = d < lo ? d : lo;
-            hi = d > hi ? d : hi;
+            d[n++] = ((double)b[j].ts_ns - (double)a[i].ts_ns) / NS;
             i++;
             j++;
         }
     }
+    /* centre: the median; spread: to the 1st and 99th percentiles, so that
+     * one stray match does not widen the window */
+    qsort(d, n, sizeof *d, cmp_double);
+    w->has_estimate = n > 0;
+    if (n) {
+        double med = d[n / 2], lo = d[n / 100], hi = d[n - 1 - n / 100];
+        w->centre_s = med;
+        w->max_dev_s = fmax(hi - med, med - lo);
+    } else {
+        w->centre_s = 0;
+        w->max_dev_s = TW_UNKNOWN_DEV_S;
+    }
+    free(d);
     free(a);
     free(b);
-    w->has_estimate = lo <= hi;
-    w->centre_s = w->has_estimate ? (lo + hi) / 2 : 0;
-    w->max_dev_s = w->has_estimate ? (hi - lo) / 2 : TW_UNKNOWN_DEV_S;
     w->half_width_s = w->max_dev_s + TW_WINDOW_MARGIN_S;
     return true;
 }
@@ -385,16 +448,21 @@ static struct tw_span *segment_for(struct tw_window_result *r, int64_t t_ns)
                 m.max_delta[s] = fmax(p->max_delta[s], q->max_delta[s]);
             }
             m.t_sum_s += q->t_sum_s;
+            if (q->n) {
+                m.t_min_s = p->n ? fmin(p->t_min_s, q->t_min_s) : q->t_min_s;
+                m.t_max_s = p->n ? fmax(p->t_max_s, q->t_max_s) : q->t_max_s;
+            }
             m.n += q->n;
             r->seg[i] = m;
         }
         for (int i = TW_SPANS / 2; i < TW_SPANS; i++)
-            r->seg[i] = (struct tw_span){{INFINITY, INFINITY}, {-INFINITY, -INFINITY}, 0, 0};
+            r->seg[i] = (struct tw_span){{INFINITY, INFINITY}, {-INFINITY, -INFINITY}, 0, 0, 0, 0};
         r->seg_len_ns *= 2;
         k = (t_ns - r->seg0_ns) / r->seg_len_ns;
     }
     while (r->n_segments <= (size_t)k)
-        r->seg[r->n_segments++] = (struct tw_span){{INFINITY, INFINITY}, {-INFINITY, -INFINITY}, 0, 0};
+        r->seg[r->n_segments++] =
+            (struct tw_span){{INFINITY, INFINITY}, {-INFINITY, -INFINITY}, 0, 0, 0, 0};
     return &r->seg[k];
 }
 
@@ -461,7 +529,10 @@ static void learn(struct window *w, const struct tw_seen *sa, const struct tw_se
     struct tw_span *g = segment_for(r, sa->ts_ns);
     g->min_delta[side] = fmin(g->min_delta[side], d);
     g->max_delta[side] = fmax(g->max_delta[side], d);
-    g->t_sum_s += (double)(sa->ts_ns - r->seg0_ns) / NS;
+    double t_s = (double)(sa->ts_ns - r->seg0_ns) / NS;
+    g->t_sum_s += t_s;
+    g->t_min_s = g->n ? fmin(g->t_min_s, t_s) : t_s;
+    g->t_max_s = g->n ? fmax(g->t_max_s, t_s) : t_s;
     g->n++;
     if (r->n_segments != n_before)
         refit(w);
@@ -501,7 +572,7 @@ static void release_held(struct window *w, int k, int64_t now_ns, bool is_all)
         struct entry *e = at(&s->held, s->held.head);
         if (!is_all && e->t_ns + hold_ns >= now_ns && !fifo_full(&s->held))
             break;
-        e->s.is_acked = ack_covers(other, &e->s);
+        e->s.is_acked |= ack_covers(other, &e->s);
         keep_unmatched(s->run, &e->s);
         s->held.head++;
     }
@@ -517,6 +588,8 @@ static void leave(struct window *w, int k, int64_t now_ns, bool is_early)
         w->res->is_cut |= is_early;
         if (fifo_full(&s->held))
             release_held(w, k, now_ns, false);
+        /* acked already; later acks find it held (note_acked) */
+        e->s.is_acked = ack_covers(&w->x[!k].acks, &e->s);
         fifo_push(&s->held, &e->s, e->t_ns);
     }
     s->pending.head++;
@@ -542,8 +615,10 @@ static void step(struct window *w, int k, const struct tw_seen *in)
     expire(w, 1, t, false);
     release_held(w, 0, t, false);
     release_held(w, 1, t, false);
-    if (!ack_note(&me->acks, in, t))
+    double memory_s = 2 * w->half_width_s + TW_ACK_MEMORY_S;
+    if (!ack_note(&me->acks, in, t, t - (int64_t)(memory_s * NS)))
         w->res->is_cut = true;
+    note_acked(&other->held, in);
     struct entry *copy = fifo_find(&other->pending, in->fp);
     if (copy) {
         copy->is_matched = true;
@@ -564,12 +639,6 @@ static void step(struct window *w, int k, const struct tw_seen *in)
     fifo_push(&me->pending, in, t);
 }
 
-static int cmp_double(const void *pa, const void *pb)
-{
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
-}
-
 static int by_frame(const void *pa, const void *pb)
 {
     const struct tw_seen *a = pa, *b = pb;
@@ -587,10 +656,11 @@ static bool side_init(struct side *s, tw_capture_run *run)
     size_t n_pending = room / 2 / per, n_held = room / 8 / per;
     n_pending = n_pending < 1024 ? 1024 : n_pending;
     n_held = n_held < 1024 ? 1024 : n_held;
-    s->acks.max_cap = room / 8 / sizeof(struct ack_slot);
+    s->acks.max_cap = room / 4 / sizeof(struct ack_slot);
     s->acks.cap = 1024;
     s->acks.v = calloc(s->acks.cap, sizeof *s->acks.v);
-    return fifo_init(&s->pending, n_pending) && fifo_init(&s->held, n_held) && s->acks.v;
+    return fifo_init(&s->pending, n_pending, false) && fifo_init(&s->held, n_held, true) &&
+           s->acks.v;
 }
 
 static void side_free(struct side *s)
