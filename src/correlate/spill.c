@@ -190,7 +190,9 @@ bool tw_merge_spilled(struct tw_correlation *c, const struct tw_lost_index *ix, 
     if (!ok || (!cl->n_spilled_atts && !sv->n_spilled_atts))
         return ok;
     sv->spill_merged = calloc(sv->n_spilled_atts / 8 + 1, 1);
-    size_t per_share = cl->max_records ? cl->max_records : 1;
+    /* the readers and the window are done: a share may take what the
+     * window had (half the run's budget) */
+    size_t per_share = cl->budget_bytes / 2 / sizeof(struct placed) + 1;
     size_t n_shares = (size_t)(sv->n_spilled_atts / per_share) + 1;
     FILE **sv_share = calloc(n_shares, sizeof *sv_share);
     FILE **cl_share = calloc(n_shares, sizeof *cl_share);

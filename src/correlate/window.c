@@ -34,14 +34,15 @@
 #define NS 1e9
 
 /* Added to the widest deviation seen: jitter not yet seen. */
-#define TW_WINDOW_MARGIN_S 0.5
+#define TW_WINDOW_MARGIN_S 0.2
 /* Without any match in the first packets: centre 0, this deviation. */
 #define TW_UNKNOWN_DEV_S 5.0
 /* How long an unmatched packet waits for a retransmission or an ack. */
 #define TW_HOLD_S 30.0
-/* How long an attempt's highest ack is remembered past the window: for the
- * packets leaving it unmatched (later acks reach them while they are held). */
-#define TW_ACK_MEMORY_S 5.0
+/* How long an attempt's highest ack is remembered past twice the window:
+ * for the packets leaving it unmatched (later acks reach them while they
+ * are held). */
+#define TW_ACK_MEMORY_S 1.0
 /* The first estimate looks at up to this many packets of each capture. */
 #define TW_FIRST_PACKETS 32768
 /* Median of deltas: exact up to this many, then of a sample. */
@@ -217,16 +218,32 @@ static void note_acked(const struct fifo *held, const struct tw_seen *ack)
     }
 }
 
-/* A packet of the same bytes reached the other point at t_ns: the earlier
- * unmatched copies in q were retransmitted. */
+/* A packet of the same bytes reached the other point at s->ts_ns: the
+ * earlier unmatched copies held in q were retransmitted. */
 static void note_retransmitted(const struct fifo *q, const struct tw_seen *s)
 {
+    if (q->head == q->tail)
+        return;
     for (uint64_t l = live(q, q->key_bucket[bytes_key(s) & q->mask]); l;
          l = live(q, at(q, l - 1)->prev_key)) {
         struct entry *e = at(q, l - 1);
-        if (!e->is_matched && e->s.ts_ns < s->ts_ns && same_bytes(&e->s, s))
+        if (e->s.ts_ns < s->ts_ns && same_bytes(&e->s, s))
             e->s.is_retransmitted = true;
     }
+}
+
+/* Does q hold a matched packet of the same bytes as s, later than t_ns
+ * (merged time)? Either capture's copy of a later retransmission is in its
+ * window while s leaves unmatched. */
+static bool has_matched_copy(const struct fifo *q, const struct tw_seen *s, int64_t t_ns)
+{
+    for (uint64_t l = live(q, q->key_bucket[bytes_key(s) & q->mask]); l;
+         l = live(q, at(q, l - 1)->prev_key)) {
+        const struct entry *e = at(q, l - 1);
+        if (e->is_matched && e->t_ns > t_ns && same_bytes(&e->s, s))
+            return true;
+    }
+    return false;
 }
 
 /* ---- the highest ack each side sent, per attempt ----------------------------
@@ -588,8 +605,11 @@ static void leave(struct window *w, int k, int64_t now_ns, bool is_early)
         w->res->is_cut |= is_early;
         if (fifo_full(&s->held))
             release_held(w, k, now_ns, false);
-        /* acked already; later acks find it held (note_acked) */
+        /* acked already, or retransmitted and matched already; what comes
+         * later finds it held (note_acked, note_retransmitted) */
         e->s.is_acked = ack_covers(&w->x[!k].acks, &e->s);
+        e->s.is_retransmitted = has_matched_copy(&s->pending, &e->s, e->t_ns) ||
+                                has_matched_copy(&w->x[!k].pending, &e->s, e->t_ns);
         fifo_push(&s->held, &e->s, e->t_ns);
     }
     s->pending.head++;
@@ -628,9 +648,7 @@ static void step(struct window *w, int k, const struct tw_seen *in)
         other->run->matched[copy->s.side].n_data += copy->s.payload_len > 0;
         learn(w, k == 0 ? in : &copy->s, k == 0 ? &copy->s : in);
         /* earlier copies of these bytes, on either side, were retransmitted */
-        note_retransmitted(&me->pending, in);
         note_retransmitted(&me->held, in);
-        note_retransmitted(&other->pending, &copy->s);
         note_retransmitted(&other->held, &copy->s);
         return;
     }
