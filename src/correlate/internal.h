@@ -70,8 +70,8 @@ struct tw_capture_run {
     size_t n_atts, cap_atts;
     struct tw_rst_record *rsts;
     size_t n_rsts, cap_rsts;
-    /* past max_records in memory, records go to a temporary file: they are
-     * written as they are (unmerged) after the ones in memory */
+    /* past max_records in memory, records go to a temporary file: merged
+     * there (spill.c) and written after the ones in memory */
     size_t max_records;
     size_t budget_bytes;
     FILE *spill_atts, *spill_rsts;
