@@ -29,17 +29,21 @@ make_file() { # name args...
 
 runs=${RUNS:-3}
 
-# median wall time (s) and max peak RSS (KiB) of $runs runs of a command
+# median wall time (s), max peak RSS (KiB) and median CPU time (user + system,
+# s) of $runs runs of a command
 measure() {
-    local i t m times=() mems=()
+    local i t m u s times=() mems=() cpus=()
     for ((i = 0; i < runs; i++)); do
-        /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" > /dev/null 2>&1 || true
-        read -r t m < <(tail -1 "$out/time.txt")
+        /usr/bin/time -f "%e %M %U %S" -o "$out/time.txt" "$@" > /dev/null 2>&1 || true
+        read -r t m u s < <(tail -1 "$out/time.txt")
         times+=("$t")
         mems+=("$m")
+        cpus+=("$(echo "$u + $s" | bc -l)")
     done
-    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -g | sed -n "$(((runs + 1) / 2))p")" \
-        "$(printf '%s\n' "${mems[@]}" | sort -g | tail -1)"
+    local mid=$(((runs + 1) / 2))
+    printf '%s %s %s\n' "$(printf '%s\n' "${times[@]}" | sort -g | sed -n "${mid}p")" \
+        "$(printf '%s\n' "${mems[@]}" | sort -g | tail -1)" \
+        "$(printf '%s\n' "${cpus[@]}" | sort -g | sed -n "${mid}p")"
 }
 
 run() { # name
@@ -47,9 +51,9 @@ run() { # name
     size=$(stat -c %s "$f")
     packets=$(tcpdump -r "$f" -w /dev/null --count 2>/dev/null | awk '{print $1}' || echo '?')
     cat "$f" > /dev/null # warm the page cache
-    read -r td_t td_m < <(measure tcpdump -r "$f" -w /dev/null)
-    read -r j_t j_m < <(measure "$tcpwhy" --format json "$f")
-    read -r x_t x_m < <(measure "$tcpwhy" "$f")
+    read -r td_t td_m _ < <(measure tcpdump -r "$f" -w /dev/null)
+    read -r j_t j_m _ < <(measure "$tcpwhy" --format json "$f")
+    read -r x_t x_m _ < <(measure "$tcpwhy" "$f")
     echo "$1: $size bytes, $packets packets"
     printf '  %-44s %8s s %8s KiB\n' "tcpdump -r FILE -w /dev/null" "$td_t" "$td_m"
     printf '  %-44s %8s s %8s KiB  ratio %.2f\n' "tcpwhy --format json FILE" "$j_t" "$j_m" \
@@ -108,12 +112,16 @@ pair() { # name
     cc -O2 -o "$out/derive_pair" "$here/derive_pair.c"
     "$out/derive_pair" "$server" "$client" 2.5 0.005 100 5 > "$out/$1.drops"
     cat "$server" "$client" > /dev/null # warm the page cache
-    read -r s_t s_m < <(measure "$tcpwhy" --format json "$server")
-    read -r p_t p_m < <(measure "$tcpwhy" --format json "$client" "$server")
-    echo "$1 pair: $(stat -c %s "$server") + $(stat -c %s "$client") bytes; median of $runs runs"
-    printf '  %-48s %8s s %8s KiB\n' "tcpwhy --format json SERVER (alone)" "$s_t" "$s_m"
-    printf '  %-48s %8s s %8s KiB\n' "tcpwhy --format json CLIENT SERVER" "$p_t" "$p_m"
-    printf '  %-48s %8.2f\n' "pair time / single time (target < 2)" "$(echo "$p_t / $s_t" | bc -l)"
+    read -r s_t s_m s_c < <(measure "$tcpwhy" --format json "$server")
+    read -r p_t p_m p_c < <(measure "$tcpwhy" --format json "$client" "$server")
+    echo "$1 pair: $(stat -c %s "$server") + $(stat -c %s "$client") bytes; median of $runs runs;" \
+        "load average $(cut -d' ' -f1 /proc/loadavg)"
+    printf '  %-40s %8s s wall %8s s CPU %8s KiB\n' "tcpwhy --format json SERVER (alone)" \
+        "$s_t" "$s_c" "$s_m"
+    printf '  %-40s %8s s wall %8s s CPU %8s KiB\n' "tcpwhy --format json CLIENT SERVER" \
+        "$p_t" "$p_c" "$p_m"
+    printf '  %-40s %8.2f wall (target < 2), %.2f CPU\n' "pair / single" \
+        "$(echo "$p_t / $s_t" | bc -l)" "$(echo "$p_c / $s_c" | bc -l)"
     "$tcpwhy" --format json "$client" "$server" > "$out/$1.pair.jsonl" || true
     python3 - "$out/$1.drops" "$out/$1.pair.jsonl" <<'PY'
 import json, sys

@@ -82,6 +82,12 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
             tw_capture_run_finish(run); /* fed before: everything is there */
     }
     struct tw_window_result *w = malloc(sizeof *w);
+    if (!w) {
+        /* the readers must not wait on a full queue for ever */
+        struct tw_seen sink[64];
+        while (tw_run_take(a, sink, 64) || tw_run_take(b, sink, 64))
+            ;
+    }
     if (!w || !tw_window_match(a, b, w)) {
         free(w);
         snprintf(c->why, sizeof c->why, "out of memory");
