@@ -36,7 +36,7 @@ static struct tw_delta_stats oriented(const struct tw_delta_stats *d, bool a_is_
  * of the client side's time span (spans of matches, window.c); the slope
  * between the two midpoints. A half's bounds come from its extremes, which
  * lie near its ends when the clock drifts, so its midpoint belongs to the
- * middle of its time range (not to the mean time of its packets, which
+ * middle of its time range, even when they cross (not to the mean time of its packets, which
  * uneven traffic pulls aside). Only over 10 s or more, where a few parts
  * per million show. */
 static void estimate_drift(const struct tw_window_result *w, const tw_capture_run *cl,
@@ -62,8 +62,10 @@ static void estimate_drift(const struct tw_window_result *w, const tw_capture_ru
         t_min[h] = fmin(t_min[h], g->t_min_s);
         t_max[h] = fmax(t_max[h], g->t_max_s);
     }
+    /* Bounds that cross within a half still have their midpoint in the
+     * middle of it: a drift larger than the delays crosses them. */
     for (int h = 0; h < 2; h++)
-        if (!isfinite(hi[h]) || !isfinite(lo[h]) || lo[h] > hi[h])
+        if (!isfinite(hi[h]) || !isfinite(lo[h]))
             return;
     double m0 = (lo[0] + hi[0]) / 2, m1 = (lo[1] + hi[1]) / 2;
     double dt = (t_min[1] + t_max[1]) / 2 - (t_min[0] + t_max[0]) / 2;

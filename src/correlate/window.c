@@ -43,8 +43,10 @@
  * for the packets leaving it unmatched (later acks reach them while they
  * are held). */
 #define TW_ACK_MEMORY_S 1.0
-/* The first estimate looks at up to this many packets of each capture. */
+/* The first estimate looks at up to this many packets of each capture,
+ * within this long from its first (a drifting clock moves little there). */
 #define TW_FIRST_PACKETS 32768
+#define TW_FIRST_SPAN_S 60.0
 /* Median of deltas: exact up to this many, then of a sample. */
 #define TW_DELTA_SAMPLE 65536
 
@@ -392,6 +394,15 @@ static int by_fp(const void *pa, const void *pb)
     return (a->ts_ns > b->ts_ns) - (a->ts_ns < b->ts_ns);
 }
 
+/* How many of the n packets (in capture order) lie within the first span. */
+static size_t first_span(const struct tw_seen *v, size_t n)
+{
+    size_t k = 0;
+    while (k < n && v[k].ts_ns - v[0].ts_ns < (int64_t)(TW_FIRST_SPAN_S * NS))
+        k++;
+    return k;
+}
+
 static bool first_estimate(struct window *w)
 {
     size_t n_max = tw_run_peek_max(w->x[0].run);
@@ -405,7 +416,8 @@ static bool first_estimate(struct window *w)
         free(b);
         return false;
     }
-    size_t na = tw_run_peek(w->x[0].run, a, n_max), nb = tw_run_peek(w->x[1].run, b, n_max_b);
+    size_t na = first_span(a, tw_run_peek(w->x[0].run, a, n_max));
+    size_t nb = first_span(b, tw_run_peek(w->x[1].run, b, n_max_b));
     qsort(a, na, sizeof *a, by_fp);
     qsort(b, nb, sizeof *b, by_fp);
     double *d = malloc((na ? na : 1) * sizeof *d);

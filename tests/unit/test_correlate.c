@@ -349,6 +349,31 @@ static void test_copy_outside_window(void **state)
     tw_capture_run_free(sv);
 }
 
+/* A clock that drifts by far more than the window over a long capture:
+ * the window's centre follows the drift, so every packet still meets its
+ * copy and the window stays narrow. */
+static void test_window_follows_drift(void **state)
+{
+    (void)state;
+    enum { N = 2600 };
+    static struct pkt_spec specs[N];
+    size_t n = exchange(specs, N, 600);
+    tw_capture_run *cl, *sv;
+    new_runs(&cl, &sv, 1 << 23);
+    /* 2000 ppm over 600 s: the offset moves 1.2 s */
+    feed(cl, sv, specs, n, 0.002, 1.0, 2000e-6, -1, -1);
+    struct tw_correlation c;
+    assert_true(tw_correlate(cl, sv, &c));
+    tw_correlate_merge(&c);
+    assert_int_equal(c.n_matched, n);
+    assert_int_equal(c.c2s.lost + c.s2c.lost + c.c2s.missing_upstream + c.s2c.missing_upstream, 0);
+    assert_true(c.window_s < 0.5);
+    assert_true(c.has_drift);
+    assert_true(fabs(c.drift_ppm - 2000) < 50);
+    tw_capture_run_free(cl);
+    tw_capture_run_free(sv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_records_spill_past_budget),
         cmocka_unit_test(test_spilled_records_merge),
         cmocka_unit_test(test_copy_outside_window),
+        cmocka_unit_test(test_window_follows_drift),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
