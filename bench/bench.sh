@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# bench/bench.sh [medium|big|flood|all]: speed and memory of tcpwhy against
-# tcpdump on ../shared/bench/genpcap.py workloads, printed as figures.
-# Files are generated under build/bench/ (never committed). Page cache warm,
-# median of 3 runs, run side by side in one go since the machine is shared.
-# Needs: python3 (genpcap), tcpdump, GNU time (/usr/bin/time, package "time").
-# Never run two benchmarks at once on this 2-core machine.
+# bench/bench.sh [medium|big|flood|all|pair|pair-gb]: speed and memory of
+# tcpwhy against tcpdump on ../shared/bench/genpcap.py workloads, printed as
+# figures. Files are generated under build/bench/ (never committed). Page
+# cache warm, median of 3 runs (RUNS=n for another count), run side by side
+# in one go since the machine is shared.
+# pair, pair-gb: two capture points correlated against one analysed alone
+# (see pair() below; ~260 MB and ~1 GB a file).
+# Needs: python3 (genpcap), tcpdump, GNU time (/usr/bin/time, package "time"),
+# a C compiler (pair). Never run two benchmarks at once on this 2-core
+# machine: flock /tmp/tcpwhy-bench.lock bench/bench.sh pair
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -23,17 +27,23 @@ make_file() { # name args...
     [ -s "$out/$name.pcap" ] || python3 "$gen" "$@" --out "$out/$name.pcap" >&2
 }
 
-# median wall time (s) and max peak RSS (KiB) of 3 runs of a command
+runs=${RUNS:-3}
+
+# median wall time (s), max peak RSS (KiB) and median CPU time (user + system,
+# s) of $runs runs of a command
 measure() {
-    local i t m times=() mems=()
-    for i in 1 2 3; do
-        /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" > /dev/null 2>&1 || true
-        read -r t m < <(tail -1 "$out/time.txt")
+    local i t m u s times=() mems=() cpus=()
+    for ((i = 0; i < runs; i++)); do
+        /usr/bin/time -f "%e %M %U %S" -o "$out/time.txt" "$@" > /dev/null 2>&1 || true
+        read -r t m u s < <(tail -1 "$out/time.txt")
         times+=("$t")
         mems+=("$m")
+        cpus+=("$(echo "$u + $s" | bc -l)")
     done
-    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -g | sed -n 2p)" \
-        "$(printf '%s\n' "${mems[@]}" | sort -g | tail -1)"
+    local mid=$(((runs + 1) / 2))
+    printf '%s %s %s\n' "$(printf '%s\n' "${times[@]}" | sort -g | sed -n "${mid}p")" \
+        "$(printf '%s\n' "${mems[@]}" | sort -g | tail -1)" \
+        "$(printf '%s\n' "${cpus[@]}" | sort -g | sed -n "${mid}p")"
 }
 
 run() { # name
@@ -41,9 +51,9 @@ run() { # name
     size=$(stat -c %s "$f")
     packets=$(tcpdump -r "$f" -w /dev/null --count 2>/dev/null | awk '{print $1}' || echo '?')
     cat "$f" > /dev/null # warm the page cache
-    read -r td_t td_m < <(measure tcpdump -r "$f" -w /dev/null)
-    read -r j_t j_m < <(measure "$tcpwhy" --format json "$f")
-    read -r x_t x_m < <(measure "$tcpwhy" "$f")
+    read -r td_t td_m _ < <(measure tcpdump -r "$f" -w /dev/null)
+    read -r j_t j_m _ < <(measure "$tcpwhy" --format json "$f")
+    read -r x_t x_m _ < <(measure "$tcpwhy" "$f")
     echo "$1: $size bytes, $packets packets"
     printf '  %-44s %8s s %8s KiB\n' "tcpdump -r FILE -w /dev/null" "$td_t" "$td_m"
     printf '  %-44s %8s s %8s KiB  ratio %.2f\n' "tcpwhy --format json FILE" "$j_t" "$j_m" \
@@ -91,6 +101,55 @@ for (kind, got), n in bad.most_common(5):
 PY
 }
 
+# Two capture points: genpcap writes the server side's capture;
+# bench/derive_pair.c derives the client side's from it (clock 2.5 s behind
+# and drifting 100 ppm, 5 ms each way, client addresses behind a NAT, 0.5 %
+# of the TCP packets dropped, all deterministic). Prints one capture alone
+# against both correlated (time, peak RSS, ratio; target under 2) and the
+# correlation's loss records against the known drops.
+pair() { # name
+    local server=$out/$1.pcap client=$out/$1_client.pcap
+    cc -O2 -o "$out/derive_pair" "$here/derive_pair.c"
+    "$out/derive_pair" "$server" "$client" 2.5 0.005 100 5 > "$out/$1.drops"
+    cat "$server" "$client" > /dev/null # warm the page cache
+    read -r s_t s_m s_c < <(measure "$tcpwhy" --format json "$server")
+    read -r p_t p_m p_c < <(measure "$tcpwhy" --format json "$client" "$server")
+    echo "$1 pair: $(stat -c %s "$server") + $(stat -c %s "$client") bytes; median of $runs runs;" \
+        "load average $(cut -d' ' -f1 /proc/loadavg)"
+    printf '  %-40s %8s s wall %8s s CPU %8s KiB\n' "tcpwhy --format json SERVER (alone)" \
+        "$s_t" "$s_c" "$s_m"
+    printf '  %-40s %8s s wall %8s s CPU %8s KiB\n' "tcpwhy --format json CLIENT SERVER" \
+        "$p_t" "$p_c" "$p_m"
+    printf '  %-40s %8.2f wall (target < 2), %.2f CPU\n' "pair / single" \
+        "$(echo "$p_t / $s_t" | bc -l)" "$(echo "$p_c / $s_c" | bc -l)"
+    "$tcpwhy" --format json "$client" "$server" > "$out/$1.pair.jsonl" || true
+    python3 - "$out/$1.drops" "$out/$1.pair.jsonl" <<'PY'
+import json, sys
+drops = dict(kv.split("=") for kv in open(sys.argv[1]).read().split())
+rec = {}
+for line in open(sys.argv[2]):
+    o = json.loads(line)
+    if o["type"] in ("pairing", "clock"):
+        rec[o["type"]] = o
+    elif o["type"] == "loss":
+        rec[o["direction"]] = o
+p, c = rec["pairing"], rec.get("clock", {})
+c2s, s2c = rec["client_to_server"], rec["server_to_client"]
+print(f"  pairing: client side {p['client_side']}, {p['matched_packets']} matched, "
+      f"nat {p['nat']}, partial {p['partial']}")
+print(f"  clock: offset {c.get('offset_s')} s in [{c.get('low_s')}, {c.get('high_s')}], "
+      f"drift {c.get('drift_ppm')} ppm (made: 2.5 s at the start, -100 ppm)")
+found_c2s = c2s["capture_missing"]
+found_s2c = s2c["lost"] + s2c["capture_missing_downstream"]
+print(f"  {drops['dropped_c2s']} client packets dropped: client_to_server capture_missing "
+      f"{found_c2s} (lost {c2s['lost']})")
+print(f"  {drops['dropped_s2c']} server packets dropped: server_to_client lost {s2c['lost']} + "
+      f"capture_missing_downstream {s2c['capture_missing_downstream']} = {found_s2c}")
+ok = found_c2s == int(drops["dropped_c2s"]) and found_s2c == int(drops["dropped_s2c"])
+print("  loss counts " + ("match the drops" if ok else "DIFFER from the drops"))
+PY
+}
+
 echo "machine: $(nproc) cores, $(uname -r); tcpwhy $("$tcpwhy" --version | awk '{print $2}')"
 case $what in
     medium|all)
@@ -104,6 +163,12 @@ case $what in
         run flood
         "$tcpwhy" --format json "$out/flood.pcap" | tail -1 |
             sed 's/.*"peak":\([0-9]*\),"evicted":\([0-9]*\).*/  flood: peak flows \1, judged early (evicted) \2/' ;;
+    pair)
+        make_file medium --conns 30000 --seed 1 --truth "$out/medium.csv"
+        pair medium ;;
+    pair-gb)
+        make_file pair_gb --conns 115000 --seed 2
+        pair pair_gb ;;
     medium|big|flood|all) ;;
-    *) sed -n '2,8p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,11p' "$0" >&2; exit 2 ;;
 esac

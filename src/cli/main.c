@@ -11,6 +11,7 @@
  * are paired and correlated (correlate/), and then every run's records are
  * written, the merged ones at vantage both. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,7 @@ struct candidate {
     size_t a, b;
     uint64_t n_matched;
     bool is_related;
+    char why[sizeof ((struct tw_correlation *)0)->why];
 };
 
 static int by_matches(const void *pa, const void *pb)
@@ -142,13 +144,153 @@ static int by_matches(const void *pa, const void *pb)
     return (a->b > b->b) - (a->b < b->b);
 }
 
-/* Several inputs: analyse each into a run, pair the runs that saw the same
- * traffic (most shared packets first; each run in at most one pair), then
- * write everything in command-line order. */
+/* One input read into its run, in a thread of its own. */
+struct reader {
+    const char *path;
+    struct tw_analyze_options aopt;
+    struct tw_collector *col;
+    struct tw_analyze_result one;
+    struct tw_error err;
+    enum tw_status status;
+};
+
+static void *read_into_run(void *p)
+{
+    struct reader *r = p;
+    struct tw_sink collect;
+    tw_report_collect(&collect, r->col);
+    r->aopt.run = r->col->run;
+    r->status = tw_analyze_file(r->path, &r->aopt, &collect, &r->one, &r->err);
+    tw_capture_run_finish(r->col->run);
+    return NULL;
+}
+
+/* Reads two inputs at the same time, each in its own thread, and correlates
+ * them as they are read (correlate/window.c: memory bounded by the matching
+ * window, not by the files). Fresh runs in ci and cj. Returns 2 when an
+ * input could not be read to the end, else 0. */
+static int read_pair(const struct tw_cli_options *o, struct tw_analyze_options aopt,
+                     struct tw_collector *ci, struct tw_collector *cj, size_t i, size_t j,
+                     struct tw_correlation *c)
+{
+    struct tw_collector *col[2] = {ci, cj};
+    struct reader r[2];
+    pthread_t th[2];
+    bool is_started[2] = {false, false};
+    int status = 0;
+    memset(r, 0, sizeof r);
+    memset(c, 0, sizeof *c);
+    aopt.progress = NULL; /* one progress line cannot follow two readers */
+    for (int k = 0; k < 2; k++) {
+        memset(col[k], 0, sizeof *col[k]);
+        r[k].path = o->files[k ? j : i];
+        r[k].aopt = aopt;
+        r[k].col = col[k];
+        /* --memcap bounds the correlation's state: half of it per run (each
+         * reader's own analysis is bounded by --memcap, as when alone) */
+        col[k]->run = tw_capture_run_new(r[k].path, o->memcap_bytes / 2, &r[k].err);
+        if (!col[k]->run || !tw_capture_run_stream(col[k]->run)) {
+            fprintf(stderr, _("tcpwhy: out of memory\n"));
+            status = 2;
+        } else {
+            tw_capture_run_set_localized(col[k]->run, aopt.is_localized);
+        }
+    }
+    for (int k = 0; k < 2 && !status; k++) {
+        is_started[k] = pthread_create(&th[k], NULL, read_into_run, &r[k]) == 0;
+        if (!is_started[k]) {
+            fprintf(stderr, _("tcpwhy: cannot start a thread to read %s\n"), r[k].path);
+            tw_capture_run_finish(col[k]->run);
+            status = 2;
+        }
+    }
+    if (!status || is_started[0]) {
+        if (!is_started[1] && col[1]->run)
+            tw_capture_run_finish(col[1]->run);
+        tw_correlate(col[0]->run, col[1]->run, c); /* reads both until their readers end */
+    }
+    for (int k = 0; k < 2; k++) {
+        if (!is_started[k])
+            continue;
+        pthread_join(th[k], NULL);
+        if (r[k].status != TW_OK) {
+            report_error(&r[k].err);
+            status = 2;
+        }
+        if (r[k].one.warning[0])
+            fprintf(stderr, _("tcpwhy: warning: %s\n"), r[k].one.warning);
+    }
+    return status;
+}
+
+/* One input alone, its records collected (for emit_run). */
+static int read_alone(const struct tw_cli_options *o, struct tw_analyze_options aopt,
+                      struct tw_collector *col, size_t i)
+{
+    struct tw_error err;
+    memset(&err, 0, sizeof err);
+    col->run = tw_capture_run_new(o->files[i], o->memcap_bytes, &err);
+    if (!col->run) {
+        report_error(&err);
+        return 2;
+    }
+    tw_capture_run_set_localized(col->run, aopt.is_localized);
+    struct tw_sink collect;
+    tw_report_collect(&collect, col);
+    aopt.run = NULL; /* no packets: nothing to correlate */
+    struct tw_analyze_result one;
+    memset(&one, 0, sizeof one);
+    int status = 0;
+    if (tw_analyze_file(o->files[i], &aopt, &collect, &one, &err) != TW_OK) {
+        report_error(&err);
+        status = 2;
+    }
+    if (one.warning[0])
+        fprintf(stderr, _("tcpwhy: warning: %s\n"), one.warning);
+    return status;
+}
+
+/* A pair correlated: the pairing records, then the client side's records
+ * and the server side's. Unrelated: the pairing record, then each alone. */
+static void emit_pair(struct tw_correlation *c, struct tw_collector *ci, struct tw_collector *cj,
+                      struct tw_sink *sink, struct tw_analyze_result *res)
+{
+    if (c->is_related) {
+        tw_correlate_merge(c);
+        sink->correlation(sink->ctx, c);
+        bool i_first = c->client_run == ci->run;
+        emit_run(i_first ? ci : cj, sink, res);
+        emit_run(i_first ? cj : ci, sink, res);
+        return;
+    }
+    c->client_run = ci->run;
+    c->server_run = cj->run;
+    sink->correlation(sink->ctx, c);
+    emit_run(ci, sink, res);
+    emit_run(cj, sink, res);
+}
+
+/* Several inputs: pair the ones that saw the same traffic (most shared
+ * packets first; each input in at most one pair), then write everything in
+ * command-line order. Two inputs are read and correlated in one go. More
+ * are first correlated pair by pair to choose the pairs (each input read
+ * once per pair, records dropped), then read again: each pair together,
+ * the others alone. */
 static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_options aopt,
                             struct tw_sink *sink, struct tw_analyze_result *res)
 {
     size_t n = o->n_files;
+    if (n == 2) {
+        struct tw_collector col[2];
+        struct tw_correlation c;
+        memset(col, 0, sizeof col);
+        int status = read_pair(o, aopt, &col[0], &col[1], 0, 1, &c);
+        if (col[0].run && col[1].run && !stop_requested)
+            emit_pair(&c, &col[0], &col[1], sink, res);
+        tw_capture_run_free(col[0].run);
+        tw_capture_run_free(col[1].run);
+        return status;
+    }
     struct tw_collector *col = calloc(n, sizeof *col);
     long *partner = malloc(n * sizeof *partner);
     struct candidate *cand = calloc(n * (n - 1) / 2 + 1, sizeof *cand);
@@ -162,78 +304,73 @@ static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_op
     }
     for (size_t i = 0; i < n; i++)
         partner[i] = -1; /* all of them: an interrupt may stop the loop below early */
-    for (size_t i = 0; i < n && !stop_requested; i++) {
-        struct tw_error err;
-        memset(&err, 0, sizeof err);
-        col[i].run = tw_capture_run_new(o->files[i], o->memcap_bytes, &err);
-        if (!col[i].run) {
-            report_error(&err);
-            status = 2;
-            continue;
-        }
-        tw_capture_run_set_localized(col[i].run, aopt.is_localized);
-        struct tw_sink collect;
-        tw_report_collect(&collect, &col[i]);
-        aopt.run = col[i].run;
-        struct tw_analyze_result one;
-        memset(&one, 0, sizeof one);
-        if (tw_analyze_file(o->files[i], &aopt, &collect, &one, &err) != TW_OK) {
-            report_error(&err);
-            status = 2;
-        }
-        if (one.warning[0])
-            fprintf(stderr, _("tcpwhy: warning: %s\n"), one.warning);
-    }
     size_t n_cand = 0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++) {
-            if (!col[i].run || !col[j].run)
-                continue;
+    for (size_t i = 0; i < n && !stop_requested; i++)
+        for (size_t j = i + 1; j < n && !stop_requested; j++) {
+            struct tw_collector ci, cj;
             struct tw_correlation c;
-            bool related = tw_correlate(col[i].run, col[j].run, &c);
-            cand[n_cand++] = (struct candidate){i, j, c.n_matched, related};
+            memset(&ci, 0, sizeof ci);
+            memset(&cj, 0, sizeof cj);
+            int st = read_pair(o, aopt, &ci, &cj, i, j, &c);
+            if (st)
+                status = st;
+            struct candidate *k = &cand[n_cand++];
+            *k = (struct candidate){i, j, c.n_matched, c.is_related, ""};
+            memcpy(k->why, c.why, sizeof k->why);
+            tw_capture_run_free(ci.run);
+            tw_capture_run_free(cj.run);
         }
+    /* the unrelated records come in (i, j) order, as the pairs were read */
+    struct candidate *unrelated = malloc((n_cand ? n_cand : 1) * sizeof *unrelated);
+    if (unrelated)
+        memcpy(unrelated, cand, n_cand * sizeof *cand);
     qsort(cand, n_cand, sizeof *cand, by_matches);
     for (size_t k = 0; k < n_cand; k++)
         if (cand[k].is_related && partner[cand[k].a] < 0 && partner[cand[k].b] < 0) {
             partner[cand[k].a] = (long)cand[k].b;
             partner[cand[k].b] = (long)cand[k].a;
         }
-    bool *done = calloc(n, sizeof *done);
-    for (size_t i = 0; done && i < n; i++) {
-        if (done[i] || !col[i].run)
-            continue;
+    for (size_t i = 0; i < n && !stop_requested && unrelated; i++) {
+        if (partner[i] >= 0 && (size_t)partner[i] < i)
+            continue; /* written with its partner */
         if (partner[i] >= 0) {
             size_t j = (size_t)partner[i];
             struct tw_correlation c;
-            tw_correlate(col[i].run, col[j].run, &c); /* again: the matches of the chosen pair */
-            tw_correlate_merge(&c);
-            sink->correlation(sink->ctx, &c);
-            struct tw_collector *first = c.client_run == col[i].run ? &col[i] : &col[j];
-            struct tw_collector *second = first == &col[i] ? &col[j] : &col[i];
-            emit_run(first, sink, res);
-            emit_run(second, sink, res);
-            done[i] = done[j] = true;
+            int st = read_pair(o, aopt, &col[i], &col[j], i, j, &c);
+            if (st)
+                status = st;
+            if (col[i].run && col[j].run)
+                emit_pair(&c, &col[i], &col[j], sink, res);
             continue;
         }
+        int st = read_alone(o, aopt, &col[i], i);
+        if (st)
+            status = st;
+        if (!col[i].run)
+            continue;
         /* Alone: say with which inputs it shares nothing. */
-        for (size_t j = i + 1; j < n; j++) {
-            if (!col[j].run || partner[j] >= 0)
+        for (size_t k = 0; k < n_cand; k++) {
+            const struct candidate *u = &unrelated[k];
+            if (u->a != i || u->is_related || partner[u->b] >= 0)
                 continue;
             struct tw_correlation c;
-            tw_correlate(col[i].run, col[j].run, &c);
-            if (!c.is_related) {
-                c.client_run = col[i].run;
-                c.server_run = col[j].run;
+            struct tw_error err;
+            memset(&c, 0, sizeof c);
+            memset(&err, 0, sizeof err);
+            tw_capture_run *other = tw_capture_run_new(o->files[u->b], 0, &err); /* a name */
+            c.client_run = col[i].run;
+            c.server_run = other;
+            c.n_matched = u->n_matched;
+            memcpy(c.why, u->why, sizeof c.why);
+            if (other)
                 sink->correlation(sink->ctx, &c);
-            }
+            tw_capture_run_free(other);
         }
         emit_run(&col[i], sink, res);
-        done[i] = true;
     }
     for (size_t i = 0; i < n; i++)
         tw_capture_run_free(col[i].run);
-    free(done);
+    free(unrelated);
     free(col);
     free(partner);
     free(cand);

@@ -17,8 +17,10 @@
  *   5. merges the two judgments of each attempt into one at vantage both,
  *      with `lost` naming exactly the handshake packets that left one point
  *      and never reached the other.
- * A run holds its packets in memory within a budget; past it, it stops
- * noting packets and correlation says it saw only part of the capture. */
+ * Steps 1 to 4 stream (correlate/window.c): the two captures are read at
+ * the same time, each by its own reader (thread) feeding its run, and
+ * matched in time order within a sliding window, so memory is bounded by
+ * the window and the budget, not by the size of the files. */
 #ifndef TW_CORRELATE_CORRELATE_H
 #define TW_CORRELATE_CORRELATE_H
 
@@ -46,6 +48,14 @@ void tw_capture_run_free(tw_capture_run *run);
  * (for the text report) rather than in English (JSON); base/i18n.h. */
 void tw_capture_run_set_localized(tw_capture_run *run, bool is_localized);
 
+/* Before its reader starts: tw_correlate() will read the run while it is
+ * fed (from another thread), and the reader waits when the run's queue is
+ * full. Without this call a run is fed first and read afterwards, and past
+ * its budget it stops noting packets. False when out of memory. */
+bool tw_capture_run_stream(tw_capture_run *run);
+/* The reader has fed everything (call it even when reading failed). */
+void tw_capture_run_finish(tw_capture_run *run);
+
 /* Feeding a run: the analyzer's packet observer, and a collecting sink.
  * Records are copied. */
 void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enum tw_side side,
@@ -54,7 +64,8 @@ void tw_capture_run_attempt(tw_capture_run *run, const struct tw_attempt_record 
 void tw_capture_run_rst(tw_capture_run *run, const struct tw_rst_record *rec);
 
 /* Records past the run's memory budget were kept on a temporary file: they
- * take part in no merge and are written after the others by this call. */
+ * are merged there (tw_correlate_merge) and written after the others by
+ * this call, less the ones folded into the other run's records. */
 void tw_capture_run_replay_spilled(tw_capture_run *run,
                                    void (*attempt)(void *ctx, const struct tw_attempt_record *rec),
                                    void (*rst)(void *ctx, const struct tw_rst_record *rec),
@@ -90,8 +101,9 @@ struct tw_correlation {
     char why[400];               /* why related (or not), and why this orientation */
     uint64_t n_matched;
     uint64_t n_client_packets, n_server_packets;
-    bool is_partial;             /* a run stopped noting packets, or kept records past its
-                                    budget on a temporary file (written unmerged): part only */
+    bool is_partial;             /* a run stopped noting packets, the window ran out of room,
+                                    or records on a temporary file could not be merged:
+                                    part only */
     /* the server-side capture's clock minus the client-side capture's */
     double offset_s, offset_low_s, offset_high_s;
     bool is_offset_consistent;   /* low <= high: the bounds hold for every packet */
@@ -100,10 +112,13 @@ struct tw_correlation {
     double delay_c2s_s, delay_s2c_s; /* median one-way delay per direction */
     int64_t overlap_start_ns, overlap_end_ns; /* client-side clock */
     bool has_nat;                /* matched packets whose addresses or ports differ */
+    double window_s;             /* the matching window's widest half-width */
     struct tw_direction_loss c2s, s2c;
 };
 
-/* Correlates runs a and b (in any order); fills c. Returns c->is_related. */
+/* Correlates runs a and b (in any order); fills c. Returns c->is_related.
+ * Reads the runs' packets as they come (see tw_capture_run_stream) until
+ * both readers have finished: once per pair of runs. */
 bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c);
 
 /* After tw_correlate() said related: rewrites the runs' judgments in place.

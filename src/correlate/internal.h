@@ -2,6 +2,7 @@
 #ifndef TW_CORRELATE_INTERNAL_H
 #define TW_CORRELATE_INTERNAL_H
 
+#include <pthread.h>
 #include <stdio.h>
 
 #include "base/i18n.h"
@@ -10,6 +11,9 @@
 /* Addresses remembered per run: enough to relate a capture that holds no
  * TCP to the hosts of another. */
 #define TW_RUN_ADDRS 64
+
+/* Packets the reader hands over at a time (one lock per batch). */
+#define TW_RUN_BATCH 512
 
 /* One TCP packet as correlation needs it. */
 struct tw_seen {
@@ -25,15 +29,39 @@ struct tw_seen {
     uint8_t role;            /* enum tw_event_kind it was filed as, or TW_EV_COUNT */
     uint8_t tcp_flags;
     bool has_isn;
+    /* set by the window (window.c) when the packet leaves it unmatched */
+    bool is_acked;           /* its receiver acknowledged it in the other capture */
+    bool is_retransmitted;   /* a later copy of the same bytes reached the other point */
     bool is_lost;            /* left this point, never reached the other (set by marking) */
-    int64_t match;           /* index in the other run, -1: none */
+};
+
+/* Per side of a run (enum tw_side), what matched. */
+struct tw_run_matched {
+    uint64_t n, n_data;
 };
 
 struct tw_capture_run {
     const char *file;
     bool is_localized; /* explanations in the user's language (base/i18n.h) */
+    /* The reader's packets on their way to the window (window.c): a queue
+     * filled by the reader (tw_capture_run_packet, maybe in another thread)
+     * and emptied by tw_correlate(). Streaming (tw_capture_run_stream), the
+     * queue has a fixed size and the reader waits when it is full;
+     * otherwise it grows to max_queue and then stops noting packets. */
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    struct tw_seen *queue;
+    size_t q_head, q_count, q_cap, max_queue;
+    bool is_streaming, is_finished;
+    struct tw_seen batch[TW_RUN_BATCH]; /* the reader's, not yet queued */
+    size_t n_batch;
+    uint64_t n_noted;        /* TCP packets noted */
+    uint64_t n_client_syns;
+    /* After tw_correlate(): the packets that left the window unmatched,
+     * in frame order (the matched ones are only counted). */
     struct tw_seen *seen;
     size_t n_seen, cap_seen, max_seen;
+    struct tw_run_matched matched[2];
     bool is_whole;
     uint64_t n_frames;
     int64_t first_ns, last_ns;
@@ -44,12 +72,96 @@ struct tw_capture_run {
     size_t n_atts, cap_atts;
     struct tw_rst_record *rsts;
     size_t n_rsts, cap_rsts;
-    /* past max_records in memory, records go to a temporary file: they are
-     * written as they are (unmerged) after the ones in memory */
+    /* past max_records in memory, records go to a temporary file: merged
+     * there (spill.c) and written after the ones in memory */
     size_t max_records;
+    size_t budget_bytes;
     FILE *spill_atts, *spill_rsts;
     uint64_t n_spilled_atts, n_spilled_rsts;
+    uint8_t *spill_merged;   /* a bit per record on file: folded into the other run's */
 };
 
+/* Moves up to max queued packets of run into out, waiting for the reader
+ * when the queue is empty; 0 when the reader has finished and all are out. */
+size_t tw_run_take(tw_capture_run *run, struct tw_seen *out, size_t max);
+
+/* Waits until run's queue holds n packets or the reader has finished; then
+ * copies up to n of them, from the front and without taking them, to out.
+ * Returns how many. */
+size_t tw_run_peek(tw_capture_run *run, struct tw_seen *out, size_t n);
+
+/* The front of the queue a window can look at before matching (the first
+ * estimate of the clock offset): what fits in the queue, less a batch. */
+size_t tw_run_peek_max(const tw_capture_run *run);
+
+/* What the window learnt about the clocks: deltas tB - tA (seconds) of the
+ * matched packets, per side that sent them. */
+struct tw_delta_stats {
+    uint64_t n;
+    double min, max;
+    double median;           /* exact up to TW_DELTA_SAMPLE matches, then of a sample */
+};
+
+/* Matches of a stretch of time (a's clock): the range of deltas per side
+ * that sent them (0 client, 1 server), for the drift. */
+#define TW_SPANS 64
+struct tw_span {
+    double min_delta[2], max_delta[2];
+    double t_sum_s;          /* of the matches' times, from seg0_ns */
+    double t_min_s, t_max_s; /* the first and last match's time, from seg0_ns */
+    uint64_t n;
+};
+
+struct tw_window_result {
+    uint64_t n_matched;
+    struct tw_delta_stats delta[2];          /* [side] */
+    struct tw_span seg[TW_SPANS];
+    size_t n_segments;
+    int64_t seg0_ns, seg_len_ns;
+    bool has_nat;
+    bool is_cut;              /* the window ran out of room: some packets left it early */
+    double window_s;          /* the widest the window was */
+};
+
+/* Matches a's and b's packets as their readers produce them, in time order,
+ * within a sliding window; fills res, each run's unmatched packets (seen)
+ * and matched counts. False when out of memory (then nothing matched). */
+bool tw_window_match(tw_capture_run *a, tw_capture_run *b, struct tw_window_result *res);
+
+/* ---- merging (loss.c, spill.c) ---------------------------------------------- */
+
+/* The handshake packets lost between the points, by attempt (sorted by ISN). */
+struct tw_lost_hs {
+    uint32_t isn;
+    uint8_t side, role;
+};
+struct tw_lost_index {
+    struct tw_lost_hs *v;
+    size_t n;
+};
+
+double tw_finite_or_zero(double x);
+
+/* Folds server record sr (NULL: none) into client record cr. */
+void tw_merge_attempt(const struct tw_correlation *c, const struct tw_lost_index *ix,
+                      struct tw_attempt_record *cr, struct tw_attempt_record *sr);
+
+/* Was the server-side capture running when this client-side attempt's
+ * packets could reach it? */
+bool tw_server_covers(const struct tw_correlation *c, const struct tw_attempt_record *rec);
+
+/* A RST of run, judged again with the other capture: lost on the way, or
+ * forged in the path. */
+void tw_correlate_fix_rst(const struct tw_correlation *c, const tw_capture_run *run,
+                          struct tw_rst_record *r);
+
+/* The records kept on temporary files take part in the merge: the client
+ * records without a partner (is_done false, in memory; all on file) meet
+ * the server records on file or not yet merged in memory, by ISN, a share
+ * of them at a time; the files are rewritten in place and the merged
+ * server records on file are marked (spill_merged). False when a temporary
+ * file failed (then some records stay unmerged). */
+bool tw_merge_spilled(struct tw_correlation *c, const struct tw_lost_index *ix,
+                      const bool *is_done);
 
 #endif

@@ -20,81 +20,6 @@ static bool downstream_was_running(const tw_capture_run *down, int64_t t_up_ns, 
     return down->n_frames && t >= (double)down->first_ns && t <= (double)down->last_ns;
 }
 
-/* ---- acknowledged, though not captured ---------------------------------------
- *
- * A packet the downstream capture lacks was still received if its receiver,
- * in that same capture, acknowledged the bytes behind it: then the capture
- * dropped it, not the network. For each attempt, the highest ack the
- * receiving side sent is kept in a sorted table. */
-struct acked {
-    uint32_t isn;
-    uint32_t max_ack;
-};
-
-static int by_isn(const void *pa, const void *pb)
-{
-    const struct acked *a = pa, *b = pb;
-    return (a->isn > b->isn) - (a->isn < b->isn);
-}
-
-/* The table of (attempt, highest ack sent by `side`) in run; NULL when out
- * of memory (then nothing counts as acknowledged). */
-static struct acked *acked_table(const tw_capture_run *run, enum tw_side side, size_t *n_out)
-{
-    struct acked *t = malloc((run->n_seen ? run->n_seen : 1) * sizeof *t);
-    size_t n = 0;
-    if (!t) {
-        *n_out = 0;
-        return NULL;
-    }
-    for (size_t i = 0; i < run->n_seen; i++) {
-        const struct tw_seen *e = &run->seen[i];
-        if (e->side == side && e->has_isn && (e->tcp_flags & 0x10) && !(e->tcp_flags & 0x04))
-            t[n++] = (struct acked){e->isn, e->ack};
-    }
-    if (n)
-        qsort(t, n, sizeof *t, by_isn);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (m && t[m - 1].isn == t[i].isn) {
-            if (tw_seq_lt(t[m - 1].max_ack, t[i].max_ack))
-                t[m - 1].max_ack = t[i].max_ack;
-        } else {
-            t[m++] = t[i];
-        }
-    }
-    *n_out = m;
-    return t;
-}
-
-static bool was_acknowledged(const struct acked *t, size_t n, const struct tw_seen *e)
-{
-    if (!t || !e->has_isn || (e->tcp_flags & 0x04))
-        return false;
-    struct acked key = {e->isn, 0};
-    const struct acked *hit = bsearch(&key, t, n, sizeof *t, by_isn);
-    uint32_t end = e->seq + e->payload_len + ((e->tcp_flags & 0x02) ? 1 : 0) +
-                   ((e->tcp_flags & 0x01) ? 1 : 0);
-    return hit && end != e->seq && tw_seq_le(end, hit->max_ack);
-}
-
-/* A later copy of the same bytes (a retransmission) that did reach the
- * other point: then the receiver's acknowledgement is explained by it, and
- * this copy was lost. Looks ahead a bounded number of packets. */
-static bool retransmission_arrived(const tw_capture_run *up, size_t i)
-{
-    const struct tw_seen *e = &up->seen[i];
-    size_t end = i + 10000 < up->n_seen ? i + 10000 : up->n_seen;
-    for (size_t j = i + 1; j < end; j++) {
-        const struct tw_seen *f = &up->seen[j];
-        if (f->match >= 0 && f->side == e->side && f->seq == e->seq &&
-            f->payload_len == e->payload_len && f->isn == e->isn &&
-            (f->tcp_flags & 0x07) == (e->tcp_flags & 0x07))
-            return true;
-    }
-    return false;
-}
-
 static void count_lost(struct tw_direction_loss *d, const struct tw_seen *e)
 {
     d->lost++;
@@ -134,13 +59,19 @@ static void finish_top(struct tw_direction_loss *d, const tw_capture_run *up)
 }
 
 /* Packets sent by `side` travel from `up` to `down`; shift_s converts an
- * up-clock time into the down clock at arrival (offset + delay). */
+ * up-clock time into the down clock at arrival (offset + delay). The
+ * matched packets are only counted (the downstream capture saw them, so it
+ * was running); the unmatched ones are judged here. An unmatched packet
+ * whose receiver acknowledged it downstream was missed by that capture,
+ * unless a later copy of the same bytes (a retransmission) did reach it,
+ * which explains the acknowledgement (window.c notes both facts). */
 static void mark_direction(struct tw_direction_loss *d, tw_capture_run *up,
                            const tw_capture_run *down, enum tw_side side, double shift_s)
 {
     uint64_t votes = 0;
-    size_t n_acked;
-    struct acked *acked = acked_table(down, !side, &n_acked);
+    d->matched = up->matched[side].n;
+    d->seen_upstream = d->matched;
+    d->data_upstream = up->matched[side].n_data;
     for (size_t i = 0; i < up->n_seen; i++) {
         struct tw_seen *e = &up->seen[i];
         if (e->side != side || !downstream_was_running(down, e->ts_ns, shift_s))
@@ -148,9 +79,7 @@ static void mark_direction(struct tw_direction_loss *d, tw_capture_run *up,
         d->seen_upstream++;
         if (e->payload_len > 0)
             d->data_upstream++;
-        if (e->match >= 0) {
-            d->matched++;
-        } else if (was_acknowledged(acked, n_acked, e) && !retransmission_arrived(up, i)) {
+        if (e->is_acked && !e->is_retransmitted) {
             d->missing_downstream++;
         } else {
             e->is_lost = true;
@@ -158,22 +87,21 @@ static void mark_direction(struct tw_direction_loss *d, tw_capture_run *up,
             vote_top(d, e, &votes);
         }
     }
-    free(acked);
     finish_top(d, up);
     /* Seen downstream, absent upstream although that capture was running:
      * the upstream capture dropped it, not the network. */
     for (size_t i = 0; i < down->n_seen; i++) {
         const struct tw_seen *e = &down->seen[i];
-        if (e->side == side && e->match < 0 && downstream_was_running(up, e->ts_ns, -shift_s))
+        if (e->side == side && downstream_was_running(up, e->ts_ns, -shift_s))
             d->missing_upstream++;
     }
 }
 
-static double finite_or_zero(double x) { return isfinite(x) ? x : 0; }
+double tw_finite_or_zero(double x) { return isfinite(x) ? x : 0; }
 
 static void mark(struct tw_correlation *c)
 {
-    double off = finite_or_zero(c->offset_s);
+    double off = tw_finite_or_zero(c->offset_s);
     mark_direction(&c->c2s, c->client_run, c->server_run, TW_FROM_CLIENT, off + c->delay_c2s_s);
     mark_direction(&c->s2c, c->server_run, c->client_run, TW_FROM_SERVER, -off + c->delay_s2c_s);
     const tw_capture_run *a = c->client_run, *b = c->server_run;
@@ -221,23 +149,13 @@ static void append_text(char *buf, size_t size, const char *s)
 /* The handshake packets lost between the points, by attempt: built once
  * per correlation, sorted by ISN, so that each attempt finds its own with a
  * binary search (lost packets are few; attempts may be many). */
-struct lost_hs {
-    uint32_t isn;
-    uint8_t side, role;
-};
-
-struct lost_index {
-    struct lost_hs *v;
-    size_t n;
-};
-
 static int by_lost_isn(const void *pa, const void *pb)
 {
-    const struct lost_hs *a = pa, *b = pb;
+    const struct tw_lost_hs *a = pa, *b = pb;
     return (a->isn > b->isn) - (a->isn < b->isn);
 }
 
-static void add_lost_of(struct lost_index *ix, size_t *cap, const tw_capture_run *run,
+static void add_lost_of(struct tw_lost_index *ix, size_t *cap, const tw_capture_run *run,
                         enum tw_side side)
 {
     for (size_t i = 0; i < run->n_seen; i++) {
@@ -247,11 +165,11 @@ static void add_lost_of(struct lost_index *ix, size_t *cap, const tw_capture_run
             continue;
         if (!tw_grow((void **)&ix->v, cap, ix->n, sizeof *ix->v, 64, SIZE_MAX))
             return;
-        ix->v[ix->n++] = (struct lost_hs){e->isn, (uint8_t)side, e->role};
+        ix->v[ix->n++] = (struct tw_lost_hs){e->isn, (uint8_t)side, e->role};
     }
 }
 
-static void build_lost_index(const struct tw_correlation *c, struct lost_index *ix)
+static void build_lost_index(const struct tw_correlation *c, struct tw_lost_index *ix)
 {
     size_t cap = 0;
     ix->v = NULL;
@@ -265,7 +183,7 @@ static void build_lost_index(const struct tw_correlation *c, struct lost_index *
 /* The handshake packets of attempt isn that left one point and never
  * reached the other, as bits, and in words ("4 SYN+ACKs left the server
  * side and never reached the client side"). */
-static unsigned lost_between(const struct lost_index *ix, uint32_t isn, bool is_localized,
+static unsigned lost_between(const struct tw_lost_index *ix, uint32_t isn, bool is_localized,
                              char *what, size_t size)
 {
     size_t lo = 0, hi = ix->n;
@@ -311,8 +229,8 @@ static unsigned lost_between(const struct lost_index *ix, uint32_t isn, bool is_
     return lost;
 }
 
-/* The noted packet of run with this frame number (packets are noted in
- * frame order), or NULL. */
+/* The unmatched packet of run with this frame number (kept in frame
+ * order), or NULL. */
 static const struct tw_seen *seen_by_frame(const tw_capture_run *run, uint64_t frame)
 {
     size_t lo = 0, hi = run->n_seen;
@@ -385,14 +303,16 @@ static struct tw_attempt_record *find_attempt(tw_capture_run *run, const size_t 
     return &run->atts[idx[lo]];
 }
 
-/* Did the capture at `down` run while attempt rec's packets could reach it? */
-static bool covers(const tw_capture_run *down, const struct tw_attempt_record *rec, double shift_s)
+/* Did the server-side capture run while this client-side attempt's packets
+ * could reach it? */
+bool tw_server_covers(const struct tw_correlation *c, const struct tw_attempt_record *rec)
 {
-    return downstream_was_running(down, rec->first_ns, shift_s);
+    return downstream_was_running(c->server_run, rec->first_ns,
+                                  tw_finite_or_zero(c->offset_s) + c->delay_c2s_s);
 }
 
-static void merge_attempt(const struct tw_correlation *c, const struct lost_index *ix,
-                          struct tw_attempt_record *cr, struct tw_attempt_record *sr)
+void tw_merge_attempt(const struct tw_correlation *c, const struct tw_lost_index *ix,
+                      struct tw_attempt_record *cr, struct tw_attempt_record *sr)
 {
     struct tw_diagnosis merged;
     memset(&merged, 0, sizeof merged);
@@ -427,60 +347,69 @@ static void merge_attempt(const struct tw_correlation *c, const struct lost_inde
     cr->diag = merged;
     cr->vantage = TW_VANTAGE_BOTH;
     if (sr && sr->first_ns && (double)sr->first_ns - c->offset_s * NS < (double)cr->first_ns)
-        cr->first_ns = (int64_t)((double)sr->first_ns - finite_or_zero(c->offset_s) * NS);
+        cr->first_ns = (int64_t)((double)sr->first_ns - tw_finite_or_zero(c->offset_s) * NS);
 }
 
 /* A RST lost between the points never reached its receiver, whatever its
  * sequence number says. */
-static void mark_lost_rsts(tw_capture_run *run)
+static void mark_lost_rst(const tw_capture_run *run, struct tw_rst_record *r)
 {
-    for (size_t i = 0; i < run->n_rsts; i++) {
-        struct tw_rst_record *r = &run->rsts[i];
-        const struct tw_seen *e = seen_by_frame(run, r->frame);
-        if (!e || !e->is_lost)
-            continue;
-        r->res.accepted = TW_ACCEPTED_NO;
-        append_text(r->res.why, sizeof r->res.why,
-                    tw_tr(run->is_localized, " It never reached the other capture point: lost "
-                                             "on the way, so it reset nothing."));
-    }
+    const struct tw_seen *e = seen_by_frame(run, r->frame);
+    if (!e || !e->is_lost)
+        return;
+    r->res.accepted = TW_ACCEPTED_NO;
+    append_text(r->res.why, sizeof r->res.why,
+                tw_tr(run->is_localized, " It never reached the other capture point: lost "
+                                         "on the way, so it reset nothing."));
 }
 
 /* A RST that one side is said to have sent, which that side's own capture
  * does not hold although it was running: a box in the path forged it. */
-static void unmask_forged(const struct tw_correlation *c, tw_capture_run *run, enum tw_side claimed,
+static void unmask_forged(const tw_capture_run *run, struct tw_rst_record *r, enum tw_side claimed,
                           const tw_capture_run *sender_run, double shift_s)
 {
-    for (size_t i = 0; i < run->n_rsts; i++) {
-        struct tw_rst_record *r = &run->rsts[i];
-        if (r->res.sender == TW_SENDER_MIDDLE)
-            continue;
-        if ((claimed == TW_FROM_CLIENT) != (r->res.sender == TW_SENDER_CLIENT))
-            continue;
-        const struct tw_seen *e = seen_by_frame(run, r->frame);
-        if (!e || e->match >= 0 || !downstream_was_running(sender_run, e->ts_ns, shift_s))
-            continue;
-        char was[sizeof r->res.why];
-        memcpy(was, r->res.why, sizeof was);
-        r->res.sender = TW_SENDER_MIDDLE;
-        r->res.cause = TW_RST_MIDDLEBOX;
-        snprintf(r->res.why, sizeof r->res.why,
-                 tw_tr(run->is_localized, "Forged in the path: the %s's own capture (%s) holds no "
-                                          "such RST although it was running. "),
-                 tw_tr(run->is_localized, claimed == TW_FROM_CLIENT ? N_("client") : N_("server")),
-                 sender_run->file);
-        append_text(r->res.why, sizeof r->res.why, was);
-    }
-    (void)c;
+    if (r->res.sender == TW_SENDER_MIDDLE)
+        return;
+    if ((claimed == TW_FROM_CLIENT) != (r->res.sender == TW_SENDER_CLIENT))
+        return;
+    const struct tw_seen *e = seen_by_frame(run, r->frame);
+    /* e: noted and unmatched */
+    if (!e || !downstream_was_running(sender_run, e->ts_ns, shift_s))
+        return;
+    char was[sizeof r->res.why];
+    memcpy(was, r->res.why, sizeof was);
+    r->res.sender = TW_SENDER_MIDDLE;
+    r->res.cause = TW_RST_MIDDLEBOX;
+    snprintf(r->res.why, sizeof r->res.why,
+             tw_tr(run->is_localized, "Forged in the path: the %s's own capture (%s) holds no "
+                                      "such RST although it was running. "),
+             tw_tr(run->is_localized, claimed == TW_FROM_CLIENT ? N_("client") : N_("server")),
+             sender_run->file);
+    append_text(r->res.why, sizeof r->res.why, was);
+}
+
+void tw_correlate_fix_rst(const struct tw_correlation *c, const tw_capture_run *run,
+                          struct tw_rst_record *r)
+{
+    mark_lost_rst(run, r);
+    double off = tw_finite_or_zero(c->offset_s);
+    if (run == c->client_run)
+        unmask_forged(run, r, TW_FROM_SERVER, c->server_run, off - c->delay_s2c_s);
+    else
+        unmask_forged(run, r, TW_FROM_CLIENT, c->client_run, -off - c->delay_c2s_s);
 }
 
 void tw_correlate_merge(struct tw_correlation *c)
 {
     mark(c);
     tw_capture_run *cl = c->client_run, *sv = c->server_run;
-    double to_server = finite_or_zero(c->offset_s) + c->delay_c2s_s;
-    struct lost_index ix;
+    struct tw_lost_index ix;
     build_lost_index(c, &ix);
+    /* With records on temporary files, a client record without a partner in
+     * memory may find one there (spill.c): only then is it merged alone. */
+    bool has_spill = cl->n_spilled_atts || sv->n_spilled_atts || cl->n_spilled_rsts ||
+                     sv->n_spilled_rsts;
+    bool *is_done = has_spill ? calloc(cl->n_atts ? cl->n_atts : 1, sizeof *is_done) : NULL;
     size_t n_idx;
     size_t *idx = attempts_by_isn(sv, &n_idx);
     for (size_t i = 0; i < cl->n_atts; i++) {
@@ -491,13 +420,18 @@ void tw_correlate_merge(struct tw_correlation *c)
         struct tw_attempt_record *sr = find_attempt(sv, idx, n_idx, cr->isn, &at);
         if (sr && sv->merged[at])
             sr = NULL; /* one server record per client record */
-        if (!sr && !covers(sv, cr, to_server))
+        if (!sr && (has_spill || !tw_server_covers(c, cr)))
             continue;
-        merge_attempt(c, &ix, cr, sr);
+        tw_merge_attempt(c, &ix, cr, sr);
         if (sr)
             sv->merged[at] = true;
+        if (is_done)
+            is_done[i] = true;
     }
     free(idx);
+    if (has_spill && !(is_done && tw_merge_spilled(c, &ix, is_done)))
+        c->is_partial = true;
+    free(is_done);
     free(ix.v);
     /* Attempts only the server side saw (the client capture missed them). */
     for (size_t i = 0; i < sv->n_atts; i++) {
@@ -505,8 +439,8 @@ void tw_correlate_merge(struct tw_correlation *c)
         if (!sv->merged[i] && sr->is_isn_known)
             sr->vantage = TW_VANTAGE_BOTH;
     }
-    mark_lost_rsts(cl);
-    mark_lost_rsts(sv);
-    unmask_forged(c, cl, TW_FROM_SERVER, sv, finite_or_zero(c->offset_s) - c->delay_s2c_s);
-    unmask_forged(c, sv, TW_FROM_CLIENT, cl, -finite_or_zero(c->offset_s) - c->delay_c2s_s);
+    for (size_t i = 0; i < cl->n_rsts; i++)
+        tw_correlate_fix_rst(c, cl, &cl->rsts[i]);
+    for (size_t i = 0; i < sv->n_rsts; i++)
+        tw_correlate_fix_rst(c, sv, &sv->rsts[i]);
 }

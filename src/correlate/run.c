@@ -8,13 +8,25 @@
 tw_capture_run *tw_capture_run_new(const char *file, size_t budget_bytes, struct tw_error *err)
 {
     tw_capture_run *run = calloc(1, sizeof *run);
-    if (!run) {
+    if (!run || pthread_mutex_init(&run->lock, NULL) != 0) {
+        free(run);
+        tw_fail(err, TW_E_NOMEM, file, TW_OFFSET_UNKNOWN, 0, "out of memory");
+        return NULL;
+    }
+    if (pthread_cond_init(&run->changed, NULL) != 0) {
+        pthread_mutex_destroy(&run->lock);
+        free(run);
         tw_fail(err, TW_E_NOMEM, file, TW_OFFSET_UNKNOWN, 0, "out of memory");
         return NULL;
     }
     run->file = file;
-    /* half the budget for the packets, a quarter for the records */
-    run->max_seen = budget_bytes / 2 / sizeof(struct tw_seen);
+    run->budget_bytes = budget_bytes;
+    /* half the budget for the packets (a quarter of it queued, the rest in
+     * the window and the unmatched ones: window.c), a quarter for the records */
+    run->max_queue = budget_bytes / 8 / sizeof(struct tw_seen);
+    if (run->max_queue < 4 * TW_RUN_BATCH)
+        run->max_queue = 4 * TW_RUN_BATCH;
+    run->max_seen = budget_bytes / 8 / sizeof(struct tw_seen);
     run->max_records = budget_bytes / 4 / sizeof(struct tw_attempt_record);
     run->is_whole = true;
     return run;
@@ -29,15 +41,104 @@ void tw_capture_run_free(tw_capture_run *run)
 {
     if (!run)
         return;
+    pthread_mutex_destroy(&run->lock);
+    pthread_cond_destroy(&run->changed);
+    free(run->queue);
     free(run->seen);
     free(run->atts);
     free(run->merged);
+    free(run->spill_merged);
     free(run->rsts);
     if (run->spill_atts)
         fclose(run->spill_atts);
     if (run->spill_rsts)
         fclose(run->spill_rsts);
     free(run);
+}
+
+bool tw_capture_run_stream(tw_capture_run *run)
+{
+    run->queue = malloc(run->max_queue * sizeof *run->queue);
+    run->q_cap = run->queue ? run->max_queue : 0;
+    run->is_streaming = run->queue != NULL;
+    return run->is_streaming;
+}
+
+/* ---- the queue: the reader's side ---------------------------------------------- */
+
+/* Hands the reader's batch to the queue. Streaming, waits for room;
+ * otherwise grows the queue, and past its maximum drops the packets. */
+static void hand_over(tw_capture_run *run)
+{
+    pthread_mutex_lock(&run->lock);
+    if (run->is_streaming) {
+        while (run->q_cap - run->q_count < run->n_batch)
+            pthread_cond_wait(&run->changed, &run->lock);
+    } else if (run->q_cap - run->q_count < run->n_batch) {
+        /* nobody reads yet (q_head is 0): grow in place */
+        size_t want = run->q_count + run->n_batch;
+        if (want > run->max_queue ||
+            !tw_grow((void **)&run->queue, &run->q_cap, want - 1, sizeof *run->queue, 4096,
+                     run->max_queue)) {
+            run->is_whole = false;
+            run->n_batch = 0;
+            pthread_mutex_unlock(&run->lock);
+            return;
+        }
+    }
+    for (size_t i = 0; i < run->n_batch; i++)
+        run->queue[(run->q_head + run->q_count + i) % run->q_cap] = run->batch[i];
+    run->q_count += run->n_batch;
+    run->n_batch = 0;
+    pthread_cond_broadcast(&run->changed);
+    pthread_mutex_unlock(&run->lock);
+}
+
+void tw_capture_run_finish(tw_capture_run *run)
+{
+    if (run->n_batch)
+        hand_over(run);
+    pthread_mutex_lock(&run->lock);
+    run->is_finished = true;
+    pthread_cond_broadcast(&run->changed);
+    pthread_mutex_unlock(&run->lock);
+}
+
+/* ---- the queue: the window's side ---------------------------------------------- */
+
+size_t tw_run_take(tw_capture_run *run, struct tw_seen *out, size_t max)
+{
+    pthread_mutex_lock(&run->lock);
+    while (run->q_count == 0 && !run->is_finished)
+        pthread_cond_wait(&run->changed, &run->lock);
+    size_t n = run->q_count < max ? run->q_count : max;
+    for (size_t i = 0; i < n; i++)
+        out[i] = run->queue[(run->q_head + i) % run->q_cap];
+    if (n) {
+        run->q_head = (run->q_head + n) % run->q_cap;
+        run->q_count -= n;
+        pthread_cond_broadcast(&run->changed);
+    }
+    pthread_mutex_unlock(&run->lock);
+    return n;
+}
+
+size_t tw_run_peek_max(const tw_capture_run *run)
+{
+    return run->is_streaming ? run->q_cap - TW_RUN_BATCH : run->q_count;
+}
+
+size_t tw_run_peek(tw_capture_run *run, struct tw_seen *out, size_t n)
+{
+    pthread_mutex_lock(&run->lock);
+    while (run->q_count < n && !run->is_finished)
+        pthread_cond_wait(&run->changed, &run->lock);
+    if (n > run->q_count)
+        n = run->q_count;
+    for (size_t i = 0; i < n; i++)
+        out[i] = run->queue[(run->q_head + i) % run->q_cap];
+    pthread_mutex_unlock(&run->lock);
+    return n;
 }
 
 static void note_addr(tw_capture_run *run, const struct tw_addr *a)
@@ -67,12 +168,7 @@ void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enu
     }
     if (!a || pkt->l4 != TW_L4_TCP)
         return;
-    if (run->n_seen == run->max_seen ||
-        !tw_grow((void **)&run->seen, &run->cap_seen, run->n_seen, sizeof *run->seen, 64, SIZE_MAX)) {
-        run->is_whole = false;
-        return;
-    }
-    struct tw_seen *e = &run->seen[run->n_seen++];
+    struct tw_seen *e = &run->batch[run->n_batch++];
     memset(e, 0, sizeof *e);
     e->ts_ns = pkt->ts_ns;
     e->frame = pkt->frame;
@@ -87,11 +183,14 @@ void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enu
     e->src = pkt->src;
     e->sport = pkt->tcp.sport;
     e->dport = pkt->tcp.dport;
-    e->match = -1;
     /* The role the tracker gave it: the attempt's newest event, if it is this frame. */
     e->role = TW_EV_COUNT;
     if (a->n_events && a->events[a->n_events - 1].frame == pkt->frame)
         e->role = a->events[a->n_events - 1].kind;
+    run->n_noted++;
+    run->n_client_syns += side == TW_FROM_CLIENT && (e->tcp_flags & 0x12) == 0x02;
+    if (run->n_batch == TW_RUN_BATCH)
+        hand_over(run);
 }
 
 /* Keeps a record on the run's temporary file (memory stays bounded); false
@@ -157,7 +256,8 @@ void tw_capture_run_replay_spilled(tw_capture_run *run,
     }
     if (run->spill_atts && fseek(run->spill_atts, 0, SEEK_SET) == 0) {
         struct tw_attempt_record a;
-        while (fread(&a, sizeof a, 1, run->spill_atts) == 1)
-            attempt(ctx, &a);
+        for (uint64_t i = 0; fread(&a, sizeof a, 1, run->spill_atts) == 1; i++)
+            if (!run->spill_merged || !(run->spill_merged[i / 8] & (1u << (i % 8))))
+                attempt(ctx, &a); /* unless folded into the other run's record */
     }
 }

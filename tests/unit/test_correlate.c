@@ -100,18 +100,24 @@ static size_t exchange(struct pkt_spec *specs, size_t max, double secs)
     return n;
 }
 
+/* A client-side and a server-side run, each with this budget. */
+static void new_runs(tw_capture_run **cl, tw_capture_run **sv, size_t budget)
+{
+    struct tw_error err;
+    memset(&err, 0, sizeof err);
+    *cl = tw_capture_run_new("client.pcap", budget, &err);
+    *sv = tw_capture_run_new("server.pcap", budget, &err);
+    assert_non_null(*cl);
+    assert_non_null(*sv);
+}
+
 static void correlate_pair(tw_capture_run **cl, tw_capture_run **sv, struct tw_correlation *c,
                            double delay, double offset, double drift, int lost, int missed,
                            double secs)
 {
     struct pkt_spec specs[200];
     size_t n = exchange(specs, 200, secs);
-    struct tw_error err;
-    memset(&err, 0, sizeof err);
-    *cl = tw_capture_run_new("client.pcap", 1 << 20, &err);
-    *sv = tw_capture_run_new("server.pcap", 1 << 20, &err);
-    assert_non_null(*cl);
-    assert_non_null(*sv);
+    new_runs(cl, sv, 1 << 20);
     if (lost < -1)
         lost += (int)n + 1; /* -2: the last packet, -3 the one before */
     feed(*cl, *sv, specs, n, delay, offset, drift, lost, missed);
@@ -239,6 +245,135 @@ static void test_records_spill_past_budget(void **state)
     tw_capture_run_free(run);
 }
 
+static int n_replayed_both;
+
+static void count_both(void *ctx, const struct tw_attempt_record *rec)
+{
+    (void)ctx;
+    n_replayed_atts++;
+    n_replayed_both += rec->vantage == TW_VANTAGE_BOTH;
+}
+
+/* Records past the budget, on the temporary files, still meet their
+ * partners: the client side's are merged (vantage both) and the server
+ * side's folded into them are not written again. */
+static void test_spilled_records_merge(void **state)
+{
+    (void)state;
+    struct pkt_spec specs[200];
+    size_t n = exchange(specs, 200, 5);
+    tw_capture_run *cl, *sv;
+    new_runs(&cl, &sv, 8 * sizeof(struct tw_attempt_record)); /* two records in memory */
+    feed(cl, sv, specs, n, 0.010, 0, 0, -1, -1);
+    struct tw_attempt_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.is_isn_known = true;
+    rec.diag.verdict = TW_VERDICT_OK;
+    rec.first_ns = 2 * NS;
+    for (uint32_t i = 0; i < 6; i++) {
+        rec.isn = 2000 + 7 * i; /* the server side holds them in the other order */
+        rec.file = "client.pcap";
+        rec.vantage = TW_VANTAGE_CLIENT;
+        tw_capture_run_attempt(cl, &rec);
+        rec.isn = 2035 - 7 * i;
+        rec.file = "server.pcap";
+        rec.vantage = TW_VANTAGE_SERVER;
+        tw_capture_run_attempt(sv, &rec);
+    }
+    struct tw_correlation c;
+    assert_true(tw_correlate(cl, sv, &c));
+    tw_correlate_merge(&c);
+    assert_false(c.is_partial);
+    assert_int_equal(tw_capture_run_n_attempts(cl), 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(tw_capture_run_attempt_at(cl, i)->vantage, TW_VANTAGE_BOTH);
+        assert_true(tw_correlate_is_merged(sv, i));
+    }
+    n_replayed_atts = n_replayed_both = 0;
+    tw_capture_run_replay_spilled(cl, count_both, count_rst, NULL);
+    assert_int_equal(n_replayed_atts, 4);
+    assert_int_equal(n_replayed_both, 4);
+    n_replayed_atts = 0;
+    tw_capture_run_replay_spilled(sv, count_both, count_rst, NULL);
+    assert_int_equal(n_replayed_atts, 0); /* all folded into the client side's */
+    tw_capture_run_free(cl);
+    tw_capture_run_free(sv);
+}
+
+/* A copy that arrives far outside the matching window is not matched: the
+ * packet counts as lost on one side and as the other capture's own loss on
+ * the other (docs/correlation.md). */
+static void test_copy_outside_window(void **state)
+{
+    (void)state;
+    struct pkt_spec specs[200];
+    size_t n = exchange(specs, 200, 60);
+    tw_capture_run *cl, *sv;
+    new_runs(&cl, &sv, 1 << 20);
+    struct tw_attempt a;
+    memset(&a, 0, sizeof a);
+    a.has_syn = true;
+    a.isn = 1000;
+    /* request 20 (index 3 + 2 * 20) reaches the server side 20 s late: the
+     * server capture holds it between the packets of 20 s later */
+    size_t late = 3 + 2 * 20;
+    double late_at = specs[late].t_s + 20;
+    struct tw_packet p;
+    uint64_t fc = 0, fs = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct pkt_spec *s = &specs[i];
+        double delay = 0.010;
+        make_packet(&p, s, ++fc,
+                    (int64_t)llround((s->side == TW_FROM_CLIENT ? s->t_s : s->t_s + delay) * NS));
+        tw_capture_run_packet(cl, &p, s->side, &a);
+        if (i != late && s->t_s > late_at - 0.3 && specs[i - 1].t_s <= late_at - 0.3) {
+            make_packet(&p, &specs[late], ++fs, (int64_t)llround(late_at * NS));
+            tw_capture_run_packet(sv, &p, specs[late].side, &a);
+        }
+        if (i == late)
+            continue;
+        make_packet(&p, s, ++fs,
+                    (int64_t)llround((s->side == TW_FROM_SERVER ? s->t_s : s->t_s + delay) * NS));
+        tw_capture_run_packet(sv, &p, s->side, &a);
+    }
+    struct tw_correlation c;
+    assert_true(tw_correlate(cl, sv, &c));
+    tw_correlate_merge(&c);
+    assert_true(c.window_s < 20);
+    /* the server acknowledged it (late): the server capture seems to have missed it */
+    assert_int_equal(c.c2s.lost + c.c2s.missing_downstream, 1);
+    assert_int_equal(c.c2s.missing_upstream, 1);
+    assert_int_equal(c.s2c.lost, 0);
+    assert_true(c.is_offset_consistent);
+    tw_capture_run_free(cl);
+    tw_capture_run_free(sv);
+}
+
+/* A clock that drifts by far more than the window over a long capture:
+ * the window's centre follows the drift, so every packet still meets its
+ * copy and the window stays narrow. */
+static void test_window_follows_drift(void **state)
+{
+    (void)state;
+    enum { N = 2600 };
+    static struct pkt_spec specs[N];
+    size_t n = exchange(specs, N, 600);
+    tw_capture_run *cl, *sv;
+    new_runs(&cl, &sv, 1 << 23);
+    /* 2000 ppm over 600 s: the offset moves 1.2 s */
+    feed(cl, sv, specs, n, 0.002, 1.0, 2000e-6, -1, -1);
+    struct tw_correlation c;
+    assert_true(tw_correlate(cl, sv, &c));
+    tw_correlate_merge(&c);
+    assert_int_equal(c.n_matched, n);
+    assert_int_equal(c.c2s.lost + c.s2c.lost + c.c2s.missing_upstream + c.s2c.missing_upstream, 0);
+    assert_true(c.window_s < 0.5);
+    assert_true(c.has_drift);
+    assert_true(fabs(c.drift_ppm - 2000) < 50);
+    tw_capture_run_free(cl);
+    tw_capture_run_free(sv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +382,9 @@ int main(void)
         cmocka_unit_test(test_loss_and_capture_loss),
         cmocka_unit_test(test_unrelated),
         cmocka_unit_test(test_records_spill_past_budget),
+        cmocka_unit_test(test_spilled_records_merge),
+        cmocka_unit_test(test_copy_outside_window),
+        cmocka_unit_test(test_window_follows_drift),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
