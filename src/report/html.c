@@ -132,6 +132,7 @@ static const struct {
     {"role_client", N_("client")},
     {"role_server", N_("server")},
     {"role_middle", N_("middle")},
+    {"role_both", N_("both capture points")},
 };
 
 /* The labels as one JSON object, apart from the records (which stay as
