@@ -13,10 +13,10 @@ what=${1:-demo}
 # pages, locales for the zh_CN test), then what the lab (ctest -L lab) uses, then
 # what the robustness tests use (tshark for robust.tshark_agree, cppcheck for
 # static.analysis; both skip when absent), jq for lab.live and html.report,
-# and chromium (headless) for html.report.
+# and chromium (headless) with a CJK font for html.report (its Chinese page).
 packages=(gcc make cmake pkg-config libpcap-dev libcmocka-dev
           tcpdump nftables iproute2 iptables
-          tshark cppcheck jq chromium
+          tshark cppcheck jq chromium fonts-wqy-zenhei
           gettext locales scdoc)
 missing=()
 for p in "${packages[@]}"; do

@@ -7,8 +7,10 @@
  * gives for the same input; the script sums them up and draws. Added to
  * them: the aggregate and timeline records of every file (aggregate.h,
  * over all attempts, also those past the bounds below), a ladder record
- * after each problem attempt (the text report's ladder, ladder.c), the
- * page's labels (through gettext) and a count of what was left out.
+ * after each problem attempt (the text report's ladder, ladder.c) and a
+ * count of what was left out. The labels the script shows (through
+ * gettext) are a JSON object of their own beside them; the records keep
+ * --format json's identifiers (verdicts, roles, causes) untranslated.
  *
  * Bounds keep the page openable on any input: at most MAX_PROBLEM_ROWS
  * failed or degraded attempts and MAX_HEALTHY_ROWS others are listed one by
@@ -118,16 +120,31 @@ static const struct {
     {"offset", N_("offset")},
     {"delay", N_("one-way delay")},
     {"incomplete", N_("reading stopped early")},
+    {"utc", N_("UTC")},
+    {"frame", N_("frame")},
+    {"lost_mark", N_("LOST")},
+    /* TRANSLATORS: after an evidence frame that never arrived, in a tooltip */
+    {"lost_paren", N_("(lost)")},
+    /* TRANSLATORS: unit of seconds after a number, e.g. "1.000 s" */
+    {"unit_s", N_("s")},
+    {"given", N_("given")},
+    {"inferred", N_("inferred")},
+    {"role_client", N_("client")},
+    {"role_server", N_("server")},
+    {"role_middle", N_("middle")},
+    {"role_both", N_("both capture points")},
 };
 
-static void write_labels(FILE *data)
+/* The labels as one JSON object, apart from the records (which stay as
+ * --format json writes them): the script looks each key up. */
+static void write_labels(FILE *out)
 {
-    fputs("{\"type\":\"labels\",\"labels\":{", data);
+    fputc('{', out);
     for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
-        fprintf(data, "%s\"%s\":", i ? "," : "", labels[i].key);
-        tw_json_string(data, _(labels[i].text));
+        fprintf(out, "%s\"%s\":", i ? "," : "", labels[i].key);
+        tw_json_string(out, _(labels[i].text));
     }
-    fputs("}}\n", data);
+    fputs("}\n", out);
 }
 
 /* The text report's ladder of r, with its ANSI colours (the script turns
@@ -233,12 +250,16 @@ static void html_finish(void *ctx)
                 (unsigned long long)h->n_attempts_left_out, (unsigned long long)h->n_rsts_left_out,
                 (unsigned long long)h->n_connects_left_out);
     FILE *out = h->out;
+    fflush(h->data);
+    size_t records_len = h->data_len; /* then the labels, escaped alike */
+    write_labels(h->data);
     if (fflush(h->data) != 0 || ferror(h->data)) { /* out of memory: a partial page would lie */
         fprintf(out, "<!DOCTYPE html>\n<title>tcpwhy</title>\n<p>%s</p>\n",
                 _("tcpwhy ran out of memory while writing this report."));
         return;
     }
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\">\n", tw_lang_tag());
+    fputs("<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
           /* no request leaves the page, even if someone adds a link */
           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -254,7 +275,9 @@ static void html_finish(void *ctx)
             "page's source."),
           out);
     fputs("</noscript>\n<script type=\"application/json\" id=\"tcpwhy-data\">\n", out);
-    write_data(out, h->data_buf, h->data_len);
+    write_data(out, h->data_buf, records_len);
+    fputs("</script>\n<script type=\"application/json\" id=\"tcpwhy-labels\">\n", out);
+    write_data(out, h->data_buf + records_len, h->data_len - records_len);
     fputs("</script>\n<script>\n", out);
     fputs(tw_html_js, out);
     fputs("</script>\n</body>\n</html>\n", out);
@@ -290,7 +313,6 @@ bool tw_report_html(struct tw_sink *sink, FILE *out, const struct tw_report_opti
         html_free(h);
         return false;
     }
-    write_labels(h->data);
     memset(sink, 0, sizeof *sink);
     sink->ctx = h;
     sink->attempt = html_attempt;

@@ -17,8 +17,11 @@
 #     table's verdict menu, "problems only", search and sorting work;
 #   - --html leaves the text report, --filter and -w as they are without it;
 #   - a file name holding markup is shown as text, never run as markup.
+#   - in Chinese (--lang zh_CN), every label translated and the characters
+#     drawn with a CJK font, not as boxes (group_zh).
 # The seed case's page is left as a screenshot in the build folder
-# (html-report.png). Skipped (77) without chromium or jq.
+# (html-report.png, html-report-zh.png). Skipped (77) without chromium or
+# jq; fails without a CJK font (fonts-wqy-zenhei, scripts/setup.sh).
 #
 #   run.sh TCPWHY OUTDIR
 set -u
@@ -221,8 +224,98 @@ grep -q 'x&lt;img src=q onerror=alert(1)&gt;&amp;amp;.pcap' "$tmp/evil.dom" ||
 grep -q '<html[^>]* data-errors=""' "$tmp/evil.dom" || bad "script errors with a hostile file name"
 }
 
+# The seed case in Chinese (--lang zh_CN): the same numbers and no script
+# error (check_page), the labels and lang="zh-CN" from the catalogue, no
+# English label left in what a reader sees, and the Chinese really drawn
+# with a CJK font: a probe script (the test's, added to a copy of the page)
+# draws every Han character the page shows on a canvas in the page's own
+# font stack; with no CJK font they all come out as the same .notdef box,
+# so they must come out as pairwise different, inked glyphs, none equal to
+# an unassigned code point's box. Leaves html-report-zh.png.
+group_zh() {
+case=seed_zh
+local before=$fail
+check_page "$fixtures/synack_lost_rst_v4" --lang zh_CN client.pcap server.pcap
+local page=$tmp/seed_zh.html dom=$tmp/seed_zh.dom
+grep -q '<html lang="zh-CN"' "$dom" || bad "no lang=\"zh-CN\" on the page"
+labels() { sed -n '/id="tcpwhy-labels">/,/<\/script>/p' "$1" | sed '1d;$d'; }
+(cd "$fixtures/synack_lost_rst_v4" && LANGUAGE=C "$tcpwhy" --lang en --html "$tmp/seed_en.html" client.pcap server.pcap >/dev/null 2>&1)
+cat >"$tmp/probe.js" <<'JS'
+<script>
+(function () {
+  var main = document.getElementById('report');
+  var seen = [main.innerText];
+  document.querySelectorAll('[title], [placeholder], [aria-label]').forEach(function (e) {
+    ['title', 'placeholder', 'aria-label'].forEach(function (a) {
+      if (e.getAttribute(a)) seen.push(e.getAttribute(a));
+    });
+  });
+  document.querySelectorAll('title').forEach(function (e) { seen.push(e.textContent); });
+  var font = '32px ' + getComputedStyle(document.querySelector('h2')).fontFamily;
+  function glyph(ch) {
+    var c = document.createElement('canvas');
+    c.width = c.height = 48;
+    var x = c.getContext('2d');
+    x.font = font;
+    x.textBaseline = 'top';
+    x.fillText(ch, 8, 8);
+    var d = x.getImageData(0, 0, 48, 48).data, ink = 0, h = 0;
+    for (var i = 3; i < d.length; i += 4) { if (d[i]) ink++; h = (h * 31 + d[i]) >>> 0; }
+    return ink ? ink + ':' + h : 'blank';
+  }
+  var han = {}, n = 0;
+  (seen.join(' ').match(/[\u4e00-\u9fff]/g) || []).forEach(function (ch) { han[ch] = 1; });
+  var box = glyph('\u0378'), shapes = {}, boxes = 0, blank = 0;
+  Object.keys(han).forEach(function (ch) {
+    var g = glyph(ch);
+    n++;
+    if (g === box) boxes++;
+    if (g === 'blank') blank++;
+    shapes[g] = 1;
+  });
+  var probe = document.createElement('pre');
+  probe.id = 'probe';
+  probe.setAttribute('data-glyphs', 'han=' + n + ' shapes=' + Object.keys(shapes).length +
+    ' boxes=' + boxes + ' blank=' + blank);
+  probe.textContent = seen.join('\n');
+  document.body.appendChild(probe);
+})();
+</script>
+JS
+sed -e '/<\/body>/{r '"$tmp/probe.js"'' -e '}' "$page" >"$tmp/probe.html"
+browser "$tmp/probe.html" "$tmp/probe.dom" --dump-dom || bad "chromium failed"
+grep -q '<html[^>]* data-errors=""' "$tmp/probe.dom" || bad "script errors in the Chinese page"
+# what a reader sees, less the input's file names
+sed -n '/<pre id="probe"/,/<\/pre>/p' "$tmp/probe.dom" | sed -e 's/^.*<pre id="probe"[^>]*>//' \
+  -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g' -e 's/client\.pcap\|server\.pcap//g' >"$tmp/zh.text"
+# Every label: in Chinese where the catalogue changes it, and its English
+# text nowhere (whole words; short ones like "s" skipped).
+local key en zh missing=0 english=0
+while IFS=$'\t' read -r key en zh; do
+  [ "$en" = "$zh" ] && continue
+  grep -qF -- "$zh" "$page" || { bad "label $key ('$zh') not in the page"; missing=1; }
+  [ ${#en} -ge 3 ] && grep -qwF -- "$en" "$tmp/zh.text" && { bad "English '$en' ($key) shown on the Chinese page"; english=1; }
+done < <(jq -rn --slurpfile e <(labels "$tmp/seed_en.html") --slurpfile z <(labels "$page") \
+  '$e[0] | keys[] as $k | [$k, $e[0][$k], $z[0][$k]] | @tsv')
+for key in title summary over_time connect_time by_server loss rst_by table details frames; do
+  zh=$(labels "$page" | jq -r ".$key")
+  grep -qF -- "$zh" "$tmp/zh.text" || bad "the page does not show '$zh' ($key)"
+done
+grep -qE '丢失|起始于|概览' "$tmp/zh.text" || bad "no Chinese text shown"
+local glyphs han shapes
+glyphs=$(sed -n 's/.*<pre id="probe" data-glyphs="\([^"]*\)".*/\1/p' "$tmp/probe.dom")
+han=$(echo "$glyphs" | sed -n 's/.*han=\([0-9]*\).*/\1/p')
+shapes=$(echo "$glyphs" | sed -n 's/.*shapes=\([0-9]*\).*/\1/p')
+[ "${han:-0}" -ge 30 ] && [ "$han" = "$shapes" ] && [[ $glyphs == *" boxes=0 blank=0" ]] ||
+  bad "Chinese not drawn with a CJK font (tofu; apt-get install fonts-wqy-zenhei): $glyphs"
+browser "$page" "$tmp/shot_zh.out" --window-size=1280,2700 \
+  --screenshot="$outdir/html-report-zh.png" && [ -s "$outdir/html-report-zh.png" ] ||
+  bad "no Chinese screenshot"
+[ $fail -eq $before ] && echo "ok [$case]: lang zh-CN, labels translated, $glyphs"
+}
+
 { group_a; group_c; } >"$tmp/a.log" 2>&1 &
-group_b >"$tmp/b.log" 2>&1
+{ group_b; group_zh; } >"$tmp/b.log" 2>&1
 wait
 cat "$tmp/a.log" "$tmp/b.log"
 [ ! -e "$tmp/failed" ]
