@@ -18,11 +18,14 @@
  * to explain its later RSTs and leaves the table as offline. */
 #include "analyze/analyzer.h"
 
+#include "analyze/reader.h"
+
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/grow.h"
 #include "capture/capture.h"
@@ -353,6 +356,78 @@ static void live_tick(struct run *r)
     }
 }
 
+/* Everything done with one decoded packet, in capture order. */
+static void take_packet(struct run *r, tw_table *table, const struct tw_packet *pkt)
+{
+    r->sum.packets++;
+    if (r->sum.packets == 1 || pkt->ts_ns < r->sum.first_ns)
+        r->sum.first_ns = pkt->ts_ns;
+    if (pkt->ts_ns > r->now_ns)
+        r->now_ns = pkt->ts_ns;
+    r->sum.last_ns = r->now_ns;
+    count_frame(r, pkt);
+    enum tw_side side = TW_FROM_CLIENT;
+    const struct tw_attempt *a = track(r, table, pkt, &side);
+    if (r->opt->run && a != &mirrored_copy)
+        tw_capture_run_packet(r->opt->run, pkt, side, a);
+    tw_table_expire(table, r->now_ns);
+}
+
+/* Live: one frame at a time, with timed work while the link is quiet. */
+static void read_live(struct run *r, tw_capture *cap, tw_table *table, struct tw_error *err)
+{
+    const struct tw_analyze_options *opt = r->opt;
+    struct tw_packet pkt;
+    for (;;) {
+        bool is_idle = false;
+        const struct tw_frame *fr = tw_capture_next_wait(cap, &is_idle, err);
+        if (!fr) {
+            if (!is_idle)
+                break;              /* an error, or tw_capture_break() */
+            live_tick(r);           /* nothing came: timed work */
+            if (opt->stop_flag && *opt->stop_flag)
+                break;
+            continue;
+        }
+        tw_reader_decode(fr, &pkt);
+        take_packet(r, table, &pkt);
+        if (opt->progress)
+            tw_progress_update(opt->progress, tw_capture_bytes_read(cap), fr->number);
+        live_tick(r);
+        if (opt->stop_flag && *opt->stop_flag)
+            break;
+    }
+}
+
+/* --threads, or one per core. */
+static int n_threads(const struct tw_analyze_options *opt)
+{
+    if (opt->n_threads > 0)
+        return opt->n_threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* A file: batches of decoded packets, read in a thread of their own when
+ * more than one thread may run. */
+static void read_file(struct run *r, tw_capture *cap, tw_table *table, struct tw_error *err)
+{
+    const struct tw_analyze_options *opt = r->opt;
+    tw_reader *rd = tw_reader_start(cap, n_threads(opt) > 1, opt->stop_flag, err);
+    if (!rd)
+        return;
+    const struct tw_packet_batch *b;
+    while ((b = tw_reader_next(rd)) != NULL) {
+        for (size_t i = 0; i < b->n; i++)
+            take_packet(r, table, &b->pkts[i]);
+        if (opt->progress)
+            tw_progress_update(opt->progress, b->bytes_read, b->pkts[b->n - 1].frame);
+        if (opt->stop_flag && *opt->stop_flag)
+            break;
+    }
+    tw_reader_finish(rd, err);
+}
+
 enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options *opt,
                                struct tw_sink *sink, struct tw_analyze_result *res,
                                struct tw_error *err)
@@ -404,44 +479,10 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     if (opt->progress)
         tw_progress_begin(opt->progress, path, "reading", tw_capture_file_bytes(cap));
 
-    const struct tw_frame *fr;
-    struct tw_packet pkt;
-    for (;;) {
-        bool is_idle = false;
-        fr = tw_capture_next_wait(cap, &is_idle, err);
-        if (!fr) {
-            if (!is_idle)
-                break;              /* end of the file, or an error */
-            live_tick(&r);          /* live, nothing came: timed work */
-            if (opt->stop_flag && *opt->stop_flag)
-                break;
-            continue;
-        }
-        memset(&pkt, 0, sizeof pkt);
-        pkt.frame = fr->number;
-        pkt.ts_ns = fr->ts_ns;
-        tw_decode_frame(fr->linktype, fr->bytes, fr->caplen, fr->wirelen, &pkt);
-        pkt.frame = fr->number;
-        pkt.ts_ns = fr->ts_ns;
-        r.sum.packets++;
-        if (r.sum.packets == 1 || fr->ts_ns < r.sum.first_ns)
-            r.sum.first_ns = fr->ts_ns;
-        if (fr->ts_ns > r.now_ns)
-            r.now_ns = fr->ts_ns;
-        r.sum.last_ns = r.now_ns;
-        count_frame(&r, &pkt);
-        enum tw_side side = TW_FROM_CLIENT;
-        const struct tw_attempt *a = track(&r, table, &pkt, &side);
-        if (opt->run && a != &mirrored_copy)
-            tw_capture_run_packet(opt->run, &pkt, side, a);
-        tw_table_expire(table, r.now_ns);
-        if (opt->progress)
-            tw_progress_update(opt->progress, tw_capture_bytes_read(cap), fr->number);
-        if (opt->live)
-            live_tick(&r);
-        if (opt->stop_flag && *opt->stop_flag)
-            break;
-    }
+    if (opt->live)
+        read_live(&r, cap, table, err);
+    else
+        read_file(&r, cap, table, err);
     if (opt->progress)
         tw_progress_end(opt->progress);
     enum tw_status st = err->status;

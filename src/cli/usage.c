@@ -27,6 +27,8 @@ void tw_cli_usage(void)
           "      --app-timeout DUR  the application's connect timeout (e.g. 1.5s, 500ms):\n"
           "                         list the connects that took longer\n"
           "      --idle SECONDS     a connection quiet this long is finished (default 300)\n"
+          "      --threads N        threads reading a file at once (default: one per\n"
+          "                         core); the output is the same for any N\n"
           "      --separate         with several files, analyse each alone (by default\n"
           "                         captures of the same traffic are correlated)\n"
           "  -v, --verbose          text: show every attempt, healthy ones too\n"
