@@ -32,6 +32,7 @@
 #include "decode/decode.h"
 #include "diagnose/diagnose.h"
 #include "diagnose/rst.h"
+#include "report/thread.h"
 #include "track/hosts.h"
 #include "track/table.h"
 
@@ -475,6 +476,14 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
         tw_capture_free(cap);
         return err->status;
     }
+    /* With threads to spare, a file's records are formatted and written
+     * beside the analysis. Not when correlating: the collector's run is
+     * the analysis's too. */
+    struct tw_sink threaded;
+    bool is_threaded = !opt->live && !opt->run && n_threads(opt) > 1 &&
+                       tw_report_thread(&threaded, sink);
+    if (is_threaded)
+        r.sink = sink = &threaded;
     r.sum.linktype = tw_capture_linktype(cap);
     if (opt->progress)
         tw_progress_begin(opt->progress, path, "reading", tw_capture_file_bytes(cap));
@@ -527,6 +536,8 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
         r.sum.unsettled = 0;
     }
     sink->summary(sink->ctx, &r.sum);
+    if (is_threaded)
+        threaded.free(threaded.ctx);
     tw_table_free(table);
     tw_hosts_free(r.hosts);
     tw_capture_free(cap);

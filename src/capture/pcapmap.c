@@ -118,7 +118,14 @@ int tw_pcapmap_next(tw_pcapmap *m, struct tw_pcapmap_record *rec)
         unmap(m);
         return 0;
     }
-    struct tw_cursor c = window(m, m->pos, RECORD_HEADER_BYTES);
+    /* The rest of the window, or a new one when the header runs past it:
+     * most records are read from the window already mapped. */
+    uint64_t in_window = m->win && m->pos >= m->win_off && m->pos < m->win_off + m->win_len
+                             ? m->win_off + m->win_len - m->pos
+                             : 0;
+    struct tw_cursor c = in_window >= RECORD_HEADER_BYTES
+                             ? tw_cursor_make(m->win + (m->pos - m->win_off), (size_t)in_window)
+                             : window(m, m->pos, RECORD_HEADER_BYTES);
     uint32_t sec = get32(&c, m->is_be);
     uint32_t frac = get32(&c, m->is_be);
     uint32_t caplen = get32(&c, m->is_be);
@@ -133,8 +140,9 @@ int tw_pcapmap_next(tw_pcapmap *m, struct tw_pcapmap_record *rec)
         unmap(m);
         return -1;
     }
-    c = window(m, m->pos + RECORD_HEADER_BYTES, caplen);
-    if (c.len != caplen) {
+    if (tw_left(&c) < caplen)
+        c = window(m, m->pos + RECORD_HEADER_BYTES, caplen);
+    if (tw_left(&c) < caplen) {
         m->state = -1;
         unmap(m);
         return -1;
