@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TW_PCAPMAP_WINDOW (8u * 1024u * 1024u)
+#define TW_PCAPMAP_WINDOW (1024u * 1024u)
 
 typedef struct tw_pcapmap tw_pcapmap;
 
