@@ -400,9 +400,17 @@ static void read_live(struct run *r, tw_capture *cap, tw_table *table, struct tw
     }
 }
 
-/* --threads, or one per core. */
-static int n_threads(const struct tw_analyze_options *opt)
+/* A file smaller than this is read in one thread: handing work between
+ * threads costs a few wake-ups, which on a busy machine take longer than
+ * reading it all. */
+#define THREADS_MIN_BYTES (4u << 20)
+
+/* --threads, or one per core; 1 for a small file (the output is the same). */
+static int n_threads(const struct tw_analyze_options *opt, const tw_capture *cap)
 {
+    uint64_t size = tw_capture_file_bytes(cap);
+    if (size && size < THREADS_MIN_BYTES)
+        return 1;
     if (opt->n_threads > 0)
         return opt->n_threads;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -414,7 +422,7 @@ static int n_threads(const struct tw_analyze_options *opt)
 static void read_file(struct run *r, tw_capture *cap, tw_table *table, struct tw_error *err)
 {
     const struct tw_analyze_options *opt = r->opt;
-    tw_reader *rd = tw_reader_start(cap, n_threads(opt) > 1, opt->stop_flag, err);
+    tw_reader *rd = tw_reader_start(cap, n_threads(opt, cap) > 1, opt->stop_flag, err);
     if (!rd)
         return;
     const struct tw_packet_batch *b;
@@ -480,7 +488,7 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
      * beside the analysis. Not when correlating: the collector's run is
      * the analysis's too. */
     struct tw_sink threaded;
-    bool is_threaded = !opt->live && !opt->run && n_threads(opt) > 1 &&
+    bool is_threaded = !opt->live && !opt->run && n_threads(opt, cap) > 1 &&
                        tw_report_thread(&threaded, sink);
     if (is_threaded)
         r.sink = sink = &threaded;
