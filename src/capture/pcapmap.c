@@ -29,6 +29,7 @@ struct tw_pcapmap {
     uint32_t snaplen;
     bool is_be;          /* fields big-endian */
     bool is_nano;
+    bool is_swapped;     /* not the host's byte order */
     uint64_t pos;        /* offset of the next record */
     int state;           /* 1 reading, 0 at the end, -1 left to libpcap */
     const uint8_t *win;  /* the mapped window, or NULL */
@@ -104,6 +105,7 @@ tw_pcapmap *tw_pcapmap_open(int fd, uint64_t file_bytes, uint32_t snaplen)
         tw_pcapmap_free(m);
         return NULL;
     }
+    m->is_swapped = m->is_be != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
     m->pos = FILE_HEADER_BYTES;
     m->state = 1;
     return m;
@@ -148,9 +150,12 @@ int tw_pcapmap_next(tw_pcapmap *m, struct tw_pcapmap_record *rec)
         return -1;
     }
     rec->offset = m->pos;
-    /* signed 32-bit fields, as libpcap 1.10 reads them (struct pcap_timeval) */
-    rec->ts_s = (int32_t)sec;
-    rec->frac_ns = m->is_nano ? (int32_t)frac : (int64_t)(int32_t)frac * 1000;
+    /* As libpcap 1.10 reads them: signed 32 bits in a file of the host's
+     * byte order, unsigned in a swapped one (measured: tests/unit). */
+    int64_t s = m->is_swapped ? (int64_t)sec : (int64_t)(int32_t)sec;
+    int64_t f = m->is_swapped ? (int64_t)frac : (int64_t)(int32_t)frac;
+    rec->ts_s = s;
+    rec->frac_ns = m->is_nano ? f : f * 1000;
     rec->caplen = caplen;
     rec->wirelen = wirelen;
     rec->bytes = tw_here(&c);
