@@ -1,58 +1,71 @@
 #!/usr/bin/env bash
-# bench/bench.sh [medium|big|flood|all]: speed and memory of tcpwhy against
-# tcpdump on ../shared/bench/genpcap.py workloads, printed as figures.
-# Files are generated under build/bench/ (never committed). Page cache warm,
-# median of 3 runs, run side by side in one go since the machine is shared.
-# Needs: python3 (genpcap), tcpdump, GNU time (/usr/bin/time, package "time").
-# Never run two benchmarks at once on this 2-core machine.
+# bench/bench.sh [quick|sizes|big|flood|others|all]: speed and memory of
+# tcpwhy on ../shared/bench/genpcap.py workloads, against tcpdump, a plain
+# read of the file, tcptrace and tshark, printed as figures.
+#   quick   the 262 MB file: times, ratios, memory, truth
+#   sizes   ns per packet from 50 MB to 1.3 GB (--threads 1 and default)
+#   big     big.pcap (1.3 GB): times, ratios, memory, truth
+#   flood   2 M unanswered SYNs: memory, and attempts judged early
+#   others  tcptrace and tshark beside tcpwhy on the 50 MB file
+#   all     everything (default)
+# Files are generated once under build/bench/ (never committed). Every timing
+# is the median wall time of 3 runs, the tools run side by side in each round
+# (one after another, page cache warm), so a busy machine slows all alike;
+# ratios are of medians. The whole run holds the benchmark lock
+# ($BENCH_LOCK, default /tmp/tcpwhy-bench.lock): never two benchmarks at once.
+# Needs: python3, cc, tcpdump, GNU time (/usr/bin/time); tcptrace and tshark
+# for "others" (skipped when absent).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 tcpwhy=${TCPWHY:-$root/build/tcpwhy}
 gen=${GENPCAP:-$root/../shared/bench/genpcap.py}
 out=$root/build/bench
+lock=${BENCH_LOCK:-/tmp/tcpwhy-bench.lock}
+runs=${BENCH_RUNS:-3}
+what=${1:-all}
+case $what in quick|sizes|big|flood|others|all) ;; *) sed -n '2,19p' "$0" >&2; exit 2 ;; esac
 mkdir -p "$out"
-what=${1:-medium}
 [ -x "$tcpwhy" ] || { echo "bench: build tcpwhy first ($tcpwhy)" >&2; exit 2; }
 [ -f "$gen" ] || { echo "bench: no genpcap.py at $gen" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "bench: needs GNU time (apt-get install time)" >&2; exit 2; }
+if [ -z "${BENCH_LOCKED:-}" ]; then
+    BENCH_LOCKED=1 exec flock "$lock" "$0" "$@"
+fi
+mmapread=$out/mmapread
+[ "$mmapread" -nt "$here/mmapread.c" ] || cc -O2 -o "$mmapread" "$here/mmapread.c"
 
-make_file() { # name args...
+make_file() { # name genpcap-args...
     local name=$1
     shift
     [ -s "$out/$name.pcap" ] || python3 "$gen" "$@" --out "$out/$name.pcap" >&2
 }
 
-# median wall time (s) and max peak RSS (KiB) of 3 runs of a command
-measure() {
-    local i t m times=() mems=()
-    for i in 1 2 3; do
-        /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" > /dev/null 2>&1 || true
-        read -r t m < <(tail -1 "$out/time.txt")
-        times+=("$t")
-        mems+=("$m")
+# Runs each command (a string; FILE is appended) $runs times, round-robin;
+# sets T[cmd] to the median wall time (s) and M[cmd] to the peak RSS (KiB).
+declare -A T M
+measure() { # file cmd...
+    local f=$1 c i
+    shift
+    declare -A times=()
+    for c in "$@"; do M[$c]=0; done
+    cat "$f" > /dev/null # warm the page cache
+    for ((i = 0; i < runs; i++)); do
+        for c in "$@"; do
+            /usr/bin/time -f "%e %M" -o "$out/time.txt" $c "$f" > /dev/null 2>&1 || true
+            read -r t m < <(tail -1 "$out/time.txt")
+            times[$c]+="$t "
+            [ "${M[$c]:-0}" -ge "$m" ] || M[$c]=$m
+        done
     done
-    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -g | sed -n 2p)" \
-        "$(printf '%s\n' "${mems[@]}" | sort -g | tail -1)"
+    for c in "$@"; do
+        T[$c]=$(printf '%s\n' ${times[$c]} | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+    done
 }
 
-run() { # name
-    local f=$out/$1.pcap size packets
-    size=$(stat -c %s "$f")
-    packets=$(tcpdump -r "$f" -w /dev/null --count 2>/dev/null | awk '{print $1}' || echo '?')
-    cat "$f" > /dev/null # warm the page cache
-    read -r td_t td_m < <(measure tcpdump -r "$f" -w /dev/null)
-    read -r j_t j_m < <(measure "$tcpwhy" --format json "$f")
-    read -r x_t x_m < <(measure "$tcpwhy" "$f")
-    echo "$1: $size bytes, $packets packets"
-    printf '  %-44s %8s s %8s KiB\n' "tcpdump -r FILE -w /dev/null" "$td_t" "$td_m"
-    printf '  %-44s %8s s %8s KiB  ratio %.2f\n' "tcpwhy --format json FILE" "$j_t" "$j_m" \
-        "$(echo "$j_t / $td_t" | bc -l 2>/dev/null || echo 0)"
-    printf '  %-44s %8s s %8s KiB  ratio %.2f\n' "tcpwhy FILE (text)" "$x_t" "$x_m" \
-        "$(echo "$x_t / $td_t" | bc -l 2>/dev/null || echo 0)"
-    printf '  %-44s %8.0f packets/s, %.0f ns/packet\n' "tcpwhy --format json throughput" \
-        "$(echo "$packets / $j_t" | bc -l 2>/dev/null || echo 0)" \
-        "$(echo "$j_t * 1000000000 / $packets" | bc -l 2>/dev/null || echo 0)"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+packets_of() { # exit 1 only says that attempts failed
+    { "$tcpwhy" --format json --threads 1 "$1" || true; } | tail -1 | sed 's/.*"packets":\([0-9]*\).*/\1/'
 }
 
 # verdicts against genpcap's truth, per connection
@@ -91,19 +104,89 @@ for (kind, got), n in bad.most_common(5):
 PY
 }
 
-echo "machine: $(nproc) cores, $(uname -r); tcpwhy $("$tcpwhy" --version | awk '{print $2}')"
-case $what in
-    medium|all)
-        make_file medium --conns 30000 --seed 1 --truth "$out/medium.csv"
-        run medium; agree medium ;;&
-    big|all)
-        make_file big --conns 150000 --seed 2 --truth "$out/big.csv"
-        run big; agree big ;;&
-    flood|all)
-        make_file flood --syn-flood 2000000 --seed 3
-        run flood
-        "$tcpwhy" --format json "$out/flood.pcap" | tail -1 |
-            sed 's/.*"peak":\([0-9]*\),"evicted":\([0-9]*\).*/  flood: peak flows \1, judged early (evicted) \2/' ;;
-    medium|big|flood|all) ;;
-    *) sed -n '2,8p' "$0" >&2; exit 2 ;;
-esac
+# The same output whatever the thread count.
+same_output() { # name
+    local f=$out/$1.pcap
+    "$tcpwhy" --format json --threads 1 "$f" > "$out/$1.t1.jsonl" || true
+    "$tcpwhy" --format json --threads 2 "$f" > "$out/$1.t2.jsonl" || true
+    if cmp -s "$out/$1.t1.jsonl" "$out/$1.t2.jsonl"; then
+        echo "  output of --threads 1 and --threads 2: identical"
+    else
+        echo "  output of --threads 1 and --threads 2: DIFFERENT"
+    fi
+}
+
+full() { # name: every figure for one file
+    local f=$out/$1.pcap n
+    n=$(packets_of "$f")
+    local td="tcpdump -w /dev/null -r" cat="cat" mm="$mmapread"
+    local t1="$tcpwhy --format json --threads 1" t2="$tcpwhy --format json --threads 2"
+    local tx="$tcpwhy --threads 2"
+    measure "$f" "$td" "$cat" "$mm" "$t1" "$t2" "$tx"
+    echo "$1: $(stat -c %s "$f") bytes, $n packets (median of $runs, wall s; peak RSS)"
+    printf '  %-44s %7s s %9s KiB\n' "tcpdump -r FILE -w /dev/null" "${T[$td]}" "${M[$td]}"
+    printf '  %-44s %7s s   (%s x tcpdump)\n' "cat FILE > /dev/null" "${T[$cat]}" "$(ratio "${T[$cat]}" "${T[$td]}")"
+    printf '  %-44s %7s s   (%s x tcpdump)\n' "mmap read (bench/mmapread.c)" "${T[$mm]}" "$(ratio "${T[$mm]}" "${T[$td]}")"
+    local c
+    for c in "$t1" "$t2" "$tx"; do
+        printf '  %-44s %7s s %9s KiB  %s x tcpdump, %s x mmap read, %.0f ns/packet\n' \
+            "${c#"$tcpwhy" } FILE" "${T[$c]}" "${M[$c]}" "$(ratio "${T[$c]}" "${T[$td]}")" \
+            "$(ratio "${T[$c]}" "${T[$mm]}")" "$(awk -v t="${T[$c]}" -v n="$n" 'BEGIN {print t * 1e9 / n}')"
+    done
+    echo "  --threads 2 is $(ratio "${T[$t1]}" "${T[$t2]}") x as fast as --threads 1 (json)"
+    same_output "$1"
+    agree "$1"
+}
+
+sizes() {
+    local t1="$tcpwhy --format json --threads 1" t2="$tcpwhy --format json --threads 2"
+    echo "cost per packet by size (median of $runs, wall):"
+    printf '  %-8s %14s %10s %16s %16s\n' file bytes packets "ns/pkt --thr 1" "ns/pkt --thr 2"
+    local name n
+    for name in small medium m500 big; do
+        n=$(packets_of "$out/$name.pcap")
+        measure "$out/$name.pcap" "$t1" "$t2"
+        printf '  %-8s %14s %10s %16.0f %16.0f\n' "$name" "$(stat -c %s "$out/$name.pcap")" "$n" \
+            "$(awk -v t="${T[$t1]}" -v n="$n" 'BEGIN {print t * 1e9 / n}')" \
+            "$(awk -v t="${T[$t2]}" -v n="$n" 'BEGIN {print t * 1e9 / n}')"
+    done
+}
+
+flood() {
+    local f=$out/flood.pcap c="$tcpwhy --format json"
+    measure "$f" "$c"
+    echo "flood: $(stat -c %s "$f") bytes, 2,000,000 unanswered SYNs to one port"
+    printf '  %-44s %7s s %9s KiB\n' "tcpwhy --format json FILE" "${T[$c]}" "${M[$c]}"
+    { "$tcpwhy" --format json "$f" || true; } | tail -1 |
+        sed 's/.*"peak":\([0-9]*\),"evicted":\([0-9]*\).*/  flows at most \1 at once; attempts judged early (memcap full): \2/'
+    { "$tcpwhy" "$f" 2>&1 || true; } | grep -i "early" | head -3 | sed 's/^ */  text summary: /' || true
+}
+
+others() {
+    local f=$out/small.pcap
+    local td="tcpdump -w /dev/null -r" tw="$tcpwhy --format json" ttr="tcptrace -n"
+    local tsh="tshark -n -q -z conv,tcp -r"
+    local cmds=("$td" "$tw")
+    command -v tcptrace > /dev/null && cmds+=("$ttr")
+    command -v tshark > /dev/null && cmds+=("$tsh")
+    measure "$f" "${cmds[@]}"
+    echo "other tools on small.pcap ($(stat -c %s "$f") bytes), median of $runs:"
+    local c
+    for c in "${cmds[@]}"; do
+        printf '  %-44s %7s s %9s KiB  %s x tcpdump\n' "${c/#$tcpwhy/tcpwhy} FILE" "${T[$c]}" \
+            "${M[$c]}" "$(ratio "${T[$c]}" "${T[$td]}")"
+    done
+}
+
+echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GB RAM, Linux $(uname -r); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "tcpwhy $("$tcpwhy" --version | awk '{print $2}') ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')); $(tcpdump --version 2>&1 | head -1)"
+make_file small --conns 6000 --seed 4 --truth "$out/small.csv"
+make_file medium --conns 30000 --seed 1 --truth "$out/medium.csv"
+case $what in sizes|big|all) make_file m500 --conns 60000 --seed 5 --truth "$out/m500.csv"
+    make_file big --conns 150000 --seed 2 --truth "$out/big.csv" ;; esac
+case $what in flood|all) make_file flood --syn-flood 2000000 --seed 3 ;; esac
+case $what in quick) full medium ;; esac
+case $what in big|all) full big ;; esac
+case $what in sizes|all) sizes ;; esac
+case $what in flood|all) flood ;; esac
+case $what in others|all) others ;; esac

@@ -417,6 +417,9 @@ static int n_threads(const struct tw_analyze_options *opt, const tw_capture *cap
     return n > 0 ? (int)n : 1;
 }
 
+/* Packets ahead whose flow is fetched into the cache (tw_table_prefetch). */
+#define PREFETCH_AHEAD 4
+
 /* A file: batches of decoded packets, read in a thread of their own when
  * more than one thread may run. */
 static void read_file(struct run *r, tw_capture *cap, tw_table *table, struct tw_error *err)
@@ -427,8 +430,11 @@ static void read_file(struct run *r, tw_capture *cap, tw_table *table, struct tw
         return;
     const struct tw_packet_batch *b;
     while ((b = tw_reader_next(rd)) != NULL) {
-        for (size_t i = 0; i < b->n; i++)
+        for (size_t i = 0; i < b->n; i++) {
+            if (i + PREFETCH_AHEAD < b->n)
+                tw_table_prefetch(table, &b->pkts[i + PREFETCH_AHEAD]);
             take_packet(r, table, &b->pkts[i]);
+        }
         if (opt->progress)
             tw_progress_update(opt->progress, b->bytes_read, b->pkts[b->n - 1].frame);
         if (opt->stop_flag && *opt->stop_flag)

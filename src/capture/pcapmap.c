@@ -22,6 +22,7 @@
 #define MAGIC_NSEC 0xa1b23c4du
 #define FILE_HEADER_BYTES 24
 #define RECORD_HEADER_BYTES 16
+#define PREFETCH_BYTES 8192
 
 struct tw_pcapmap {
     int fd;
@@ -128,6 +129,11 @@ int tw_pcapmap_next(tw_pcapmap *m, struct tw_pcapmap_record *rec)
     struct tw_cursor c = in_window >= RECORD_HEADER_BYTES
                              ? tw_cursor_make(m->win + (m->pos - m->win_off), (size_t)in_window)
                              : window(m, m->pos, RECORD_HEADER_BYTES);
+    /* The hardware prefetcher stops at page boundaries: ask for the bytes
+     * a few records on, so that they come from memory while these are read
+     * (the first touch of each record was a sixth of a run's cycles). */
+    if (tw_left(&c) > PREFETCH_BYTES)
+        __builtin_prefetch(tw_here(&c) + PREFETCH_BYTES);
     uint32_t sec = get32(&c, m->is_be);
     uint32_t frac = get32(&c, m->is_be);
     uint32_t caplen = get32(&c, m->is_be);

@@ -292,21 +292,45 @@ static void make_key(struct tw_flow_key *k, const struct tw_addr *c, uint16_t cp
     k->server_port = sport;
 }
 
+/* The keys of the flow pkt belongs to, either way round; false when it
+ * belongs to none (not TCP, nor an ICMP error quoting TCP). */
+static bool keys_of(const struct tw_packet *pkt, struct tw_flow_key *fwd, struct tw_flow_key *rev)
+{
+    if (pkt->l4 == TW_L4_TCP) {
+        make_key(fwd, &pkt->src, pkt->tcp.sport, &pkt->dst, pkt->tcp.dport);
+        make_key(rev, &pkt->dst, pkt->tcp.dport, &pkt->src, pkt->tcp.sport);
+        return true;
+    }
+    if (pkt->l4 == TW_L4_ICMP_ERROR && pkt->icmp.quoted_proto == 6) {
+        /* The quoted packet was sent by the side the error goes back to. */
+        make_key(fwd, &pkt->icmp.quoted_src, pkt->icmp.quoted_sport, &pkt->icmp.quoted_dst,
+                 pkt->icmp.quoted_dport);
+        make_key(rev, &pkt->icmp.quoted_dst, pkt->icmp.quoted_dport, &pkt->icmp.quoted_src,
+                 pkt->icmp.quoted_sport);
+        return true;
+    }
+    return false;
+}
+
+void tw_table_prefetch(const tw_table *t, const struct tw_packet *pkt)
+{
+    struct tw_flow_key fwd, rev;
+    if (!keys_of(pkt, &fwd, &rev))
+        return;
+    uint32_t i = t->buckets[key_hash(t, &fwd) & (t->n_buckets - 1)];
+    if (i == NONE)
+        return;
+    __builtin_prefetch(&t->slots[i]);
+    __builtin_prefetch(&t->flows[i].key);
+    __builtin_prefetch(&t->flows[i].sides);
+    __builtin_prefetch(&t->flows[i].attempts[0]);
+}
+
 struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum tw_side *side)
 {
     struct tw_flow_key fwd, rev;
-    if (pkt->l4 == TW_L4_TCP) {
-        make_key(&fwd, &pkt->src, pkt->tcp.sport, &pkt->dst, pkt->tcp.dport);
-        make_key(&rev, &pkt->dst, pkt->tcp.dport, &pkt->src, pkt->tcp.sport);
-    } else if (pkt->l4 == TW_L4_ICMP_ERROR && pkt->icmp.quoted_proto == 6) {
-        /* The quoted packet was sent by the side the error goes back to. */
-        make_key(&fwd, &pkt->icmp.quoted_src, pkt->icmp.quoted_sport, &pkt->icmp.quoted_dst,
-                 pkt->icmp.quoted_dport);
-        make_key(&rev, &pkt->icmp.quoted_dst, pkt->icmp.quoted_dport, &pkt->icmp.quoted_src,
-                 pkt->icmp.quoted_sport);
-    } else {
+    if (!keys_of(pkt, &fwd, &rev))
         return NULL;
-    }
     uint64_t h = key_hash(t, &fwd);
     bool is_reversed = false;
     uint32_t i = find(t, &fwd, &rev, h, &is_reversed);
