@@ -121,16 +121,21 @@ full() { # name: every figure for one file
     n=$(packets_of "$f")
     local td="tcpdump -w /dev/null -r" cat="cat" mm="$mmapread"
     local t1="$tcpwhy --format json --threads 1" t2="$tcpwhy --format json --threads 2"
-    local tx="$tcpwhy --threads 2"
-    measure "$f" "$td" "$cat" "$mm" "$t1" "$t2" "$tx"
+    local tx="$tcpwhy --threads 2" tp="$out/via-libpcap"
+    # the same through libpcap's reader (standard input is never mapped)
+    printf '#!/bin/sh\nexec "%s" --format json --threads 1 - < "$1"\n' "$tcpwhy" > "$tp"
+    chmod +x "$tp"
+    measure "$f" "$td" "$cat" "$mm" "$tp" "$t1" "$t2" "$tx"
     echo "$1: $(stat -c %s "$f") bytes, $n packets (median of $runs, wall s; peak RSS)"
     printf '  %-44s %7s s %9s KiB\n' "tcpdump -r FILE -w /dev/null" "${T[$td]}" "${M[$td]}"
     printf '  %-44s %7s s   (%s x tcpdump)\n' "cat FILE > /dev/null" "${T[$cat]}" "$(ratio "${T[$cat]}" "${T[$td]}")"
     printf '  %-44s %7s s   (%s x tcpdump)\n' "mmap read (bench/mmapread.c)" "${T[$mm]}" "$(ratio "${T[$mm]}" "${T[$td]}")"
-    local c
-    for c in "$t1" "$t2" "$tx"; do
+    local c name
+    for c in "$tp" "$t1" "$t2" "$tx"; do
+        name="${c#"$tcpwhy" } FILE"
+        [ "$c" = "$tp" ] && name="--format json --threads 1 - < FILE (libpcap)"
         printf '  %-44s %7s s %9s KiB  %s x tcpdump, %s x mmap read, %.0f ns/packet\n' \
-            "${c#"$tcpwhy" } FILE" "${T[$c]}" "${M[$c]}" "$(ratio "${T[$c]}" "${T[$td]}")" \
+            "$name" "${T[$c]}" "${M[$c]}" "$(ratio "${T[$c]}" "${T[$td]}")" \
             "$(ratio "${T[$c]}" "${T[$mm]}")" "$(awk -v t="${T[$c]}" -v n="$n" 'BEGIN {print t * 1e9 / n}')"
     done
     echo "  --threads 2 is $(ratio "${T[$t1]}" "${T[$t2]}") x as fast as --threads 1 (json)"

@@ -3,6 +3,7 @@
  * list of the flows to settle (tw_table_settle). */
 #include "track/table.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -251,7 +252,10 @@ static uint32_t insert(tw_table *t, const struct tw_flow_key *k, uint64_t h)
         t->free_head = t->slots[i].hash_next;
     }
     struct slot *s = &t->slots[i];
-    memset(&t->flows[i], 0, sizeof t->flows[i]);
+    /* Attempts are cleared as they open (attempt.c) and nothing reads past
+     * n_attempts: clearing the flow's own fields is enough, which spares
+     * writing 3.6 KB per new flow. */
+    memset(&t->flows[i], 0, offsetof(struct tw_flow, attempts));
     t->flows[i].key = *k;
     s->hash = h;
     s->is_todo = false;
