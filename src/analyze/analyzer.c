@@ -1,5 +1,13 @@
 /* The pipeline driver for one capture.
  *
+ * A file of 4 MiB or more is read and decoded in a thread of its own
+ * (reader.c) and its records formatted and written in another
+ * (report/thread.c), unless --threads 1: this thread tracks and judges,
+ * and the records come out in the order it emits them, so the output is
+ * the same for any number of threads. Flows are not sharded over threads:
+ * the vantage votes, the host cache and the eviction order are one per
+ * capture, and the verdicts depend on them.
+ *
  * Frames are decoded and filed into flows as they are read. A flow leaves the
  * table when it has been idle for idle_ns, when the table needs its room, or
  * at the end of the capture; its attempts are then judged and reported. At

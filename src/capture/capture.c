@@ -1,5 +1,11 @@
 /* Reading captures through libpcap, keeping record offsets ourselves.
  *
+ * A regular classic pcap file is read through mmap instead (pcapmap.h),
+ * which spares the kernel's copy of every byte into libpcap's buffer;
+ * libpcap still opens it, checks its header and stands by to read from
+ * the first record our reader does not take as is (an odd or cut record),
+ * so messages about damaged files stay libpcap's.
+ *
  * For files libpcap reads through a stdio FILE, so after each record the
  * stream position is the end of that record: ftell() gives offsets for pcap
  * and pcapng alike. Standard input may be a pipe where ftell() fails; for a

@@ -4,9 +4,10 @@
  * all flows come from one pool allocated up front, so nothing allocates
  * while packets are read and no input can make memory grow. Flows are found
  * through a hash of the 4-tuple keyed with a per-run seed (so crafted
- * addresses cannot pile into one bucket), and kept on a list ordered by last
- * activity: expiry and eviction take the least recently active flow, so what
- * is reported never depends on the seed.
+ * addresses cannot pile into one bucket), the same both ways round (one
+ * bucket walk finds a flow from either side's packet), and kept on a list
+ * ordered by last activity: expiry and eviction take the least recently
+ * active flow, so what is reported never depends on the seed.
  *
  * A flow leaves the table through the caller's done() callback, which gets
  * the flow and why it left; the flow's memory is reused after it returns. */
