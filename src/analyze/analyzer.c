@@ -425,22 +425,28 @@ static int n_threads(const struct tw_analyze_options *opt, const tw_capture *cap
     return n > 0 ? (int)n : 1;
 }
 
-/* Packets ahead whose flow is fetched into the cache (tw_table_prefetch). */
-#define PREFETCH_AHEAD 4
+/* Packets ahead whose bucket, then flow, are fetched into the cache. */
+#define PREFETCH_BUCKET_AHEAD 8
+#define PREFETCH_FLOW_AHEAD 4
 
 /* A file: batches of decoded packets, read in a thread of their own when
  * more than one thread may run. */
 static void read_file(struct run *r, tw_capture *cap, tw_table *table, struct tw_error *err)
 {
     const struct tw_analyze_options *opt = r->opt;
-    tw_reader *rd = tw_reader_start(cap, n_threads(opt, cap) > 1, opt->stop_flag, err);
+    tw_reader *rd = tw_reader_start(cap, n_threads(opt, cap) > 1, opt->stop_flag,
+                                    tw_table_seed(table), err);
     if (!rd)
         return;
     const struct tw_packet_batch *b;
     while ((b = tw_reader_next(rd)) != NULL) {
         for (size_t i = 0; i < b->n; i++) {
-            if (i + PREFETCH_AHEAD < b->n)
-                tw_table_prefetch(table, &b->pkts[i + PREFETCH_AHEAD]);
+            size_t k = i + PREFETCH_BUCKET_AHEAD;
+            if (k < b->n && b->has_hash[k])
+                tw_table_prefetch_bucket(table, b->hashes[k]);
+            k = i + PREFETCH_FLOW_AHEAD;
+            if (k < b->n && b->has_hash[k])
+                tw_table_prefetch_flow(table, b->hashes[k]);
             take_packet(r, table, &b->pkts[i]);
         }
         if (opt->progress)

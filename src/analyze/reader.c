@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "base/queue.h"
+#include "track/table.h"
 
 struct tw_reader {
     tw_capture *cap;
     volatile int *stop_flag;
+    uint64_t flow_seed;
     struct tw_error err;          /* the reader's own: the thread writes it */
     bool is_at_end;               /* inline: nothing more to read */
     /* threaded */
@@ -41,7 +43,9 @@ static bool fill(tw_reader *rd, struct tw_packet_batch *b)
             b->bytes_read = tw_capture_bytes_read(rd->cap);
             return false;
         }
-        tw_reader_decode(fr, &b->pkts[b->n++]);
+        tw_reader_decode(fr, &b->pkts[b->n]);
+        b->has_hash[b->n] = tw_flow_hash(rd->flow_seed, &b->pkts[b->n], &b->hashes[b->n]);
+        b->n++;
         if (rd->stop_flag && *rd->stop_flag)
             break;
     }
@@ -67,7 +71,7 @@ static void *run(void *arg)
 }
 
 tw_reader *tw_reader_start(tw_capture *cap, bool is_threaded, volatile int *stop_flag,
-                           struct tw_error *err)
+                           uint64_t flow_seed, struct tw_error *err)
 {
     tw_reader *rd = calloc(1, sizeof *rd);
     if (!rd) {
@@ -76,6 +80,7 @@ tw_reader *tw_reader_start(tw_capture *cap, bool is_threaded, volatile int *stop
     }
     rd->cap = cap;
     rd->stop_flag = stop_flag;
+    rd->flow_seed = flow_seed;
     if (is_threaded) {
         rd->queue = tw_queue_new(TW_READER_SLOTS, sizeof(struct tw_packet_batch));
         if (rd->queue && pthread_create(&rd->thread, NULL, run, rd) == 0) {

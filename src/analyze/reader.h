@@ -25,6 +25,10 @@ struct tw_packet_batch {
     size_t n;
     uint64_t bytes_read;      /* of the file, after the batch's last frame */
     struct tw_packet pkts[TW_READER_BATCH];
+    /* each packet's flow hash (tw_flow_hash with the reader's seed), for
+     * prefetching; has_hash false: the packet belongs to no flow */
+    uint64_t hashes[TW_READER_BATCH];
+    bool has_hash[TW_READER_BATCH];
 };
 
 typedef struct tw_reader tw_reader;
@@ -34,10 +38,11 @@ void tw_reader_decode(const struct tw_frame *fr, struct tw_packet *pkt);
 
 /* A reader of cap (which stays the caller's, and is used only by the reader
  * until tw_reader_finish). is_threaded: read in a thread of its own; if the
- * thread cannot start, reads in the caller's. stop_flag may be NULL. NULL
- * with err filled when out of memory. */
+ * thread cannot start, reads in the caller's. stop_flag may be NULL.
+ * flow_seed: the flow table's (tw_table_seed), for the hashes. NULL with err
+ * filled when out of memory. */
 tw_reader *tw_reader_start(tw_capture *cap, bool is_threaded, volatile int *stop_flag,
-                           struct tw_error *err) TW_MUST_CHECK;
+                           uint64_t flow_seed, struct tw_error *err) TW_MUST_CHECK;
 
 /* The next batch (at least one packet), or NULL after the last: at the end
  * of the file, at an error (see tw_reader_finish), or when stop_flag was

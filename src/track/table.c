@@ -65,10 +65,15 @@ static uint64_t endpoint_hash(uint64_t seed, const struct tw_addr *a, uint16_t p
 /* The same for both orientations of a 4-tuple (the sum of the endpoints'
  * shares), so that a packet's flow is looked for in one bucket whichever
  * side sent it; keyed with the run's seed. */
+static uint64_t seeded_hash(uint64_t seed, const struct tw_flow_key *k)
+{
+    return mix64(endpoint_hash(seed, &k->client, k->client_port) +
+                 endpoint_hash(seed, &k->server, k->server_port));
+}
+
 static uint64_t key_hash(const tw_table *t, const struct tw_flow_key *k)
 {
-    return mix64(endpoint_hash(t->seed, &k->client, k->client_port) +
-                 endpoint_hash(t->seed, &k->server, k->server_port));
+    return seeded_hash(t->seed, k);
 }
 
 static bool key_eq(const struct tw_flow_key *a, const struct tw_flow_key *b)
@@ -316,12 +321,25 @@ static bool keys_of(const struct tw_packet *pkt, struct tw_flow_key *fwd, struct
     return false;
 }
 
-void tw_table_prefetch(const tw_table *t, const struct tw_packet *pkt)
+uint64_t tw_table_seed(const tw_table *t) { return t->seed; }
+
+bool tw_flow_hash(uint64_t seed, const struct tw_packet *pkt, uint64_t *h)
 {
     struct tw_flow_key fwd, rev;
     if (!keys_of(pkt, &fwd, &rev))
-        return;
-    uint32_t i = t->buckets[key_hash(t, &fwd) & (t->n_buckets - 1)];
+        return false;
+    *h = seeded_hash(seed, &fwd);
+    return true;
+}
+
+void tw_table_prefetch_bucket(const tw_table *t, uint64_t h)
+{
+    __builtin_prefetch(&t->buckets[h & (t->n_buckets - 1)]);
+}
+
+void tw_table_prefetch_flow(const tw_table *t, uint64_t h)
+{
+    uint32_t i = t->buckets[h & (t->n_buckets - 1)];
     if (i == NONE)
         return;
     __builtin_prefetch(&t->slots[i]);

@@ -14,6 +14,7 @@
 #ifndef TW_TRACK_TABLE_H
 #define TW_TRACK_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,10 +55,18 @@ void tw_table_free(tw_table *t);
  * creates a flow. Returns NULL for anything else. */
 struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum tw_side *side);
 
-/* A hint, changing nothing: the flow pkt will be looked up in soon is
- * fetched into the CPU cache meanwhile (a flow is a few KiB among many
- * thousands: a lookup otherwise waits for memory). */
-void tw_table_prefetch(const tw_table *t, const struct tw_packet *pkt);
+/* Prefetching, for speed only (a flow is a few KiB among many thousands:
+ * a lookup otherwise waits for memory). tw_flow_hash() gives the hash pkt's
+ * flow is filed under in a table of this seed (tw_table_seed), false when
+ * pkt belongs to no flow: a pure function, so that another thread can work
+ * it out ahead. A few packets before its lookup, tw_table_prefetch_bucket()
+ * asks for the bucket of hash h; a few packets later
+ * tw_table_prefetch_flow() reads it and asks for the flow it leads to.
+ * Neither changes anything. */
+uint64_t tw_table_seed(const tw_table *t);
+bool tw_flow_hash(uint64_t seed, const struct tw_packet *pkt, uint64_t *h);
+void tw_table_prefetch_bucket(const tw_table *t, uint64_t h);
+void tw_table_prefetch_flow(const tw_table *t, uint64_t h);
 
 /* Finishes a few flows idle at now_ns (bounded work per call). */
 void tw_table_expire(tw_table *t, int64_t now_ns);
