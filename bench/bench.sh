@@ -42,24 +42,29 @@ make_file() { # name genpcap-args...
 }
 
 # Runs each command (a string; FILE is appended) $runs times, round-robin;
-# sets T[cmd] to the median wall time (s) and M[cmd] to the peak RSS (KiB).
-declare -A T M
+# sets T[cmd] to the median wall time (s), C[cmd] to the median CPU time
+# (user + system, all threads; less disturbed by a busy machine than the
+# wall time) and M[cmd] to the peak RSS (KiB).
+declare -A T C M
+median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 measure() { # file cmd...
     local f=$1 c i
     shift
-    declare -A times=()
+    declare -A times=() cpus=()
     for c in "$@"; do M[$c]=0; done
     cat "$f" > /dev/null # warm the page cache
     for ((i = 0; i < runs; i++)); do
         for c in "$@"; do
-            /usr/bin/time -f "%e %M" -o "$out/time.txt" $c "$f" > /dev/null 2>&1 || true
-            read -r t m < <(tail -1 "$out/time.txt")
+            /usr/bin/time -f "%e %M %U %S" -o "$out/time.txt" $c "$f" > /dev/null 2>&1 || true
+            read -r t m u s < <(tail -1 "$out/time.txt")
             times[$c]+="$t "
+            cpus[$c]+="$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}') "
             [ "${M[$c]:-0}" -ge "$m" ] || M[$c]=$m
         done
     done
     for c in "$@"; do
-        T[$c]=$(printf '%s\n' ${times[$c]} | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+        T[$c]=$(printf '%s\n' ${times[$c]} | median)
+        C[$c]=$(printf '%s\n' ${cpus[$c]} | median)
     done
 }
 
@@ -126,34 +131,36 @@ full() { # name: every figure for one file
     printf '#!/bin/sh\nexec "%s" --format json --threads 1 - < "$1"\n' "$tcpwhy" > "$tp"
     chmod +x "$tp"
     measure "$f" "$td" "$cat" "$mm" "$tp" "$t1" "$t2" "$tx"
-    echo "$1: $(stat -c %s "$f") bytes, $n packets (median of $runs, wall s; peak RSS)"
-    printf '  %-44s %7s s %9s KiB\n' "tcpdump -r FILE -w /dev/null" "${T[$td]}" "${M[$td]}"
-    printf '  %-44s %7s s   (%s x tcpdump)\n' "cat FILE > /dev/null" "${T[$cat]}" "$(ratio "${T[$cat]}" "${T[$td]}")"
-    printf '  %-44s %7s s   (%s x tcpdump)\n' "mmap read (bench/mmapread.c)" "${T[$mm]}" "$(ratio "${T[$mm]}" "${T[$td]}")"
+    echo "$1: $(stat -c %s "$f") bytes, $n packets (medians of $runs: wall s, CPU s; peak RSS)"
+    printf '  %-44s %7s s %6s cpu %9s KiB\n' "tcpdump -r FILE -w /dev/null" "${T[$td]}" "${C[$td]}" "${M[$td]}"
+    printf '  %-44s %7s s %6s cpu   (%s x tcpdump)\n' "cat FILE > /dev/null" "${T[$cat]}" "${C[$cat]}" "$(ratio "${T[$cat]}" "${T[$td]}")"
+    printf '  %-44s %7s s %6s cpu   (%s x tcpdump)\n' "mmap read (bench/mmapread.c)" "${T[$mm]}" "${C[$mm]}" "$(ratio "${T[$mm]}" "${T[$td]}")"
     local c name
     for c in "$tp" "$t1" "$t2" "$tx"; do
         name="${c#"$tcpwhy" } FILE"
         [ "$c" = "$tp" ] && name="--format json --threads 1 - < FILE (libpcap)"
-        printf '  %-44s %7s s %9s KiB  %s x tcpdump, %s x mmap read, %.0f ns/packet\n' \
-            "$name" "${T[$c]}" "${M[$c]}" "$(ratio "${T[$c]}" "${T[$td]}")" \
+        printf '  %-44s %7s s %6s cpu %9s KiB  %s x tcpdump, %s x mmap read, %.0f ns/packet\n' \
+            "$name" "${T[$c]}" "${C[$c]}" "${M[$c]}" "$(ratio "${T[$c]}" "${T[$td]}")" \
             "$(ratio "${T[$c]}" "${T[$mm]}")" "$(awk -v t="${T[$c]}" -v n="$n" 'BEGIN {print t * 1e9 / n}')"
     done
-    echo "  --threads 2 is $(ratio "${T[$t1]}" "${T[$t2]}") x as fast as --threads 1 (json)"
+    echo "  --threads 2 is $(ratio "${T[$t1]}" "${T[$t2]}") x as fast as --threads 1 (json, wall)"
+    echo "  CPU: tcpwhy --threads 1 $(ratio "${C[$t1]}" "${C[$td]}") x tcpdump's, $(ratio "${C[$t1]}" "${C[$mm]}") x the mmap read's"
     same_output "$1"
     agree "$1"
 }
 
 sizes() {
     local t1="$tcpwhy --format json --threads 1" t2="$tcpwhy --format json --threads 2"
-    echo "cost per packet by size (median of $runs, wall):"
-    printf '  %-8s %14s %10s %16s %16s\n' file bytes packets "ns/pkt --thr 1" "ns/pkt --thr 2"
+    echo "cost per packet by size (median of $runs; wall, and CPU of --threads 1):"
+    printf '  %-8s %14s %10s %16s %16s %16s\n' file bytes packets "ns/pkt --thr 1" "ns/pkt --thr 2" "cpu ns/pkt thr 1"
     local name n
     for name in small medium m500 big; do
         n=$(packets_of "$out/$name.pcap")
         measure "$out/$name.pcap" "$t1" "$t2"
-        printf '  %-8s %14s %10s %16.0f %16.0f\n' "$name" "$(stat -c %s "$out/$name.pcap")" "$n" \
+        printf '  %-8s %14s %10s %16.0f %16.0f %16.0f\n' "$name" "$(stat -c %s "$out/$name.pcap")" "$n" \
             "$(awk -v t="${T[$t1]}" -v n="$n" 'BEGIN {print t * 1e9 / n}')" \
-            "$(awk -v t="${T[$t2]}" -v n="$n" 'BEGIN {print t * 1e9 / n}')"
+            "$(awk -v t="${T[$t2]}" -v n="$n" 'BEGIN {print t * 1e9 / n}')" \
+            "$(awk -v t="${C[$t1]}" -v n="$n" 'BEGIN {print t * 1e9 / n}')"
     done
 }
 
