@@ -168,7 +168,7 @@ flood() {
     local f=$out/flood.pcap c="$tcpwhy --format json"
     measure "$f" "$c"
     echo "flood: $(stat -c %s "$f") bytes, 2,000,000 unanswered SYNs to one port"
-    printf '  %-44s %7s s %9s KiB\n' "tcpwhy --format json FILE" "${T[$c]}" "${M[$c]}"
+    printf '  %-44s %7s s %6s cpu %9s KiB\n' "tcpwhy --format json FILE" "${T[$c]}" "${C[$c]}" "${M[$c]}"
     { "$tcpwhy" --format json "$f" || true; } | tail -1 |
         sed 's/.*"peak":\([0-9]*\),"evicted":\([0-9]*\).*/  flows at most \1 at once; attempts judged early (memcap full): \2/'
     { "$tcpwhy" "$f" 2>&1 || true; } | grep -i "early" | head -3 | sed 's/^ */  text summary: /' || true
@@ -185,8 +185,9 @@ others() {
     echo "other tools on small.pcap ($(stat -c %s "$f") bytes), median of $runs:"
     local c
     for c in "${cmds[@]}"; do
-        printf '  %-44s %7s s %9s KiB  %s x tcpdump\n' "${c/#$tcpwhy/tcpwhy} FILE" "${T[$c]}" \
-            "${M[$c]}" "$(ratio "${T[$c]}" "${T[$td]}")"
+        printf '  %-44s %7s s %6s cpu %9s KiB  %s x tcpdump (wall), %s x (CPU)\n' \
+            "${c/#$tcpwhy/tcpwhy} FILE" "${T[$c]}" "${C[$c]}" "${M[$c]}" \
+            "$(ratio "${T[$c]}" "${T[$td]}")" "$(ratio "${C[$c]}" "${C[$td]}")"
     done
 }
 
