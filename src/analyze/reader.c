@@ -79,8 +79,9 @@ tw_reader *tw_reader_start(tw_capture *cap, bool is_threaded, volatile int *stop
         return NULL;
     }
     rd->cap = cap;
-    rd->stop_flag = stop_flag;
     rd->flow_seed = flow_seed;
+    /* The thread never looks at stop_flag (a signal handler's, set in
+     * another thread): the caller stops it by closing the queue. */
     if (is_threaded) {
         rd->queue = tw_queue_new(TW_READER_SLOTS, sizeof(struct tw_packet_batch));
         if (rd->queue && pthread_create(&rd->thread, NULL, run, rd) == 0) {
@@ -90,6 +91,7 @@ tw_reader *tw_reader_start(tw_capture *cap, bool is_threaded, volatile int *stop
         tw_queue_free(rd->queue);
         rd->queue = NULL;
     }
+    rd->stop_flag = stop_flag;
     rd->batch = malloc(sizeof *rd->batch);
     if (!rd->batch) {
         free(rd);

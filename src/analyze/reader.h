@@ -45,8 +45,10 @@ tw_reader *tw_reader_start(tw_capture *cap, bool is_threaded, volatile int *stop
                            uint64_t flow_seed, struct tw_error *err) TW_MUST_CHECK;
 
 /* The next batch (at least one packet), or NULL after the last: at the end
- * of the file, at an error (see tw_reader_finish), or when stop_flag was
- * set. The batch is the caller's until the next call. */
+ * of the file, at an error (see tw_reader_finish), or (read inline) when
+ * stop_flag was set; a threaded reader leaves stop_flag to the caller, who
+ * calls tw_reader_finish() to stop it. The batch is the caller's until the
+ * next call. */
 const struct tw_packet_batch *tw_reader_next(tw_reader *rd);
 
 /* Stops reading (if it has not stopped), waits for the thread and frees the
