@@ -1,5 +1,13 @@
 /* The pipeline driver for one capture.
  *
+ * A file of 4 MiB or more is read and decoded in a thread of its own
+ * (reader.c) and its records formatted and written in another
+ * (report/thread.c), unless --threads 1: this thread tracks and judges,
+ * and the records come out in the order it emits them, so the output is
+ * the same for any number of threads. Flows are not sharded over threads:
+ * the vantage votes, the host cache and the eviction order are one per
+ * capture, and the verdicts depend on them.
+ *
  * Frames are decoded and filed into flows as they are read. A flow leaves the
  * table when it has been idle for idle_ns, when the table needs its room, or
  * at the end of the capture; its attempts are then judged and reported. At
@@ -18,11 +26,14 @@
  * to explain its later RSTs and leaves the table as offline. */
 #include "analyze/analyzer.h"
 
+#include "analyze/reader.h"
+
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/grow.h"
 #include "base/i18n.h"
@@ -31,6 +42,7 @@
 #include "diagnose/connect.h"
 #include "diagnose/diagnose.h"
 #include "diagnose/rst.h"
+#include "report/thread.h"
 #include "track/hosts.h"
 #include "track/table.h"
 
@@ -388,6 +400,100 @@ static void live_tick(struct run *r)
     }
 }
 
+/* Everything done with one decoded packet, in capture order. */
+static void take_packet(struct run *r, tw_table *table, const struct tw_packet *pkt)
+{
+    r->sum.packets++;
+    if (r->sum.packets == 1 || pkt->ts_ns < r->sum.first_ns)
+        r->sum.first_ns = pkt->ts_ns;
+    if (pkt->ts_ns > r->now_ns)
+        r->now_ns = pkt->ts_ns;
+    r->sum.last_ns = r->now_ns;
+    count_frame(r, pkt);
+    enum tw_side side = TW_FROM_CLIENT;
+    const struct tw_attempt *a = track(r, table, pkt, &side);
+    if (r->opt->run && a != &mirrored_copy)
+        tw_capture_run_packet(r->opt->run, pkt, side, a);
+    tw_table_expire(table, r->now_ns);
+}
+
+/* Live: one frame at a time, with timed work while the link is quiet. */
+static void read_live(struct run *r, tw_capture *cap, tw_table *table, struct tw_error *err)
+{
+    const struct tw_analyze_options *opt = r->opt;
+    struct tw_packet pkt;
+    for (;;) {
+        bool is_idle = false;
+        const struct tw_frame *fr = tw_capture_next_wait(cap, &is_idle, err);
+        if (!fr) {
+            if (!is_idle)
+                break;              /* an error, or tw_capture_break() */
+            live_tick(r);           /* nothing came: timed work */
+            if (opt->stop_flag && *opt->stop_flag)
+                break;
+            continue;
+        }
+        if (opt->on_frame)
+            opt->on_frame(opt->frame_ctx, fr);
+        tw_reader_decode(fr, &pkt);
+        take_packet(r, table, &pkt);
+        if (opt->progress)
+            tw_progress_update(opt->progress, tw_capture_bytes_read(cap), fr->number);
+        live_tick(r);
+        if (opt->stop_flag && *opt->stop_flag)
+            break;
+    }
+}
+
+/* A file smaller than this is read in one thread: handing work between
+ * threads costs a few wake-ups, which on a busy machine take longer than
+ * reading it all. */
+#define THREADS_MIN_BYTES (4u << 20)
+
+/* --threads, or one per core; 1 for a small file (the output is the same). */
+static int n_threads(const struct tw_analyze_options *opt, const tw_capture *cap)
+{
+    uint64_t size = tw_capture_file_bytes(cap);
+    if (size && size < THREADS_MIN_BYTES)
+        return 1;
+    if (opt->n_threads > 0)
+        return opt->n_threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* Packets ahead whose bucket, then flow, are fetched into the cache. */
+#define PREFETCH_BUCKET_AHEAD 8
+#define PREFETCH_FLOW_AHEAD 4
+
+/* A file: batches of decoded packets, read in a thread of their own when
+ * more than one thread may run. */
+static void read_file(struct run *r, tw_capture *cap, tw_table *table, struct tw_error *err)
+{
+    const struct tw_analyze_options *opt = r->opt;
+    tw_reader *rd = tw_reader_start(cap, n_threads(opt, cap) > 1, opt->stop_flag,
+                                    tw_table_seed(table), err);
+    if (!rd)
+        return;
+    const struct tw_packet_batch *b;
+    while ((b = tw_reader_next(rd)) != NULL) {
+        for (size_t i = 0; i < b->n; i++) {
+            size_t k = i + PREFETCH_BUCKET_AHEAD;
+            if (k < b->n && b->has_hash[k])
+                tw_table_prefetch_bucket(table, b->hashes[k]);
+            k = i + PREFETCH_FLOW_AHEAD;
+            if (k < b->n && b->has_hash[k])
+                tw_table_prefetch_flow(table, b->hashes[k]);
+            take_packet(r, table, &b->pkts[i]);
+        }
+        if (opt->progress)
+            tw_progress_update(opt->progress, b->bytes_read, b->pkts[b->n - 1].frame);
+        if (opt->stop_flag && *opt->stop_flag)
+            break;
+    }
+    tw_reader_finish(rd, err);
+}
+
 enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options *opt,
                                struct tw_sink *sink, struct tw_analyze_result *res,
                                struct tw_error *err)
@@ -435,50 +541,22 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
         tw_capture_free(cap);
         return err->status;
     }
+    /* With threads to spare, a file's records are formatted and written
+     * beside the analysis. Not when correlating: the collector's run is
+     * the analysis's too. */
+    struct tw_sink threaded;
+    bool is_threaded = !opt->live && !opt->run && n_threads(opt, cap) > 1 &&
+                       tw_report_thread(&threaded, sink);
+    if (is_threaded)
+        r.sink = sink = &threaded;
     r.sum.linktype = tw_capture_linktype(cap);
     if (opt->progress)
         tw_progress_begin(opt->progress, path, N_("reading"), tw_capture_file_bytes(cap));
 
-    const struct tw_frame *fr;
-    struct tw_packet pkt;
-    for (;;) {
-        bool is_idle = false;
-        fr = tw_capture_next_wait(cap, &is_idle, err);
-        if (!fr) {
-            if (!is_idle)
-                break;              /* end of the file, or an error */
-            live_tick(&r);          /* live, nothing came: timed work */
-            if (opt->stop_flag && *opt->stop_flag)
-                break;
-            continue;
-        }
-        if (opt->on_frame)
-            opt->on_frame(opt->frame_ctx, fr);
-        memset(&pkt, 0, sizeof pkt);
-        pkt.frame = fr->number;
-        pkt.ts_ns = fr->ts_ns;
-        tw_decode_frame(fr->linktype, fr->bytes, fr->caplen, fr->wirelen, &pkt);
-        pkt.frame = fr->number;
-        pkt.ts_ns = fr->ts_ns;
-        r.sum.packets++;
-        if (r.sum.packets == 1 || fr->ts_ns < r.sum.first_ns)
-            r.sum.first_ns = fr->ts_ns;
-        if (fr->ts_ns > r.now_ns)
-            r.now_ns = fr->ts_ns;
-        r.sum.last_ns = r.now_ns;
-        count_frame(&r, &pkt);
-        enum tw_side side = TW_FROM_CLIENT;
-        const struct tw_attempt *a = track(&r, table, &pkt, &side);
-        if (opt->run && a != &mirrored_copy)
-            tw_capture_run_packet(opt->run, &pkt, side, a);
-        tw_table_expire(table, r.now_ns);
-        if (opt->progress)
-            tw_progress_update(opt->progress, tw_capture_bytes_read(cap), fr->number);
-        if (opt->live)
-            live_tick(&r);
-        if (opt->stop_flag && *opt->stop_flag)
-            break;
-    }
+    if (opt->live)
+        read_live(&r, cap, table, err);
+    else
+        read_file(&r, cap, table, err);
     if (opt->progress)
         tw_progress_end(opt->progress);
     enum tw_status st = err->status;
@@ -525,6 +603,8 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
         r.sum.unsettled = 0;
     }
     sink->summary(sink->ctx, &r.sum);
+    if (is_threaded)
+        threaded.free(threaded.ctx);
     tw_table_free(table);
     tw_hosts_free(r.hosts);
     tw_capture_free(cap);

@@ -22,6 +22,11 @@ struct tw_analyze_options {
     volatile int *stop_flag;  /* set (e.g. by a signal handler) to stop reading */
     tw_capture_run *run;      /* NULL, or note every packet here for correlation */
     struct tw_progress *progress; /* NULL, or told of bytes and frames read (report/progress.h) */
+    /* Files only: 1 does everything in the caller's thread; more (0: one
+     * per core) runs reading and decoding in a thread of their own, and
+     * reporting in another, for files of 4 MiB or more. The output is the
+     * same. */
+    int n_threads;
     /* Live capture (path is then only a name for the records): attempts are
      * reported as soon as their verdict is final (see analyzer.c), not at
      * the end. NULL: read a file. */

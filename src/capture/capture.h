@@ -1,5 +1,5 @@
 /* Reading captures: pcap or pcapng from a file, standard input or a live
- * interface, through libpcap.
+ * interface, through libpcap (and for regular classic pcap files, mmap).
  *
  * First stage of the pipeline. Hands out one frame at a time with its
  * 1-based frame number, its timestamp in nanoseconds and, where it can be

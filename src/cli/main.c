@@ -492,6 +492,7 @@ int main(int argc, char **argv)
         .memcap_bytes = o.memcap_bytes,
         .idle_ns = o.idle_ns,
         .max_flows = o.max_flows,
+        .n_threads = o.n_threads,
         .stop_flag = &stop_requested,
         .progress = &progress,
         .live = o.interface ? &live : NULL,

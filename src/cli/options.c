@@ -20,6 +20,7 @@ enum { OPT_SEPARATE = 300, OPT_COLOR, OPT_WIDTH, OPT_NO_LADDER, OPT_WSFILTER, OP
 enum { OPT_STATS_INTERVAL = 400, OPT_NO_DEFAULT_FILTER, OPT_LANG };
 enum { OPT_HTML = 500, OPT_AGGREGATES };
 enum { OPT_FORMAT = 256, OPT_VANTAGE, OPT_MEMCAP, OPT_MAX_FLOWS, OPT_IDLE, OPT_VERSION };
+enum { OPT_THREADS = 600 };
 
 static const struct option long_options[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
@@ -27,6 +28,7 @@ static const struct option long_options[] = {
     {"memcap", required_argument, NULL, OPT_MEMCAP},
     {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
     {"idle", required_argument, NULL, OPT_IDLE},
+    {"threads", required_argument, NULL, OPT_THREADS},
     {"app-timeout", required_argument, NULL, OPT_APP_TIMEOUT},
     {"verbose", no_argument, NULL, 'v'},
     {"separate", no_argument, NULL, OPT_SEPARATE},
@@ -303,6 +305,15 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
                                "--max-flows takes a count from 1 to 100000000, not '%s'", optarg);
             o->max_flows = (size_t)n;
+            break;
+        }
+        case OPT_THREADS: {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (end == optarg || *end || n < 1 || n > 64)
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               _("--threads takes a count from 1 to 64, not '%s'"), optarg);
+            o->n_threads = (int)n;
             break;
         }
         case OPT_APP_TIMEOUT: {

@@ -19,6 +19,7 @@ struct tw_cli_options {
     int64_t idle_ns;
     int64_t app_timeout_ns;   /* --app-timeout; 0: none */
     size_t max_flows;
+    int n_threads;            /* --threads; 0: one per core */
     bool is_verbose;
     bool is_separate;         /* --separate: never correlate several inputs */
     const char *interface;    /* -i: live capture */

@@ -181,6 +181,11 @@ bool tw_report_is_problem(const struct tw_attempt_record *r);
 /* Shared formatting. */
 void tw_format_time(int64_t ns, char *buf, unsigned long size); /* 2026-11-26T13:39:21.123456789Z */
 void tw_json_string(FILE *out, const char *s);
+/* How byte c is written inside a JSON string: NULL when as itself, else its
+ * escape (built in tmp when it is \u00XX). */
+const char *tw_json_escape(unsigned char c, char tmp[8]);
+/* Byte c stands as itself inside a JSON string (the NUL ending s does not). */
+static inline bool tw_json_is_plain(unsigned char c) { return c >= 0x20 && c != '"' && c != '\\'; }
 /* The lost bits as words ("synack", ...), in spec order; returns how many. */
 int tw_lost_names(unsigned lost, const char *names[4]);
 

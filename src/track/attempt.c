@@ -358,8 +358,33 @@ struct tw_attempt *tw_flow_add(struct tw_flow *flow, const struct tw_packet *pkt
     return a;
 }
 
+/* v in decimal at p; returns the end. */
+static char *decimal(char *p, unsigned v)
+{
+    char t[10];
+    int n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = t[--n];
+    return p;
+}
+
 void tw_endpoint_format(const struct tw_addr *a, uint16_t port, char *buf, unsigned long size)
 {
+    /* IPv4 by hand (reporters format two endpoints per record): at most
+     * "255.255.255.255:65535" */
+    if (tw_addr_is_v4(a) && size >= 22) {
+        char *p = buf;
+        for (int i = 12; i < 16; i++) {
+            p = decimal(p, a->b[i]);
+            *p++ = i < 15 ? '.' : ':';
+        }
+        *decimal(p, port) = '\0';
+        return;
+    }
     char ip[64];
     tw_addr_format(a, ip, sizeof ip);
     if (tw_addr_is_v4(a))

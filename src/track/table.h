@@ -4,15 +4,17 @@
  * all flows come from one pool allocated up front, so nothing allocates
  * while packets are read and no input can make memory grow. Flows are found
  * through a hash of the 4-tuple keyed with a per-run seed (so crafted
- * addresses cannot pile into one bucket), and kept on a list ordered by last
- * activity: expiry and eviction take the least recently active flow, so what
- * is reported never depends on the seed.
+ * addresses cannot pile into one bucket), the same both ways round (one
+ * bucket walk finds a flow from either side's packet), and kept on a list
+ * ordered by last activity: expiry and eviction take the least recently
+ * active flow, so what is reported never depends on the seed.
  *
  * A flow leaves the table through the caller's done() callback, which gets
  * the flow and why it left; the flow's memory is reused after it returns. */
 #ifndef TW_TRACK_TABLE_H
 #define TW_TRACK_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +54,19 @@ void tw_table_free(tw_table *t);
  * port. An ICMP error is matched through the TCP header it quotes and never
  * creates a flow. Returns NULL for anything else. */
 struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum tw_side *side);
+
+/* Prefetching, for speed only (a flow is a few KiB among many thousands:
+ * a lookup otherwise waits for memory). tw_flow_hash() gives the hash pkt's
+ * flow is filed under in a table of this seed (tw_table_seed), false when
+ * pkt belongs to no flow: a pure function, so that another thread can work
+ * it out ahead. A few packets before its lookup, tw_table_prefetch_bucket()
+ * asks for the bucket of hash h; a few packets later
+ * tw_table_prefetch_flow() reads it and asks for the flow it leads to.
+ * Neither changes anything. */
+uint64_t tw_table_seed(const tw_table *t);
+bool tw_flow_hash(uint64_t seed, const struct tw_packet *pkt, uint64_t *h);
+void tw_table_prefetch_bucket(const tw_table *t, uint64_t h);
+void tw_table_prefetch_flow(const tw_table *t, uint64_t h);
 
 /* Finishes a few flows idle at now_ns (bounded work per call). */
 void tw_table_expire(tw_table *t, int64_t now_ns);

@@ -1,0 +1,38 @@
+/* A bounded queue of fixed-size slots between one producer thread and one
+ * consumer thread.
+ *
+ * Threads in tcpwhy pass work through such a queue and never share a table
+ * (style.md). Slots are filled and read in place: the producer asks for a
+ * free slot, fills it and pushes it; the consumer takes the oldest pushed
+ * slot, reads it and releases it. Work is passed in batches (a slot holds
+ * many packets or records), so one lock per batch is all the locking.
+ * Either side may close the queue: the producer when it has no more, the
+ * consumer when it wants no more (the producer's next request then fails,
+ * so it stops instead of waiting for room that never comes). */
+#ifndef TW_BASE_QUEUE_H
+#define TW_BASE_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct tw_queue tw_queue;
+
+/* NULL when out of memory. */
+tw_queue *tw_queue_new(size_t n_slots, size_t slot_bytes);
+void tw_queue_free(tw_queue *q);
+
+/* Producer: a free slot, waiting while all are full; NULL once closed. */
+void *tw_queue_reserve(tw_queue *q);
+/* Producer: the slot from tw_queue_reserve() is ready for the consumer. */
+void tw_queue_push(tw_queue *q);
+
+/* Consumer: the oldest pushed slot, waiting while there is none; NULL when
+ * the queue is closed and every pushed slot was taken. */
+void *tw_queue_take(tw_queue *q);
+/* Consumer: done with the slot from tw_queue_take(). */
+void tw_queue_release(tw_queue *q);
+
+/* No more slots will be pushed, or taken; wakes both sides. */
+void tw_queue_close(tw_queue *q);
+
+#endif
