@@ -418,7 +418,9 @@ static void take_packet(struct run *r, tw_table *table, const struct tw_packet *
 }
 
 /* Live: one frame at a time, with timed work while the link is quiet. */
-static void read_live(struct run *r, tw_capture *cap, tw_table *table, struct tw_error *err)
+/* Frame by frame: live (timed work between packets), or a file whose frames
+ * someone watches as they are read (on_frame: live -w's tests) */
+static void read_frames(struct run *r, tw_capture *cap, tw_table *table, struct tw_error *err)
 {
     const struct tw_analyze_options *opt = r->opt;
     struct tw_packet pkt;
@@ -427,8 +429,8 @@ static void read_live(struct run *r, tw_capture *cap, tw_table *table, struct tw
         const struct tw_frame *fr = tw_capture_next_wait(cap, &is_idle, err);
         if (!fr) {
             if (!is_idle)
-                break;              /* an error, or tw_capture_break() */
-            live_tick(r);           /* nothing came: timed work */
+                break;              /* the end, an error, or tw_capture_break() */
+            live_tick(r);           /* live, nothing came: timed work */
             if (opt->stop_flag && *opt->stop_flag)
                 break;
             continue;
@@ -439,7 +441,8 @@ static void read_live(struct run *r, tw_capture *cap, tw_table *table, struct tw
         take_packet(r, table, &pkt);
         if (opt->progress)
             tw_progress_update(opt->progress, tw_capture_bytes_read(cap), fr->number);
-        live_tick(r);
+        if (opt->live)
+            live_tick(r);
         if (opt->stop_flag && *opt->stop_flag)
             break;
     }
@@ -553,8 +556,8 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     if (opt->progress)
         tw_progress_begin(opt->progress, path, N_("reading"), tw_capture_file_bytes(cap));
 
-    if (opt->live)
-        read_live(&r, cap, table, err);
+    if (opt->live || opt->on_frame)
+        read_frames(&r, cap, table, err);
     else
         read_file(&r, cap, table, err);
     if (opt->progress)
