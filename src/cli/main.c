@@ -426,7 +426,7 @@ int main(int argc, char **argv)
     if (ok && o.html_file) {
         html = fopen(o.html_file, "w");
         if (!html) {
-            fprintf(stderr, "tcpwhy: %s: cannot write: %s\n", o.html_file, strerror(errno));
+            fprintf(stderr, _("tcpwhy: %s: cannot write: %s\n"), o.html_file, strerror(errno));
             sink.free(sink.ctx);
             tw_cli_options_fini(&o);
             return 2;
@@ -455,7 +455,7 @@ int main(int argc, char **argv)
     if (o.write_file && o.interface) {
         live_out = tw_cli_live_out_new(&o);
         if (!live_out) {
-            fprintf(stderr, "tcpwhy: out of memory\n");
+            fprintf(stderr, _("tcpwhy: out of memory\n"));
             return 2;
         }
         struct tw_sink report = sink;
@@ -529,7 +529,7 @@ int main(int argc, char **argv)
     sink.free(sink.ctx);
     tw_pcap_out_free(pcap_out);
     if (html && (ferror(html) | fclose(html)) != 0) {
-        fprintf(stderr, "tcpwhy: %s: error writing the HTML report\n", o.html_file);
+        fprintf(stderr, _("tcpwhy: %s: error writing the HTML report\n"), o.html_file);
         status = 2;
     }
     tw_live_out_free(live_out);
