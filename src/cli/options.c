@@ -122,6 +122,28 @@ static bool is_input(const char *word)
     return strcmp(word, "-") == 0 || stat(word, &st) == 0;
 }
 
+/* A word no BPF expression starts with: a path ("./a", "dir/b") or a
+ * capture file's name ("c.pcap", "d.pcapng.gz"). "net 10.0.0.0/8" starts
+ * with "net"; a lone CIDR is no filter either. */
+static bool looks_like_path(const char *word)
+{
+    static const char *const exts[] = {".pcap", ".pcapng", ".cap", ".ntar", ".erf", ".gz"};
+    if (strpbrk(word, " \t()"))
+        return false;
+    if (strncmp(word, "./", 2) == 0 || strncmp(word, "../", 3) == 0 || word[0] == '/' ||
+        word[0] == '~')
+        return true;
+    if (strchr(word, '/') && strspn(word, "0123456789abcdefABCDEF.:/") != strlen(word))
+        return true;
+    size_t n = strlen(word);
+    for (size_t k = 0; k < sizeof exts / sizeof exts[0]; k++) {
+        size_t e = strlen(exts[k]);
+        if (n > e && strcmp(word + n - e, exts[k]) == 0)
+            return true;
+    }
+    return false;
+}
+
 static char *join_words(char **words, int n)
 {
     size_t len = 1;
@@ -390,6 +412,11 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
                            "-w writes a file; '-' (standard output) holds the report");
     }
+    /* "a.pcap ./missing.pcap": the second word would be taken for a filter
+     * and fail as one; a word that reads as a path is a missing file */
+    if (!read_file && !o->interface && o->n_files > 0 && i < argc && looks_like_path(argv[i]))
+        return tw_fail(err, TW_E_IO, argv[i], TW_OFFSET_UNKNOWN, 0,
+                       "no such file (it reads as a capture file's name, not as a filter)");
     if (!o->interface && o->n_files == 0) {
         if (i < argc)
             return tw_fail(err, TW_E_IO, argv[optind], TW_OFFSET_UNKNOWN, 0,
