@@ -219,8 +219,8 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             o->rotate_bytes = parse_file_size(optarg);
             if (!o->rotate_bytes)
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                               _("-C takes a size in millions of bytes, or with a suffix k, m or "
-                               "g (KiB, MiB, GiB), not '%s'"),
+                               "-C takes a size in millions of bytes, or with a suffix k, m or "
+                               "g (KiB, MiB, GiB), not '%s'",
                                optarg);
             break;
         case 'G': {
@@ -228,7 +228,7 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             long n = strtol(optarg, &end, 10);
             if (end == optarg || *end || n < 1 || n > 100000000)
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                               _("-G takes whole seconds from 1 to 100000000, not '%s'"), optarg);
+                               "-G takes whole seconds from 1 to 100000000, not '%s'", optarg);
             o->rotate_ns = (int64_t)n * 1000000000;
             break;
         }
@@ -237,7 +237,7 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             long n = strtol(optarg, &end, 10);
             if (end == optarg || *end || n < 1 || n > 100000)
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                               _("-W takes a file count from 1 to 100000, not '%s'"), optarg);
+                               "-W takes a file count from 1 to 100000, not '%s'", optarg);
             o->max_files = (unsigned)n;
             break;
         }
@@ -334,7 +334,7 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             unsigned long n = strtoul(optarg, &end, 10);
             if (end == optarg || *end || n < 1 || n > 64)
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                               _("--threads takes a count from 1 to 64, not '%s'"), optarg);
+                               "--threads takes a count from 1 to 64, not '%s'", optarg);
             o->n_threads = (int)n;
             break;
         }
@@ -388,17 +388,17 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
                        "capture (-i)");
     if (!o->write_file && (o->rotate_bytes || o->rotate_ns || o->max_files))
         return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                       _("-C, -G and -W rotate the files of -w, which is not given"));
+                       "-C, -G and -W rotate the files of -w, which is not given");
     if (o->max_files && !o->rotate_bytes && !o->rotate_ns)
         return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                       _("-W keeps the last files of a rotation: it needs -C or -G"));
+                       "-W keeps the last files of a rotation: it needs -C or -G");
     if (o->wsfilter_file) {
         bool is_input = false;
         for (size_t k = 0; k < o->n_files && !is_input; k++)
             is_input = strcmp(o->files[k], o->wsfilter_file) == 0;
         if (!is_input)
             return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                           _("--filter=%s names none of the input files"), o->wsfilter_file);
+                           "--filter=%s names none of the input files", o->wsfilter_file);
     }
     if (o->write_file) {
         /* Problems are known only at the end: -w reads each file twice

@@ -152,7 +152,7 @@ static bool put16(tw_dump *d, uint16_t v) { return put(d, &v, 2); }
 
 static enum tw_status write_failed(tw_dump *d, struct tw_error *err)
 {
-    return tw_fail(err, TW_E_IO, d->path, TW_OFFSET_UNKNOWN, 0, _("cannot write: %s"),
+    return tw_fail(err, TW_E_IO, d->path, TW_OFFSET_UNKNOWN, 0, "cannot write: %s",
                    strerror(errno ? errno : EIO));
 }
 
@@ -204,7 +204,7 @@ static enum tw_status open_file(tw_dump *d, int64_t ts_ns, struct tw_error *err)
     errno = 0;
     d->f = fopen(name, "wb");
     if (!d->f)
-        return tw_fail(err, TW_E_IO, name, TW_OFFSET_UNKNOWN, 0, _("cannot write: %s"),
+        return tw_fail(err, TW_E_IO, name, TW_OFFSET_UNKNOWN, 0, "cannot write: %s",
                        strerror(errno));
     d->n_files++;
     d->n_bytes = 0;
