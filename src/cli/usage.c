@@ -1,10 +1,45 @@
 /* --help text, in parts so that each translation unit stays readable. The
  * verdict list comes from diagnose/verdict.h. */
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/i18n.h"
 #include "cli/options.h"
 #include "diagnose/verdict.h"
+
+/* Prints "  NAME  TEXT" with TEXT folded at spaces so that no line passes
+ * HELP_COLS columns; continuation lines start under TEXT. A word wider than
+ * the room (Chinese text has no spaces) stays whole. */
+#define HELP_COLS 80
+#define HELP_TEXT_COL 25
+
+static void print_item(const char *name, const char *text)
+{
+    int col = printf("  %-22s ", name); /* names are ASCII */
+    bool is_line_start = true;
+    const char *p = text;
+    while (*p) {
+        const char *end = strchr(p, ' ');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char word[256];
+        if (n >= sizeof word)
+            n = sizeof word - 1;
+        memcpy(word, p, n);
+        word[n] = '\0';
+        int cols = tw_text_cols(word);
+        if (!is_line_start && col + 1 + cols > HELP_COLS) {
+            printf("\n%*s", HELP_TEXT_COL, "");
+            col = HELP_TEXT_COL;
+            is_line_start = true;
+        }
+        printf("%s%s", is_line_start ? "" : " ", word);
+        col += cols + !is_line_start;
+        is_line_start = false;
+        p += end ? (size_t)(end - p) + 1 : strlen(p);
+    }
+    putchar('\n');
+}
 
 void tw_cli_usage(void)
 {
@@ -80,7 +115,7 @@ void tw_cli_usage(void)
             "Live capture (-i), until Ctrl-C or SIGTERM; each verdict is written as soon as\n"
             "it is final (a completed handshake 3 s after its ACK, a timeout once the\n"
             "retransmissions have stopped), line by line; the summary comes at the end:\n"
-            "  -B, --buffer-size KIB  kernel capture buffer in KiB (default: libpcap's, 2 MiB)\n"
+            "  -B, --buffer-size KIB  kernel capture buffer, KiB (default: libpcap's, 2 MiB)\n"
             "  -s, --snaplen BYTES    bytes kept of each packet, 96 to 262144 (0: 262144;\n"
             "                         default 512)\n"
             "  -Z, --relinquish-privileges USER\n"
@@ -104,8 +139,7 @@ void tw_cli_usage(void)
             "Verdicts:\n"),
           stdout);
     for (int v = 0; v < TW_VERDICT_COUNT; v++)
-        printf("  %-22s %s\n", tw_verdict_name((enum tw_verdict)v),
-               _(tw_verdict_help((enum tw_verdict)v)));
+        print_item(tw_verdict_name((enum tw_verdict)v), _(tw_verdict_help((enum tw_verdict)v)));
     fputs(_("\n"
             "Exit status: 0 when no attempt failed, 1 when at least one did (any verdict\n"
             "but ok, ok_after_retrans and unknown), 2 when the analysis could not run to\n"

@@ -13,7 +13,7 @@
 #   it does not, glibc falls back to "C" and English, and --lang still works);
 #   --lang en gives English whatever the locale.
 # - The Chinese ladder's columns line up on screen (CJK is two columns).
-# - --help is translated and fits 80 columns.
+# - --help is translated, and fits 80 columns in both languages.
 set -u
 tcpwhy=${1:?usage: check.sh TCPWHY}
 case "$tcpwhy" in /*) ;; *) tcpwhy=$PWD/$tcpwhy ;; esac
@@ -116,11 +116,13 @@ for t in 'Usage:' 'Options:' 'Verdicts:' 'Exit status:' 'handshake completed'; d
 done
 
 if command -v python3 >/dev/null 2>&1; then
-  wide=$(printf '%s\n' "$help" | python3 -c '
+  for lang in zh_CN en; do
+    wide=$("$tcpwhy" --lang $lang --help | python3 -c '
 import sys, unicodedata
 for l in sys.stdin.read().split("\n"):
     if sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in l) > 80: print(l)')
-  [ -z "$wide" ] || bad "--help in Chinese has lines wider than 80 columns: $wide"
+    [ -z "$wide" ] || bad "--help ($lang) has lines wider than 80 columns: $wide"
+  done
 fi
 
 # --- the Chinese ladder lines up on screen ---------------------------------
