@@ -125,3 +125,21 @@ bool tw_report_is_problem(const struct tw_attempt_record *r)
 {
     return r->diag.verdict != TW_VERDICT_OK && r->diag.verdict != TW_VERDICT_UNKNOWN;
 }
+
+void tw_attempt_view_of(struct tw_attempt_view *v, size_t input, const struct tw_attempt_record *r)
+{
+    v->input = input;
+    v->key = r->key;
+    v->is_isn_known = r->is_isn_known;
+    v->isn = r->isn;
+    v->first_ns = r->first_ns;
+    v->last_ns = r->last_ns;
+}
+
+size_t tw_input_index(char *const *inputs, size_t n_inputs, const char *file)
+{
+    for (size_t i = 0; file && i < n_inputs; i++)
+        if (strcmp(inputs[i], file) == 0)
+            return i;
+    return n_inputs;
+}

@@ -41,11 +41,7 @@ struct rst_ref {
 
 /* A folded record, until resolved. */
 struct folded {
-    size_t input;
-    struct tw_flow_key key;
-    bool is_isn_known;
-    uint32_t isn;
-    int64_t first_ns, last_ns;
+    struct tw_attempt_view v;
     uint8_t n_frames;
     uint64_t frames[TW_MAX_EVIDENCE];
 };
@@ -122,24 +118,20 @@ bool tw_pcap_out_frame_key(const struct tw_frame *fr, uint8_t key[36])
 /* The input named file, or n_inputs when it is none of them. */
 static size_t input_of(const tw_pcap_out *w, const char *file)
 {
-    for (size_t i = 0; file && i < w->n_inputs; i++)
-        if (strcmp(w->inputs[i], file) == 0)
-            return i;
-    return w->n_inputs;
+    return tw_input_index(w->inputs, w->n_inputs, file);
 }
 
-static bool add_selection(tw_pcap_out *w, size_t input, const struct tw_flow_key *k,
-                          bool is_isn_known, uint32_t isn, int64_t from_ns, int64_t to_ns)
+static bool add_selection(tw_pcap_out *w, const struct tw_attempt_view *v)
 {
     if (!tw_grow((void **)&w->sels, &w->cap_sels, w->n_sels, sizeof *w->sels, 256, MAX_SELECTIONS))
         return false;
     struct selection *s = &w->sels[w->n_sels++];
-    s->input = input;
-    flow_key(s->key, k);
-    s->is_isn_known = is_isn_known;
-    s->isn = isn;
-    s->from_ns = from_ns;
-    s->to_ns = to_ns;
+    s->input = v->input;
+    flow_key(s->key, &v->key);
+    s->is_isn_known = v->is_isn_known;
+    s->isn = v->isn;
+    s->from_ns = v->first_ns;
+    s->to_ns = v->last_ns;
     return true;
 }
 
@@ -154,7 +146,9 @@ static void note_attempt(tw_pcap_out *w, const struct tw_attempt_record *r)
     size_t own = input_of(w, r->file);
     if (own == w->n_inputs)
         return;
-    if (!add_selection(w, own, &r->key, r->is_isn_known, r->isn, r->first_ns, r->last_ns)) {
+    struct tw_attempt_view v;
+    tw_attempt_view_of(&v, own, r);
+    if (!add_selection(w, &v)) {
         w->n_left_out++;
         return;
     }
@@ -186,12 +180,7 @@ static void out_folded(void *ctx, const struct tw_attempt_record *r)
                                     sizeof *w->folded, 64, MAX_SELECTIONS)) {
         struct folded *f = &w->folded[w->n_folded++];
         memset(f, 0, sizeof *f);
-        f->input = in;
-        f->key = r->key;
-        f->is_isn_known = r->is_isn_known;
-        f->isn = r->isn;
-        f->first_ns = r->first_ns;
-        f->last_ns = r->last_ns;
+        tw_attempt_view_of(&f->v, in, r);
         for (int i = 0; i < r->diag.n_evidence; i++)
             if (!r->diag.evidence[i].file || input_of(w, r->diag.evidence[i].file) == in)
                 f->frames[f->n_frames++] = r->diag.evidence[i].frame;
@@ -304,12 +293,12 @@ static void resolve(tw_pcap_out *w)
         const struct folded *f = &w->folded[i];
         bool is_problem = false;
         for (int k = 0; k < f->n_frames && !is_problem; k++)
-            is_problem = has_ref(w->foreign, w->n_foreign, f->input, f->frames[k]);
+            is_problem = has_ref(w->foreign, w->n_foreign, f->v.input, f->frames[k]);
         if (!is_problem ||
-            !add_selection(w, f->input, &f->key, f->is_isn_known, f->isn, f->first_ns, f->last_ns))
+            !add_selection(w, &f->v))
             continue;
         for (int k = 0; k < f->n_frames; k++)
-            add_ref(&w->frames, &w->n_frames, &w->cap_frames, f->input, f->frames[k]);
+            add_ref(&w->frames, &w->n_frames, &w->cap_frames, f->v.input, f->frames[k]);
     }
     if (w->n_sels)
         qsort(w->sels, w->n_sels, sizeof *w->sels, by_selection);

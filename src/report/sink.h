@@ -178,6 +178,20 @@ bool tw_report_wsfilter(struct tw_sink *sink, FILE *out, struct tw_wsfilter_stat
  * block in the text report, a place in --filter and in -w. */
 bool tw_report_is_problem(const struct tw_attempt_record *r);
 
+/* A problem attempt as one input capture saw it (its addresses and ports
+ * there, NAT or not): what -w (pcap_out.c) and --filter (wsfilter.c) select
+ * from that capture. */
+struct tw_attempt_view {
+    size_t input;             /* index into the inputs */
+    struct tw_flow_key key;
+    bool is_isn_known;
+    uint32_t isn;
+    int64_t first_ns, last_ns;
+};
+void tw_attempt_view_of(struct tw_attempt_view *v, size_t input, const struct tw_attempt_record *r);
+/* The index of file among inputs (the names as given), or n_inputs. */
+size_t tw_input_index(char *const *inputs, size_t n_inputs, const char *file);
+
 /* Shared formatting. */
 void tw_format_time(int64_t ns, char *buf, unsigned long size); /* 2026-11-26T13:39:21.123456789Z */
 void tw_json_string(FILE *out, const char *s);

@@ -40,12 +40,8 @@ struct pkt {
 };
 
 struct attempt {
-    size_t input;
+    struct tw_attempt_view v;
     bool is_folded;         /* another capture's view of a merged attempt */
-    struct tw_flow_key key;
-    uint32_t isn;
-    bool is_isn_known;
-    int64_t first_ns, last_ns;
     uint8_t n_pkts;
     struct pkt pkts[TW_MAX_EVIDENCE];
 };
@@ -72,10 +68,7 @@ struct wsfilter {
 /* The input named file, or n_inputs. */
 static size_t input_of(const struct wsfilter *w, const char *file)
 {
-    for (size_t i = 0; file && i < w->n_inputs; i++)
-        if (strcmp(w->inputs[i], file) == 0)
-            return i;
-    return w->n_inputs;
+    return tw_input_index(w->inputs, w->n_inputs, file);
 }
 
 static void keep_attempt(struct wsfilter *w, const struct tw_attempt_record *r, bool is_folded)
@@ -90,13 +83,8 @@ static void keep_attempt(struct wsfilter *w, const struct tw_attempt_record *r, 
     }
     struct attempt *a = &w->atts[w->n_atts++];
     memset(a, 0, sizeof *a);
-    a->input = own;
+    tw_attempt_view_of(&a->v, own, r);
     a->is_folded = is_folded;
-    a->key = r->key;
-    a->isn = r->isn;
-    a->is_isn_known = r->is_isn_known;
-    a->first_ns = r->first_ns;
-    a->last_ns = r->last_ns;
     for (int i = 0; i < r->diag.n_evidence; i++) {
         const struct tw_evidence *e = &r->diag.evidence[i];
         size_t in = e->file ? input_of(w, e->file) : own;
@@ -224,12 +212,12 @@ static bool print_view(struct wsfilter *w, const struct attempt *view, const str
 {
     char clauses[MAX_CLAUSES][160];
     int n = 0;
-    bool is_v6 = !tw_addr_is_v4(&view->key.client);
+    bool is_v6 = !tw_addr_is_v4(&view->v.key.client);
     add_pkts(clauses, &n, view, input, is_v6);
     add_pkts(clauses, &n, extra, input, is_v6);
-    for (size_t i = 0; view->is_isn_known && i < w->n_rsts; i++) {
+    for (size_t i = 0; view->v.is_isn_known && i < w->n_rsts; i++) {
         const struct rst *r = &w->rsts[i];
-        if (r->input != input || r->isn != view->isn || !same_key(&r->key, &view->key))
+        if (r->input != input || r->isn != view->v.isn || !same_key(&r->key, &view->v.key))
             continue;
         char buf[160];
         pkt_clause(buf, sizeof buf, &r->pkt, is_v6);
@@ -238,16 +226,16 @@ static bool print_view(struct wsfilter *w, const struct attempt *view, const str
     if (!n && !has_range)
         return false;
     char c[64], s[64];
-    tw_addr_format(&view->key.client, c, sizeof c);
-    tw_addr_format(&view->key.server, s, sizeof s);
+    tw_addr_format(&view->v.key.client, c, sizeof c);
+    tw_addr_format(&view->v.key.server, s, sizeof s);
     const char *ip = is_v6 ? "ipv6.addr" : "ip.addr";
     fprintf(w->out, "%s(%s==%s && %s==%s && tcp.port==%u && tcp.port==%u && (",
-            is_first ? "" : " || ", ip, c, ip, s, view->key.client_port, view->key.server_port);
+            is_first ? "" : " || ", ip, c, ip, s, view->v.key.client_port, view->v.key.server_port);
     if (has_range) {
         fputs("(frame.time_epoch >= ", w->out);
-        print_time(w->out, view->first_ns);
+        print_time(w->out, view->v.first_ns);
         fputs(" && frame.time_epoch <= ", w->out);
-        print_time(w->out, view->last_ns);
+        print_time(w->out, view->v.last_ns);
         fputs(")", w->out);
     }
     for (int i = 0; i < n; i++)
@@ -260,9 +248,9 @@ static int by_input_isn(const void *pa, const void *pb)
 {
     const struct attempt *a = *(const struct attempt *const *)pa;
     const struct attempt *b = *(const struct attempt *const *)pb;
-    if (a->input != b->input)
-        return a->input < b->input ? -1 : 1;
-    return (a->isn > b->isn) - (a->isn < b->isn);
+    if (a->v.input != b->v.input)
+        return a->v.input < b->v.input ? -1 : 1;
+    return (a->v.isn > b->v.isn) - (a->v.isn < b->v.isn);
 }
 
 /* The folded record in input that is a's other view: same ISN, and an
@@ -271,8 +259,8 @@ static const struct attempt *find_folded(const struct attempt **folded, size_t n
                                          const struct attempt *a, size_t input)
 {
     struct attempt want;
-    want.input = input;
-    want.isn = a->isn;
+    want.v.input = input;
+    want.v.isn = a->v.isn;
     const struct attempt *key = &want;
     size_t lo = 0, hi = n_folded;
     while (lo < hi) {
@@ -304,8 +292,8 @@ static bool is_repeat(const struct wsfilter *w, size_t i)
     const struct attempt *a = &w->atts[i];
     for (size_t j = 0; j < i; j++) {
         const struct attempt *b = &w->atts[j];
-        if (!b->is_folded && b->input == a->input && b->is_isn_known && a->is_isn_known &&
-            b->isn == a->isn && same_key(&b->key, &a->key) && b->n_pkts == a->n_pkts &&
+        if (!b->is_folded && b->v.input == a->v.input && b->v.is_isn_known && a->v.is_isn_known &&
+            b->v.isn == a->v.isn && same_key(&b->v.key, &a->v.key) && b->n_pkts == a->n_pkts &&
             memcmp(b->pkts, a->pkts, a->n_pkts * sizeof a->pkts[0]) == 0)
             return true;
     }
@@ -321,11 +309,11 @@ static void print_input(struct wsfilter *w, size_t input, const struct attempt *
         if (a->is_folded || is_repeat(w, i))
             continue;
         bool is_printed;
-        if (a->input == input) {
+        if (a->v.input == input) {
             is_printed = print_view(w, a, NULL, input, true, is_first);
         } else if (has_pkts_in(a, input)) {
             const struct attempt *f =
-                a->is_isn_known ? find_folded(folded, n_folded, a, input) : NULL;
+                a->v.is_isn_known ? find_folded(folded, n_folded, a, input) : NULL;
             /* without the other capture's view: its evidence, under a's 4-tuple */
             is_printed = f ? print_view(w, f, a, input, true, is_first)
                            : print_view(w, a, NULL, input, false, is_first);
@@ -349,7 +337,7 @@ static void wsf_finish(void *ctx)
     size_t n_folded = 0;
     const struct attempt **folded = malloc((w->n_atts + 1) * sizeof *folded);
     for (size_t i = 0; folded && i < w->n_atts; i++)
-        if (w->atts[i].is_folded && w->atts[i].is_isn_known)
+        if (w->atts[i].is_folded && w->atts[i].v.is_isn_known)
             folded[n_folded++] = &w->atts[i];
     if (n_folded)
         qsort(folded, n_folded, sizeof *folded, by_input_isn);
