@@ -13,20 +13,11 @@
 
 #define MAX_BLOCKS 500
 #define MAX_RST_LINES 200
-#define MAX_RST_SENDERS 32
 #define MAX_CONNECT_LINES 50
 /* Big captures stay readable: at most this many blocks per verdict; the
  * rest are summed up by server, client subnet and minute. */
 #define MAX_BLOCKS_PER_VERDICT 10
 #define TOP_SHOWN 5
-
-/* RSTs counted per sending host (or "a box in the path") and cause. */
-struct rst_sender {
-    struct tw_addr addr;
-    enum tw_rst_sender role;
-    uint64_t total;
-    uint64_t causes[TW_RST_CAUSE_COUNT];
-};
 
 struct text {
     FILE *out;
@@ -35,12 +26,10 @@ struct text {
     size_t n_blocks;
     uint64_t n_not_shown;
     uint64_t blocks_per_verdict[TW_VERDICT_COUNT], not_shown_per_verdict[TW_VERDICT_COUNT];
-    tw_aggregate *agg;                   /* for the summing up */
+    tw_aggregate *agg;                   /* for the summing up, and RSTs per sender */
     struct tw_rst_record *rsts;
     size_t n_rsts;
     uint64_t n_rsts_not_shown;
-    struct rst_sender senders[MAX_RST_SENDERS + 1]; /* the last one: all others */
-    size_t n_senders;
     char connect_lines[MAX_CONNECT_LINES][256]; /* retried or too slow connects */
     char failure_lines[MAX_CONNECT_LINES][200]; /* per server: since when it fails */
     size_t n_failure_lines;
@@ -155,28 +144,10 @@ static void text_attempt(void *ctx, const struct tw_attempt_record *r)
     t->blocks[t->n_blocks++] = *r;
 }
 
-static struct rst_sender *sender_slot(struct text *t, const struct tw_rst_record *r)
-{
-    for (size_t i = 0; i < t->n_senders; i++)
-        if (t->senders[i].role == r->res.sender &&
-            (r->res.sender == TW_SENDER_MIDDLE ||
-             memcmp(t->senders[i].addr.b, r->src.b, 16) == 0))
-            return &t->senders[i];
-    if (t->n_senders == MAX_RST_SENDERS)
-        return &t->senders[MAX_RST_SENDERS];
-    struct rst_sender *s = &t->senders[t->n_senders++];
-    memset(s, 0, sizeof *s);
-    s->addr = r->src;
-    s->role = r->res.sender;
-    return s;
-}
-
 static void text_rst(void *ctx, const struct tw_rst_record *r)
 {
     struct text *t = ctx;
-    struct rst_sender *s = sender_slot(t, r);
-    s->total++;
-    s->causes[r->res.cause]++;
+    tw_aggregate_rst(t->agg, r);
     if (t->n_rsts == MAX_RST_LINES)
         t->n_rsts_not_shown++;
     else
@@ -193,18 +164,20 @@ static const char *accepted_word(enum tw_accepted a)
 static void print_rsts(struct text *t)
 {
     FILE *out = t->out;
+    const struct tw_agg_row *senders;
+    size_t n_senders = tw_aggregate_rows(t->agg, TW_AGG_RST_SENDER, &senders);
     uint64_t total = 0;
-    for (size_t i = 0; i <= MAX_RST_SENDERS; i++)
-        total += t->senders[i].total;
+    for (size_t i = 0; i < n_senders; i++)
+        total += senders[i].rsts;
     if (!total)
         return;
     fprintf(out, _("\nRSTs: %llu\n"), (unsigned long long)total);
-    for (size_t i = 0; i <= MAX_RST_SENDERS; i++) {
-        const struct rst_sender *s = &t->senders[i];
-        if (!s->total)
+    for (size_t i = 0; i < n_senders; i++) {
+        const struct tw_agg_row *s = &senders[i];
+        if (!s->rsts)
             continue;
         char who[80];
-        if (i == MAX_RST_SENDERS)
+        if (s->is_others)
             snprintf(who, sizeof who, _("other hosts"));
         else if (s->role == TW_SENDER_MIDDLE)
             snprintf(who, sizeof who, _("a box in the path (forged)"));
@@ -213,12 +186,12 @@ static void print_rsts(struct text *t)
             tw_addr_format(&s->addr, ip, sizeof ip);
             snprintf(who, sizeof who, "%s (%s)", ip, _(tw_rst_sender_name(s->role)));
         }
-        fprintf(out, _("  %llu sent by %s:"), (unsigned long long)s->total, who);
+        fprintf(out, _("  %llu sent by %s:"), (unsigned long long)s->rsts, who);
         bool first = true;
         for (int c = 0; c < TW_RST_CAUSE_COUNT; c++) {
-            if (!s->causes[c])
+            if (!s->rst_causes[c])
                 continue;
-            fprintf(out, "%s %llu %s", first ? "" : ",", (unsigned long long)s->causes[c],
+            fprintf(out, "%s %llu %s", first ? "" : ",", (unsigned long long)s->rst_causes[c],
                     tw_rst_cause_name((enum tw_rst_cause)c));
             first = false;
         }
@@ -240,8 +213,6 @@ static void print_rsts(struct text *t)
                 (unsigned long long)t->n_rsts_not_shown);
     t->n_rsts = 0;
     t->n_rsts_not_shown = 0;
-    t->n_senders = 0;
-    memset(t->senders, 0, sizeof t->senders);
 }
 
 static void print_block(FILE *out, const struct tw_attempt_record *r,
