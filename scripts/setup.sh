@@ -74,6 +74,17 @@ case "$what" in
      TW_FLOOD_MARGIN_MB=112 ctest --output-on-failure -j"$(nproc)" -LE 'lab|static' \
        -E 'robust.tshark_agree')
     echo "setup: sanitizer build and tests: $(($(date +%s) - start)) s" >&2
+    # What runs threads (--threads, the two readers of a correlated pair,
+    # live) again under ThreadSanitizer: a data race fails the test (TSan's
+    # exit status 66, and --threads 1 and 2 then differ).
+    start=$(date +%s)
+    cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCPWHY_WERROR=ON \
+          -DTCPWHY_TSAN=ON >/dev/null
+    cmake --build build-tsan -j"$(nproc)" >/dev/null
+    (cd build-tsan &&
+     TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j"$(nproc)" \
+       -R 'threads\.|unit\.|golden\.')
+    echo "setup: thread sanitizer build and tests: $(($(date +%s) - start)) s" >&2
     ;;
   build)
     build

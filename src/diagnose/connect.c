@@ -14,7 +14,7 @@ const char *const tw_connect_bucket_name[TW_CONNECT_BUCKETS] = {
 static int by_server_then_time(const void *pa, const void *pb)
 {
     const struct tw_attempt_brief *a = pa, *b = pb;
-    int c = memcmp(a->server.b, b->server.b, 16);
+    int c = tw_addr_cmp(&a->server, &b->server);
     if (!c)
         c = (a->server_port > b->server_port) - (a->server_port < b->server_port);
     if (!c)
@@ -90,9 +90,9 @@ void tw_attempt_brief_of(const struct tw_attempt_record *rec, struct tw_attempt_
 static int by_endpoints_then_time(const void *pa, const void *pb)
 {
     const struct tw_attempt_brief *a = pa, *b = pb;
-    int c = memcmp(a->client.b, b->client.b, 16);
+    int c = tw_addr_cmp(&a->client, &b->client);
     if (!c)
-        c = memcmp(a->server.b, b->server.b, 16);
+        c = tw_addr_cmp(&a->server, &b->server);
     if (!c)
         c = (a->server_port > b->server_port) - (a->server_port < b->server_port);
     if (!c)
@@ -104,8 +104,8 @@ static int by_endpoints_then_time(const void *pa, const void *pb)
 
 static bool same_endpoints(const struct tw_attempt_brief *a, const struct tw_attempt_brief *b)
 {
-    return a->server_port == b->server_port && memcmp(a->client.b, b->client.b, 16) == 0 &&
-           memcmp(a->server.b, b->server.b, 16) == 0;
+    return a->server_port == b->server_port && tw_addr_cmp(&a->client, &b->client) == 0 &&
+           tw_addr_cmp(&a->server, &b->server) == 0;
 }
 
 void tw_attempt_briefs_sort(struct tw_attempt_brief *briefs, size_t n)

@@ -272,7 +272,7 @@ static int by_weight(const void *pa, const void *pb)
         return wa > wb ? -1 : 1;
     if (a->attempts != b->attempts)
         return a->attempts > b->attempts ? -1 : 1;
-    int c = memcmp(a->addr.b, b->addr.b, 16);
+    int c = tw_addr_cmp(&a->addr, &b->addr);
     if (c)
         return c;
     if (a->port != b->port)

@@ -146,7 +146,7 @@ static void wsf_summary(void *ctx, const struct tw_file_summary *s)
 
 static bool same_key(const struct tw_flow_key *a, const struct tw_flow_key *b)
 {
-    return memcmp(a->client.b, b->client.b, 16) == 0 && memcmp(a->server.b, b->server.b, 16) == 0 &&
+    return tw_addr_cmp(&a->client, &b->client) == 0 && tw_addr_cmp(&a->server, &b->server) == 0 &&
            a->client_port == b->client_port && a->server_port == b->server_port;
 }
 
