@@ -33,6 +33,10 @@ LAB_ROOT=$(cd "$LAB_DIR/.." && pwd)
 
 C4=198.18.1.2 R4C=198.18.1.1 R4S=198.18.2.1 S4=198.18.2.2
 C6=2001:db8:1::2 R6C=2001:db8:1::1 R6S=2001:db8:2::1 S6=2001:db8:2::2
+# LAB_MIDDLE=1: a second router, m, between the client and the router (see
+# lab_topology_up); m takes the client's gateway address (R4C/R6C) and joins
+# the router over 198.18.3.0/24 and 2001:db8:3::/64.
+M4=198.18.3.1 R4M=198.18.3.2 M6=2001:db8:3::1 R6M=2001:db8:3::2
 SERVER_PORT=8080
 
 # Capture filter: TCP, ICMP, and ICMPv6 errors (types < 128), which leaves out
@@ -121,7 +125,8 @@ lab_init() {
     fi
     lab_check_env
     LAB_ID="tw$$r$RANDOM"
-    NS_C=${LAB_ID}c NS_R=${LAB_ID}r NS_S=${LAB_ID}s
+    NS_C=${LAB_ID}c NS_R=${LAB_ID}r NS_S=${LAB_ID}s NS_M=${LAB_ID}m
+    [ "${LAB_MIDDLE:-0}" = 0 ] || [ "${LAB_NAT:-0}" = 0 ] || lab_die "LAB_MIDDLE with LAB_NAT is not built"
     LAB_TMP=$(mktemp -d /tmp/tcpwhy-lab.XXXXXX)
     trap lab_cleanup EXIT
     trap 'exit 130' INT TERM
@@ -139,6 +144,9 @@ lab_init() {
     lab_truth "client_iface=${LAB_CLIENT_IFACE:-eth0}"
     lab_truth "timestamp_precision=$([ "${LAB_NANO:-0}" = 1 ] && echo nano || echo micro)"
     lab_truth "nat=$([ "${LAB_NAT:-0}" = 1 ] && echo masquerade || echo none)"
+    if [ "${LAB_MIDDLE:-0}" = 1 ]; then
+        lab_truth "middle_capture=router-c.pcap (client -- m -- router: rc sees both ends' packets routed once)"
+    fi
     local k
     for k in net.ipv4.tcp_syn_linear_timeouts net.ipv4.tcp_syn_retries \
         net.ipv4.tcp_synack_retries net.ipv4.tcp_syncookies \
@@ -150,9 +158,35 @@ lab_init() {
 
 lab_mac() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 
+# lab_veth NS1 DEV1 NS2 DEV2: a veth pair joining NS1 and NS2, both ends up.
+lab_veth() {
+    ip -n "$1" link add "$2" type veth peer name "$4" netns "$3"
+    ip -n "$1" link set "$2" up
+    ip -n "$3" link set "$4" up
+}
+
+# lab_addrs NS DEV ADDR4 ADDR6: DEV's IPv4 (/24) and IPv6 (/64) addresses.
+lab_addrs() {
+    ip -n "$1" addr add "$3/24" dev "$2"
+    ip -n "$1" addr add "$4/64" dev "$2" nodad
+}
+
+# lab_routes NS DEST4 VIA4 DEST6 VIA6: a route for each family.
+lab_routes() {
+    ip -n "$1" route add "$2" via "$3"
+    ip -n "$1" -6 route add "$4" via "$5"
+}
+
+# lab_neigh NS DEV MAC ADDR4 ADDR6: static neighbour entries for a host.
+lab_neigh() {
+    ip -n "$1" neigh replace "$4" lladdr "$3" dev "$2" nud permanent
+    ip -n "$1" neigh replace "$5" lladdr "$3" dev "$2" nud permanent
+}
+
 lab_topology_up() {
-    local ns
-    for ns in "$NS_C" "$NS_R" "$NS_S"; do
+    local ns all=("$NS_C" "$NS_R" "$NS_S")
+    [ "${LAB_MIDDLE:-0}" = 0 ] || all+=("$NS_M")
+    for ns in "${all[@]}"; do
         ip netns add "$ns"
         LAB_NS+=("$ns")
         ip -n "$ns" link set lo up
@@ -161,38 +195,32 @@ lab_topology_up() {
             net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.router_solicitations=0 \
             net.ipv6.conf.default.router_solicitations=0
     done
-    ip -n "$NS_R" link add rc type veth peer name eth0 netns "$NS_C"
-    ip -n "$NS_R" link add rs type veth peer name eth0 netns "$NS_S"
+    if [ "${LAB_MIDDLE:-0}" = 1 ]; then
+        lab_middle_up
+    else
+        lab_veth "$NS_R" rc "$NS_C" eth0
+        lab_addrs "$NS_R" rc "$R4C" "$R6C"
+    fi
+    lab_veth "$NS_R" rs "$NS_S" eth0
     ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-    ip -n "$NS_C" addr add "$C4/24" dev eth0
-    ip -n "$NS_C" addr add "$C6/64" dev eth0 nodad
-    ip -n "$NS_R" addr add "$R4C/24" dev rc
-    ip -n "$NS_R" addr add "$R6C/64" dev rc nodad
-    ip -n "$NS_R" addr add "$R4S/24" dev rs
-    ip -n "$NS_R" addr add "$R6S/64" dev rs nodad
-    ip -n "$NS_S" addr add "$S4/24" dev eth0
-    ip -n "$NS_S" addr add "$S6/64" dev eth0 nodad
-    ip -n "$NS_C" link set eth0 up
-    ip -n "$NS_S" link set eth0 up
-    ip -n "$NS_R" link set rc up
-    ip -n "$NS_R" link set rs up
-    ip -n "$NS_C" route add default via "$R4C"
-    ip -n "$NS_C" -6 route add default via "$R6C"
-    ip -n "$NS_S" route add default via "$R4S"
-    ip -n "$NS_S" -6 route add default via "$R6S"
+    lab_addrs "$NS_C" eth0 "$C4" "$C6"
+    lab_addrs "$NS_R" rs "$R4S" "$R6S"
+    lab_addrs "$NS_S" eth0 "$S4" "$S6"
+    lab_routes "$NS_C" default "$R4C" default "$R6C"
+    lab_routes "$NS_S" default "$R4S" default "$R6S"
     # Static neighbours: no ARP or neighbour discovery in the captures, and no
     # resolution delay in front of the first SYN.
     local mc mrc mrs ms
     mc=$(lab_mac "$NS_C" eth0) mrc=$(lab_mac "$NS_R" rc)
     mrs=$(lab_mac "$NS_R" rs) ms=$(lab_mac "$NS_S" eth0)
-    ip -n "$NS_C" neigh replace "$R4C" lladdr "$mrc" dev eth0 nud permanent
-    ip -n "$NS_C" neigh replace "$R6C" lladdr "$mrc" dev eth0 nud permanent
-    ip -n "$NS_R" neigh replace "$C4" lladdr "$mc" dev rc nud permanent
-    ip -n "$NS_R" neigh replace "$C6" lladdr "$mc" dev rc nud permanent
-    ip -n "$NS_R" neigh replace "$S4" lladdr "$ms" dev rs nud permanent
-    ip -n "$NS_R" neigh replace "$S6" lladdr "$ms" dev rs nud permanent
-    ip -n "$NS_S" neigh replace "$R4S" lladdr "$mrs" dev eth0 nud permanent
-    ip -n "$NS_S" neigh replace "$R6S" lladdr "$mrs" dev eth0 nud permanent
+    if [ "${LAB_MIDDLE:-0}" = 1 ]; then
+        lab_middle_neighbours "$mc" "$mrc"
+    else
+        lab_neigh "$NS_C" eth0 "$mrc" "$R4C" "$R6C"
+        lab_neigh "$NS_R" rc "$mc" "$C4" "$C6"
+    fi
+    lab_neigh "$NS_R" rs "$ms" "$S4" "$S6"
+    lab_neigh "$NS_S" eth0 "$mrs" "$R4S" "$R6S"
     # The router's fault table: every scenario adds its rules to chain fwd.
     ip netns exec "$NS_R" nft -f - <<'EOF'
 table inet lab {
@@ -209,6 +237,33 @@ table inet lab {
     }
 }
 EOF
+}
+
+# lab_middle_up (LAB_MIDDLE=1): client eth0 -- mc [m] mr -- rc [router].
+# m is a plain router with the client's gateway address, so the capture on
+# the router's rc (router-c.pcap) sees the client's packets after one hop
+# (m) and the server's after one (the router): TTLs below the initial ones
+# both ways, as at a tap on a link between two routers. The router's fault
+# rules (forward hook) stay behind rc, on the server's side of it.
+lab_middle_up() {
+    lab_veth "$NS_M" mc "$NS_C" eth0
+    lab_veth "$NS_R" rc "$NS_M" mr
+    ip netns exec "$NS_M" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+    lab_addrs "$NS_M" mc "$R4C" "$R6C"
+    lab_addrs "$NS_M" mr "$M4" "$M6"
+    lab_addrs "$NS_R" rc "$R4M" "$R6M"
+    lab_routes "$NS_M" default "$R4M" default "$R6M"
+    lab_routes "$NS_R" 198.18.1.0/24 "$M4" 2001:db8:1::/64 "$M6"
+}
+
+# lab_middle_neighbours CLIENT_MAC RC_MAC: static neighbours around m.
+lab_middle_neighbours() {
+    local mmc mmr
+    mmc=$(lab_mac "$NS_M" mc) mmr=$(lab_mac "$NS_M" mr)
+    lab_neigh "$NS_C" eth0 "$mmc" "$R4C" "$R6C"
+    lab_neigh "$NS_M" mc "$1" "$C4" "$C6"
+    lab_neigh "$NS_M" mr "$2" "$R4M" "$R6M"
+    lab_neigh "$NS_R" rc "$mmr" "$M4" "$M6"
 }
 
 # lab_nat_up: the router masquerades the client's network towards the server
@@ -359,6 +414,10 @@ lab_capture_start() {
 lab_heartbeat() {
     local rc rs
     if [ "$LAB_FAM" = 6 ]; then rc=$R6C rs=$R6S; else rc=$R4C rs=$R4S; fi
+    # with m in between, through m to the router, so that rc sees it too
+    if [ "${LAB_MIDDLE:-0}" = 1 ]; then
+        if [ "$LAB_FAM" = 6 ]; then rc=$R6M; else rc=$R4M; fi
+    fi
     ip netns exec "$NS_C" bash -c "echo $1 > /dev/udp/$rc/9" 2>/dev/null || true
     ip netns exec "$NS_S" bash -c "echo $1 > /dev/udp/$rs/9" 2>/dev/null || true
 }
@@ -562,6 +621,9 @@ lab_finish() {
         exp=${exp#*|}
         lab_truth "expected_verdict_client=${exp%%|*}"
         lab_truth "expected_verdict_server=${exp#*|}"
+        # m drops nothing and the router's faults are behind rc: the middle
+        # capture shows what the client's shows
+        [ "${LAB_MIDDLE:-0}" = 0 ] || lab_truth "expected_verdict_middle=${exp%%|*}"
         lab_truth "expected_lost=$(lab_lost "$3" "${2##*:}")"
         if [ "${LAB_NAT:-0}" = 1 ]; then
             # masquerade keeps the ISN: the server capture's SYN with this ISN

@@ -59,8 +59,16 @@ field() { sed -n "s/^$1=//p" "$dst/truth.txt" | head -1; }
     echo "- Recorded with \`sudo lab/record.sh $name\` on Linux $(field kernel)," \
         "$(field recorded_utc), $(field tcpdump), snap length $(field snaplen)," \
         "timestamps in $(field timestamp_precision)seconds."
-    echo "- Topology: client 198.18.1.2 / 2001:db8:1::2 -- router (rc 198.18.1.1," \
-        "rs 198.18.2.1) -- server 198.18.2.2 / 2001:db8:2::2, veth pairs, server port 8080."
+    if [ -n "$(field middle_capture)" ]; then
+        echo "- Topology: client 198.18.1.2 / 2001:db8:1::2 -- m (mc 198.18.1.1, mr 198.18.3.1)" \
+            "-- router (rc 198.18.3.2, rs 198.18.2.1) -- server 198.18.2.2 / 2001:db8:2::2," \
+            "veth pairs, server port 8080: m is a second router (LAB_MIDDLE=1), so" \
+            "\`router-c.$ext\` is a capture between two routers (vantage middle;" \
+            "expected_verdict_middle in truth.txt)."
+    else
+        echo "- Topology: client 198.18.1.2 / 2001:db8:1::2 -- router (rc 198.18.1.1," \
+            "rs 198.18.2.1) -- server 198.18.2.2 / 2001:db8:2::2, veth pairs, server port 8080."
+    fi
     echo "- Captures ($ext): \`client.$ext\` (client namespace, interface $(field client_iface))," \
         "\`server.$ext\` (server namespace), \`router-c.$ext\` and \`router-s.$ext\`" \
         "(the router's interfaces towards the client and the server). Filter:" \

@@ -4,7 +4,8 @@
 # really did, as truth.txt records it: for every attempt (client endpoint and
 # ISN), expected_verdict_client / expected_verdict_server for each capture
 # alone ("none": that capture must hold no record of it), and
-# expected_verdict (and expected_lost, when given) for both captures
+# expected_verdict_middle for the middle capture of a LAB_MIDDLE run (also
+# inferred as vantage middle), expected_verdict (and expected_lost, when given) for both captures
 # correlated, together with every RST's
 # "rst frame_client=.. frame_server=.. sender=.. cause=.. accepted=.." line. Prints one line per capture checked and
 # ends with "N passed, N failed".
@@ -17,10 +18,15 @@ for dir in "$@"; do
     [ -f "$truth" ] || { echo "verdicts: no truth.txt in $dir"; fail=$((fail + 1)); continue; }
     ccap=$(ls "$dir" | grep -E "^client\.pcap(ng)?$" | head -1)
     scap=$(ls "$dir" | grep -E "^server\.pcap(ng)?$" | head -1)
+    # LAB_MIDDLE runs: the router's rc capture lies between two routers, and
+    # must be inferred as such (vantage middle) with expected_verdict_middle
+    mcap=""
+    grep -q '^middle_capture=' "$truth" && mcap=$(ls "$dir" | grep -E "^router-c\.pcap(ng)?$" | head -1)
     # each capture alone (its own vantage), then both together (vantage both,
     # which must give what really happened: expected_verdict)
-    for side in client server both; do
+    for side in client server middle both; do
         case $side in
+            middle) [ -n "$mcap" ] || continue; caps=("$dir/$mcap"); label=$mcap; key=_middle ;;
             client) [ -n "$ccap" ] || continue; caps=("$dir/$ccap"); label=$ccap; key=_client ;;
             server) [ -n "$scap" ] || continue; caps=("$dir/$scap"); label=$scap; key=_server ;;
             both) [ -n "$ccap" ] && [ -n "$scap" ] || continue
@@ -41,6 +47,11 @@ for dir in "$@"; do
                           k = ep " " f["client_isn"] }
             $0 ~ "^expected_verdict" key "=" { split($0, kv, "="); print k " " kv[2] }' "$truth" "$truth")
         bad=""
+        if [ "$side" = middle ]; then
+            vantage=$("$tcpwhy" --format json "${caps[@]}" 2>/dev/null |
+                sed -n 's/.*"type":"summary".*"vantage":"\([a-z]*\)".*/\1/p')
+            [ "$vantage" = middle ] || bad="$bad vantage inferred ${vantage:-nothing}, not middle;"
+        fi
         while read -r ep isn verdict; do
             [ -n "$ep" ] || continue
             actual=$(printf '%s\n' "$got" | awk -v ep="$ep" -v isn="$isn" '$1 == ep && $2 == isn { print $3 }')
