@@ -1,8 +1,10 @@
 /* Aggregates (see aggregate.h): four bounded keyed tables and a timeline.
  *
- * Each table is open-addressed on a fixed key of KEY_BYTES; it never grows,
- * so a capture with a million servers costs the same memory as one with
- * ten, and what does not fit is counted in the others row. */
+ * Each table is open-addressed on a fixed key of KEY_BYTES; its slots name
+ * rows kept dense in order of first sight, so memory is touched only for
+ * the rows made. It never grows, so a capture with a million servers costs
+ * the same memory as one with ten, and what does not fit is counted in the
+ * others row. */
 #include "report/aggregate.h"
 
 #include <stdlib.h>
@@ -12,21 +14,23 @@
 #define NS_PER_MIN (60 * 1000000000LL)
 
 /* Rows per grouping: servers and client subnets seen in a day of a busy
- * edge fit; minutes: a day and a half. */
-static const size_t table_slots[TW_AGG_BY_COUNT] = {8192, 8192, 2048, 1024};
-#define MAX_SLOTS 8192
+ * edge fit; minutes: a day and a half. Each table has twice as many slots
+ * as rows, so that with linear probing a key not in a full table is found
+ * missing after a few probes, not after a walk over the whole table. */
+static const size_t table_rows[TW_AGG_BY_COUNT] = {8192, 8192, 2048, 1024};
+#define MAX_ROWS 8192
 
 struct table {
-    size_t n_slots, n_used;
-    bool *is_used;
-    uint8_t (*key)[KEY_BYTES];
-    struct tw_agg_row *row;
+    size_t n_slots, max_used, n_used;
+    uint32_t *slot;               /* 0: empty; else 1 + the row's index */
+    uint8_t (*key)[KEY_BYTES];    /* per row */
+    struct tw_agg_row *row;       /* n_used of max_used */
     struct tw_agg_row others;
 };
 
 struct tw_aggregate {
     struct table by[TW_AGG_BY_COUNT];
-    struct tw_agg_row *sorted;    /* MAX_SLOTS + 1, for tw_aggregate_rows() */
+    struct tw_agg_row *sorted;    /* MAX_ROWS + 1, for tw_aggregate_rows() */
     struct tw_agg_timeline timeline;
 };
 
@@ -43,7 +47,7 @@ void tw_aggregate_free(tw_aggregate *agg)
     if (!agg)
         return;
     for (int by = 0; by < TW_AGG_BY_COUNT; by++) {
-        free(agg->by[by].is_used);
+        free(agg->by[by].slot);
         free(agg->by[by].key);
         free(agg->by[by].row);
     }
@@ -58,14 +62,15 @@ tw_aggregate *tw_aggregate_new(void)
     tw_aggregate *agg = calloc(1, sizeof *agg);
     if (!agg)
         return NULL;
-    bool ok = (agg->sorted = calloc(MAX_SLOTS + 1, sizeof *agg->sorted)) != NULL;
+    bool ok = (agg->sorted = calloc(MAX_ROWS + 1, sizeof *agg->sorted)) != NULL;
     for (int by = 0; ok && by < TW_AGG_BY_COUNT; by++) {
         struct table *t = &agg->by[by];
-        t->n_slots = table_slots[by];
-        t->is_used = calloc(t->n_slots, sizeof *t->is_used);
-        t->key = calloc(t->n_slots, sizeof *t->key);
-        t->row = calloc(t->n_slots, sizeof *t->row);
-        ok = t->is_used && t->key && t->row;
+        t->max_used = table_rows[by];
+        t->n_slots = 2 * table_rows[by];
+        t->slot = calloc(t->n_slots, sizeof *t->slot);
+        t->key = calloc(t->max_used, sizeof *t->key);
+        t->row = calloc(t->max_used, sizeof *t->row);
+        ok = t->slot && t->key && t->row;
     }
     if (!ok) {
         tw_aggregate_free(agg);
@@ -79,18 +84,18 @@ void tw_aggregate_reset(tw_aggregate *agg)
 {
     for (int by = 0; by < TW_AGG_BY_COUNT; by++) {
         struct table *t = &agg->by[by];
-        for (size_t i = 0; t->n_used && i < t->n_slots; i++)
-            if (t->is_used[i]) {
-                t->is_used[i] = false;
-                memset(&t->row[i], 0, sizeof t->row[i]);
-            }
+        if (t->n_used) {
+            memset(t->slot, 0, t->n_slots * sizeof *t->slot);
+            memset(t->row, 0, t->n_used * sizeof *t->row);
+        }
         t->n_used = 0;
         memset(&t->others, 0, sizeof t->others);
     }
     memset(&agg->timeline, 0, sizeof agg->timeline);
 }
 
-/* The row for key, made on first sight; the others row when the table is full. */
+/* The row for key, made on first sight; the others row when the table holds
+ * its rows already. */
 static struct tw_agg_row *row_for(struct table *t, const uint8_t key[KEY_BYTES], bool *is_new)
 {
     uint32_t h = 2166136261u; /* FNV-1a: keys are not chosen by an attacker to collide here,
@@ -100,15 +105,18 @@ static struct tw_agg_row *row_for(struct table *t, const uint8_t key[KEY_BYTES],
     *is_new = false;
     for (size_t probe = 0; probe < t->n_slots; probe++) {
         size_t i = (h + probe) % t->n_slots;
-        if (!t->is_used[i]) {
-            t->is_used[i] = true;
-            t->n_used++;
-            memcpy(t->key[i], key, KEY_BYTES);
+        if (!t->slot[i]) {
+            if (t->n_used == t->max_used)
+                break;
+            size_t r = t->n_used++;
+            t->slot[i] = (uint32_t)r + 1;
+            memcpy(t->key[r], key, KEY_BYTES);
             *is_new = true;
-            return &t->row[i];
+            return &t->row[r];
         }
-        if (memcmp(t->key[i], key, KEY_BYTES) == 0)
-            return &t->row[i];
+        size_t r = t->slot[i] - 1;
+        if (memcmp(t->key[r], key, KEY_BYTES) == 0)
+            return &t->row[r];
     }
     t->others.is_others = true;
     return &t->others;
@@ -283,10 +291,8 @@ static int by_weight(const void *pa, const void *pb)
 size_t tw_aggregate_rows(tw_aggregate *agg, enum tw_agg_by by, const struct tw_agg_row **rows)
 {
     const struct table *t = &agg->by[by];
-    size_t n = 0;
-    for (size_t i = 0; i < t->n_slots; i++)
-        if (t->is_used[i])
-            agg->sorted[n++] = t->row[i];
+    size_t n = t->n_used;
+    memcpy(agg->sorted, t->row, n * sizeof *t->row);
     qsort(agg->sorted, n, sizeof agg->sorted[0], by == TW_AGG_MINUTE ? by_time : by_weight);
     if (t->others.is_others)
         agg->sorted[n++] = t->others;

@@ -89,6 +89,7 @@ static void test_others(void **state)
     for (size_t i = 0; i < n; i++)
         total += rows[i].failed;
     assert_int_equal(total, 70000);
+    assert_int_equal(n, 8192 + 1); /* the documented bound, then the others row */
     assert_true(rows[n - 1].is_others);
     tw_aggregate_free(agg);
 }
