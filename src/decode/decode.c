@@ -281,15 +281,93 @@ bool tw_addr_is_v4(const struct tw_addr *a)
     return memcmp(a->b, prefix, sizeof prefix) == 0;
 }
 
+/* v (at most 255) in decimal at p; returns the end. */
+static char *put_octet(char *p, unsigned v)
+{
+    if (v >= 100)
+        *p++ = (char)('0' + v / 100);
+    if (v >= 10)
+        *p++ = (char)('0' + v / 10 % 10);
+    *p++ = (char)('0' + v % 10);
+    return p;
+}
+
+static char *put_dotted(char *p, const uint8_t b[4])
+{
+    for (int i = 0; i < 4; i++) {
+        if (i)
+            *p++ = '.';
+        p = put_octet(p, b[i]);
+    }
+    return p;
+}
+
+/* w in lowercase hex without leading zeros. */
+static char *put_hex16(char *p, unsigned w)
+{
+    static const char digit[] = "0123456789abcdef";
+    bool is_started = false;
+    for (int shift = 12; shift >= 0; shift -= 4) {
+        unsigned d = (w >> shift) & 0xf;
+        if (d || is_started || shift == 0) {
+            *p++ = digit[d];
+            is_started = true;
+        }
+    }
+    return p;
+}
+
+/* IPv6 text as glibc's inet_ntop() writes it (unit-tested against it):
+ * the first longest run of two or more zero groups becomes "::", and an
+ * address whose first 96 bits are zero ends in dotted IPv4 (::ffff:0:0/96,
+ * which inet_ntop also writes dotted, is printed as IPv4 by the caller).
+ * Formatted by hand: reports print two addresses a record. */
+static char *put_v6(char *p, const uint8_t b[16])
+{
+    unsigned w[8];
+    for (int i = 0; i < 8; i++)
+        w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+    int best = -1, best_len = 0;
+    for (int i = 0; i < 8;) {
+        int j = i;
+        while (j < 8 && w[j] == 0)
+            j++;
+        if (j - i > best_len) {
+            best = i;
+            best_len = j - i;
+        }
+        i = j > i ? j : i + 1;
+    }
+    if (best_len < 2)
+        best = -1;
+    for (int i = 0; i < 8; i++) {
+        if (best >= 0 && i >= best && i < best + best_len) {
+            if (i == best)
+                *p++ = ':';
+            continue;
+        }
+        if (i)
+            *p++ = ':';
+        if (i == 6 && best == 0 && best_len == 6)
+            return put_dotted(p, b + 12);
+        p = put_hex16(p, w[i]);
+    }
+    if (best >= 0 && best + best_len == 8)
+        *p++ = ':';
+    return p;
+}
+
 void tw_addr_format(const struct tw_addr *a, char *buf, size_t size)
 {
     if (size == 0)
         return;
-    const char *ok;
-    if (tw_addr_is_v4(a))
-        ok = inet_ntop(AF_INET, a->b + 12, buf, (socklen_t)size);
-    else
-        ok = inet_ntop(AF_INET6, a->b, buf, (socklen_t)size);
-    if (!ok)
+    char text[48];
+    char *end = tw_addr_is_v4(a) ? put_dotted(text, a->b + 12) : put_v6(text, a->b);
+    size_t n = (size_t)(end - text);
+    if (n >= size) {
         buf[0] = '\0'; /* buf too small: an empty string rather than a partial address */
+        return;
+    }
+    memcpy(buf, text, n);
+    buf[n] = '\0';
 }

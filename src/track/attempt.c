@@ -8,7 +8,6 @@
  * newest one. */
 #include "track/attempt.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "base/seq.h"
@@ -374,21 +373,26 @@ static char *decimal(char *p, unsigned v)
 
 void tw_endpoint_format(const struct tw_addr *a, uint16_t port, char *buf, unsigned long size)
 {
-    /* IPv4 by hand (reporters format two endpoints per record): at most
-     * "255.255.255.255:65535" */
-    if (tw_addr_is_v4(a) && size >= 22) {
-        char *p = buf;
+    /* By hand, not printf (reporters format two endpoints per record):
+     * "a.b.c.d:port" or "[v6]:port", at most 1 + 45 + 2 + 5 bytes. */
+    char text[64];
+    char *p = text;
+    if (tw_addr_is_v4(a)) {
         for (int i = 12; i < 16; i++) {
             p = decimal(p, a->b[i]);
             *p++ = i < 15 ? '.' : ':';
         }
-        *decimal(p, port) = '\0';
-        return;
+    } else {
+        *p++ = '[';
+        tw_addr_format(a, p, 48);
+        p += strlen(p);
+        *p++ = ']';
+        *p++ = ':';
     }
-    char ip[64];
-    tw_addr_format(a, ip, sizeof ip);
-    if (tw_addr_is_v4(a))
-        snprintf(buf, size, "%s:%u", ip, port);
-    else
-        snprintf(buf, size, "[%s]:%u", ip, port);
+    p = decimal(p, port);
+    if (size == 0)
+        return;
+    size_t n = (size_t)(p - text) < size ? (size_t)(p - text) : size - 1; /* cut, as snprintf */
+    memcpy(buf, text, n);
+    buf[n] = '\0';
 }

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <pcap/dlt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1822,6 +1823,36 @@ static void test_addr_format(void **state)
     assert_string_equal(exact, "255.255.255.255");
 }
 
+/* tw_addr_format writes IPv6 by hand: the same text as the C library's
+ * inet_ntop() (zero runs of every length and place, the dotted forms). */
+static void test_addr_format_like_inet_ntop(void **state)
+{
+    (void)state;
+    uint32_t rng = 12345;
+    for (int n = 0; n < 200000; n++) {
+        struct tw_addr a;
+        for (int i = 0; i < 16; i += 2) {
+            rng = rng * 1103515245u + 12345u;
+            /* mostly zero groups, so that runs of zeros come in every shape */
+            unsigned w = (rng >> 16) % 4 ? 0 : (rng >> 8) & 0xffff;
+            if (((rng >> 4) & 7) == 0)
+                w = (rng >> 20) & 0xf; /* one hex digit */
+            a.b[i] = (uint8_t)(w >> 8);
+            a.b[i + 1] = (uint8_t)w;
+        }
+        if (n % 7 == 0) { /* ::ffff:0:0/96 and ::/96 with a value after */
+            memset(a.b, 0, 10);
+            a.b[10] = a.b[11] = n % 14 ? 0xff : 0;
+        }
+        if (tw_addr_is_v4(&a))
+            continue;
+        char want[INET6_ADDRSTRLEN], got[64];
+        assert_non_null(inet_ntop(AF_INET6, a.b, want, sizeof want));
+        tw_addr_format(&a, got, sizeof got);
+        assert_string_equal(got, want);
+    }
+}
+
 static void test_reset(void **state)
 {
     (void)state;
@@ -1903,6 +1934,7 @@ int main(void)
         cmocka_unit_test(test_ipv4_ah),
         cmocka_unit_test(test_anomaly_names),
         cmocka_unit_test(test_addr_format),
+        cmocka_unit_test(test_addr_format_like_inet_ntop),
         cmocka_unit_test(test_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
