@@ -4,7 +4,13 @@
  * moving head), each with its own copy of the bytes and its 4-tuple worked
  * out once when it arrives. A problem attempt scans the queue from a
  * second before its first packet: problems are the exception, so a scan
- * per problem costs less than an index per frame. */
+ * per problem costs less than an index per frame.
+ *
+ * Live, an attempt's record comes as soon as its verdict is final, and a
+ * RST of it may come later (a connection completed after a retransmission,
+ * reset minutes on). -w offline writes such a RST with its attempt, so the
+ * last MAX_REMEMBERED problem attempts written are remembered (4-tuple and
+ * ISN), and a RST record filed under one of them writes its frame. */
 #include "report/live_out.h"
 
 #include <stdlib.h>
@@ -14,6 +20,7 @@
 #include "report/pcap_out.h"
 
 #define MAX_KEPT 10000000
+#define MAX_REMEMBERED 4096
 #define SLACK_NS 1000000000
 /* what a kept frame costs beyond its bytes: its entry and the allocator's */
 #define KEPT_OVERHEAD_BYTES (sizeof(struct kept) + 16)
@@ -25,8 +32,16 @@ struct kept {
     uint8_t key[36];       /* as sent (tw_pcap_out_frame_key) */
 };
 
+/* A problem attempt written, for its later RSTs. */
+struct remembered {
+    uint8_t key[36];       /* client to server */
+    uint32_t isn;
+};
+
 struct tw_live_out {
     struct tw_sink inner;  /* first: see tw_sink_pass_through */
+    struct remembered *written; /* a ring of MAX_REMEMBERED, allocated when first needed */
+    uint64_t n_remembered;
     tw_dump *dump;
     size_t budget_bytes, n_bytes;
     struct kept *q;
@@ -98,6 +113,22 @@ static bool is_evidence(const struct tw_attempt_record *r, uint64_t frame)
     return false;
 }
 
+/* Writes k and counts it; false when writing failed. */
+static bool dump_kept(tw_live_out *lo, struct kept *k)
+{
+    bool is_written;
+    if (tw_dump_frame(lo->dump, &k->fr, &is_written, &lo->err) != TW_OK) {
+        lo->has_failed = true;
+        return false;
+    }
+    k->is_written = true;
+    if (is_written)
+        lo->counts.n_written++;
+    else
+        lo->counts.n_other_linktype++;
+    return true;
+}
+
 static void write_attempt(tw_live_out *lo, const struct tw_attempt_record *r)
 {
     uint8_t c2s[36], s2c[36];
@@ -117,20 +148,40 @@ static void write_attempt(tw_live_out *lo, const struct tw_attempt_record *r)
               (memcmp(k->key, c2s, 36) == 0 || memcmp(k->key, s2c, 36) == 0)) &&
             !is_evidence(r, k->fr.number))
             continue;
-        bool is_written;
-        if (tw_dump_frame(lo->dump, &k->fr, &is_written, &lo->err) != TW_OK) {
-            lo->has_failed = true;
+        if (!dump_kept(lo, k))
             return;
-        }
-        k->is_written = true;
-        if (is_written)
-            lo->counts.n_written++;
-        else
-            lo->counts.n_other_linktype++;
     }
     lo->counts.n_attempts++;
     if (lo->has_gone && lo->oldest_gone_ns >= r->first_ns)
         lo->counts.n_late++;
+    if (r->is_isn_known && (lo->written || (lo->written = calloc(MAX_REMEMBERED, sizeof *lo->written)))) {
+        struct remembered *m = &lo->written[lo->n_remembered++ % MAX_REMEMBERED];
+        memcpy(m->key, c2s, sizeof m->key);
+        m->isn = r->isn;
+    }
+}
+
+static bool is_remembered(const tw_live_out *lo, const uint8_t key[36], uint32_t isn)
+{
+    uint64_t n = lo->n_remembered < MAX_REMEMBERED ? lo->n_remembered : MAX_REMEMBERED;
+    for (uint64_t i = 0; lo->written && i < n; i++)
+        if (lo->written[i].isn == isn && memcmp(lo->written[i].key, key, 36) == 0)
+            return true;
+    return false;
+}
+
+/* Writes the kept frame numbered frame, if it is kept and not written yet
+ * (a RST's frame is the newest, or nearly). */
+static void write_frame(tw_live_out *lo, uint64_t frame)
+{
+    for (size_t i = lo->n; i > lo->head; i--) {
+        struct kept *k = &lo->q[i - 1];
+        if (k->fr.number != frame)
+            continue;
+        if (!k->is_written)
+            (void)dump_kept(lo, k);
+        return;
+    }
 }
 
 static void lo_attempt(void *ctx, const struct tw_attempt_record *r)
@@ -141,11 +192,22 @@ static void lo_attempt(void *ctx, const struct tw_attempt_record *r)
     lo->inner.attempt(lo->inner.ctx, r);
 }
 
+static void lo_rst(void *ctx, const struct tw_rst_record *r)
+{
+    tw_live_out *lo = ctx;
+    uint8_t c2s[36];
+    tw_pcap_out_attempt_key(&r->key, false, c2s);
+    if (r->is_isn_known && !lo->has_failed && is_remembered(lo, c2s, r->isn))
+        write_frame(lo, r->frame);
+    lo->inner.rst(lo->inner.ctx, r);
+}
+
 void tw_live_out_sink(tw_live_out *lo, struct tw_sink *sink, const struct tw_sink *inner)
 {
     lo->inner = *inner;
     tw_sink_pass_through(sink, lo);
     sink->attempt = lo_attempt;
+    sink->rst = lo_rst;
 }
 
 enum tw_status tw_live_out_close(tw_live_out *lo, struct tw_live_out_counts *counts,
@@ -169,6 +231,7 @@ void tw_live_out_free(tw_live_out *lo)
     for (size_t i = lo->head; i < lo->n; i++)
         free((void *)lo->q[i].fr.bytes);
     free(lo->q);
+    free(lo->written);
     tw_dump_free(lo->dump);
     free(lo);
 }
