@@ -22,6 +22,7 @@
 #include "base/i18n.h"
 #include "cli/options.h"
 #include "cli/rewrite.h"
+#include "report/aggregate.h"
 #include "report/pcap_out.h"
 #include "report/progress.h"
 
@@ -486,10 +487,20 @@ int main(int argc, char **argv)
     const char *filter = o.filter;
     if (o.interface && !filter && !o.is_default_filter_off)
         filter = TW_LIVE_DEFAULT_FILTER;
+    /* --memcap is the whole run's budget: the reporters' aggregate tables
+     * (text, --html, --aggregates) take their worst case out of the
+     * analysis's share, up to half of it */
+    size_t n_aggregates = (size_t)(!o.is_wsfilter && o.format != TW_FORMAT_JSON) +
+                          (size_t)(!o.is_wsfilter && o.format == TW_FORMAT_JSON &&
+                                   o.has_aggregates) +
+                          (size_t)(html != NULL);
+    size_t reserved = n_aggregates * tw_aggregate_max_bytes();
+    if (reserved > o.memcap_bytes / 2)
+        reserved = o.memcap_bytes / 2;
     struct tw_analyze_options aopt = {
         .bpf_filter = filter,
         .vantage = o.vantage,
-        .memcap_bytes = o.memcap_bytes,
+        .memcap_bytes = o.memcap_bytes - reserved,
         .idle_ns = o.idle_ns,
         .max_flows = o.max_flows,
         .n_threads = o.n_threads,

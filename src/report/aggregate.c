@@ -79,6 +79,15 @@ tw_aggregate *tw_aggregate_new(void)
     return agg;
 }
 
+size_t tw_aggregate_max_bytes(void)
+{
+    size_t n = sizeof(tw_aggregate) + (MAX_ROWS + 1) * sizeof(struct tw_agg_row);
+    for (int by = 0; by < TW_AGG_BY_COUNT; by++)
+        n += 2 * table_rows[by] * sizeof(uint32_t) +
+             table_rows[by] * (KEY_BYTES + sizeof(struct tw_agg_row));
+    return n;
+}
+
 /* Clears the used rows only: many small files must not each clear megabytes. */
 void tw_aggregate_reset(tw_aggregate *agg)
 {

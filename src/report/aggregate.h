@@ -67,6 +67,9 @@ typedef struct tw_aggregate tw_aggregate;
 
 /* NULL when out of memory. */
 tw_aggregate *tw_aggregate_new(void);
+/* What one aggregate may come to hold in memory, every table full: the
+ * part of --memcap a reporter that keeps one takes from the analysis. */
+size_t tw_aggregate_max_bytes(void);
 void tw_aggregate_free(tw_aggregate *agg);
 void tw_aggregate_attempt(tw_aggregate *agg, const struct tw_attempt_record *r);
 void tw_aggregate_rst(tw_aggregate *agg, const struct tw_rst_record *r);
