@@ -687,11 +687,15 @@ static bool match_timeout(const struct view *v, struct tw_diagnosis *d)
                        "(%d SYN%s over %.3f s)."),
                  v->n_synack, v->n_synack == 1 ? "" : "s", v->n_syn, v->n_syn == 1 ? "" : "s",
                  span);
+    else if (v->n_syn == 1)
+        snprintf(d->why, sizeof d->why, "%s",
+                 tw_tr(v->in->is_localized,
+                       "The SYN was never answered, and nothing rejected it."));
     else
         snprintf(d->why, sizeof d->why,
                  tw_tr(v->in->is_localized,
-                       "%d SYN%s over %.3f s were never answered, and nothing rejected them."),
-                 v->n_syn, v->n_syn == 1 ? "" : "s", span);
+                       "%d SYNs over %.3f s were never answered, and nothing rejected them."),
+                 v->n_syn, span);
     return true;
 }
 
