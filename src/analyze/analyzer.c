@@ -81,7 +81,18 @@ struct run {
 #define SETTLE_VISITS_PER_TICK 16384
 #define EXPIRE_CALLS_PER_TICK 16
 
+/* The vantage from the votes so far. Its reasons (a formatted sentence)
+ * are written only by explain_vantage(), where they are shown: deciding
+ * runs once per finished flow. */
 static void decide_vantage(struct run *r)
+{
+    if (r->opt->vantage >= 0)
+        r->vantage = (enum tw_vantage)r->opt->vantage;
+    else
+        r->vantage = tw_vantage_decide(&r->votes, r->opt->is_localized, NULL, 0);
+}
+
+static void explain_vantage(struct run *r)
 {
     if (r->opt->vantage >= 0) {
         r->vantage = (enum tw_vantage)r->opt->vantage;
@@ -395,6 +406,7 @@ static void live_tick(struct run *r)
     if (r->opt->on_stats && r->opt->stats_interval_ns > 0 && wall >= r->next_stats_ns) {
         r->next_stats_ns = wall + r->opt->stats_interval_ns;
         fill_live_counters(r);
+        explain_vantage(r);
         r->sum.vantage = r->vantage;
         r->opt->on_stats(r->opt->hook_ctx, &r->sum);
     }
@@ -508,7 +520,7 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     r.res = res;
     r.sum.file = path;
     r.sum.is_complete = true;
-    decide_vantage(&r);
+    explain_vantage(&r);
 
     res->warning[0] = '\0';
     tw_capture *cap = opt->live ? tw_capture_open_live(opt->live, opt->bpf_filter, err)
@@ -589,6 +601,7 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     tw_table_flush(table);
     free(r.pending);
     free(r.open);
+    explain_vantage(&r);
     r.sum.vantage = r.vantage;
     uint64_t n_unsupported = r.sum.anomalies[TW_ANOM_LINK_UNSUPPORTED];
     if (n_unsupported) {

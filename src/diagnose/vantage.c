@@ -71,13 +71,15 @@ enum tw_vantage tw_vantage_decide(const struct tw_vantage_votes *v, bool is_loca
     if (v->client + v->server + v->middle == 0) {
         /* No answered handshake: only the SYNs' TTL speaks. */
         if (v->n_syn_seen && v->n_syn_initial_ttl * 2 > v->n_syn_seen) {
-            snprintf(why, why_size,
-                     tw_tr(is_localized,
-                           "no answered handshake; the SYNs carry an initial TTL, so they were "
-                           "captured on the host that sent them"));
+            if (why)
+                snprintf(why, why_size,
+                         tw_tr(is_localized,
+                               "no answered handshake; the SYNs carry an initial TTL, so they "
+                               "were captured on the host that sent them"));
             return TW_VANTAGE_CLIENT;
         }
-        snprintf(why, why_size, "%s",
+        if (why)
+            snprintf(why, why_size, "%s",
                  v->n_syn_seen ? tw_tr(is_localized, "no answered handshake and the SYNs "
                                                      "crossed a router: cannot tell server "
                                                      "from middle (use --vantage)")
@@ -92,7 +94,8 @@ enum tw_vantage tw_vantage_decide(const struct tw_vantage_votes *v, bool is_loca
     }
     if (v->middle > score)
         best = TW_VANTAGE_MIDDLE;
-    snprintf(why, why_size,
+    if (why)
+        snprintf(why, why_size,
              tw_tr(is_localized,
                    "votes client %.0f, server %.0f, middle %.0f from %llu TTL and %llu timing "
                    "signals of answered handshakes"),
