@@ -84,6 +84,8 @@ tw_reader *tw_reader_start(tw_capture *cap, bool is_threaded, volatile int *stop
      * another thread): the caller stops it by closing the queue. */
     if (is_threaded) {
         rd->queue = tw_queue_new(TW_READER_SLOTS, sizeof(struct tw_packet_batch));
+        if (rd->queue)
+            tw_queue_wake_in_halves(rd->queue);
         if (rd->queue && pthread_create(&rd->thread, NULL, run, rd) == 0) {
             rd->has_thread = true;
             return rd;

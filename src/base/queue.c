@@ -13,6 +13,7 @@ struct tw_queue {
     size_t slot_bytes, n_slots;
     size_t head;       /* oldest pushed slot */
     size_t n_pushed;   /* pushed and not released */
+    size_t wake_at;    /* a waiting side is woken when this many slots are ready for it */
     bool is_closed;
 };
 
@@ -30,6 +31,7 @@ tw_queue *tw_queue_new(size_t n_slots, size_t slot_bytes)
     }
     q->n_slots = n_slots;
     q->slot_bytes = slot_bytes;
+    q->wake_at = 1;
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->has_room, NULL);
     pthread_cond_init(&q->has_work, NULL);
@@ -62,7 +64,8 @@ void tw_queue_push(tw_queue *q)
 {
     pthread_mutex_lock(&q->lock);
     q->n_pushed++;
-    pthread_cond_signal(&q->has_work);
+    if (q->n_pushed >= q->wake_at)
+        pthread_cond_signal(&q->has_work);
     pthread_mutex_unlock(&q->lock);
 }
 
@@ -81,8 +84,14 @@ void tw_queue_release(tw_queue *q)
     pthread_mutex_lock(&q->lock);
     q->head = (q->head + 1) % q->n_slots;
     q->n_pushed--;
-    pthread_cond_signal(&q->has_room);
+    if (q->n_slots - q->n_pushed >= q->wake_at)
+        pthread_cond_signal(&q->has_room);
     pthread_mutex_unlock(&q->lock);
+}
+
+void tw_queue_wake_in_halves(tw_queue *q)
+{
+    q->wake_at = q->n_slots / 2 > 1 ? q->n_slots / 2 : 1;
 }
 
 void tw_queue_close(tw_queue *q)

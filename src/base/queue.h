@@ -32,6 +32,12 @@ void *tw_queue_take(tw_queue *q);
 /* Consumer: done with the slot from tw_queue_take(). */
 void tw_queue_release(tw_queue *q);
 
+/* Before either side uses q: a side that waits is woken only once half the
+ * slots are ready for it (pushed for the consumer, free for the producer),
+ * or at close, not for every slot: fewer wake-ups (each a system call),
+ * each for more work. For offline work, where latency does not matter. */
+void tw_queue_wake_in_halves(tw_queue *q);
+
 /* No more slots will be pushed, or taken; wakes both sides. */
 void tw_queue_close(tw_queue *q);
 

@@ -162,6 +162,8 @@ bool tw_report_thread(struct tw_sink *sink, struct tw_sink *inner)
         return false;
     w->inner = inner;
     w->queue = tw_queue_new(SLOTS, sizeof(struct batch));
+    if (w->queue)
+        tw_queue_wake_in_halves(w->queue);
     if (!w->queue || pthread_create(&w->thread, NULL, run, w) != 0) {
         tw_queue_free(w->queue);
         free(w);
