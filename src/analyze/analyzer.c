@@ -261,11 +261,10 @@ static const struct tw_attempt mirrored_copy;
  * copy is counted and left out, so it is not taken for a retransmission. */
 #define MIRROR_WINDOW_NS 1000000LL
 
-static bool is_mirrored_copy(struct tw_flow *flow, const struct tw_packet *pkt)
+static bool is_mirrored_copy(struct tw_flow *flow, const struct tw_packet *pkt, uint64_t fp)
 {
     if (pkt->l4 != TW_L4_TCP)
         return false;
-    uint64_t fp = tw_packet_fingerprint(pkt);
     bool is_copy = flow->n_attempts && fp == flow->last_fp &&
                    pkt->ts_ns - flow->last_ns < MIRROR_WINDOW_NS && pkt->ts_ns >= flow->last_ns;
     flow->last_fp = fp;
@@ -273,15 +272,15 @@ static bool is_mirrored_copy(struct tw_flow *flow, const struct tw_packet *pkt)
 }
 
 /* Files pkt into its flow; returns the attempt it went to (NULL: none) and
- * which side sent it. */
+ * which side sent it. fp: its tw_packet_fingerprint when TCP. */
 static const struct tw_attempt *track(struct run *r, tw_table *table, const struct tw_packet *pkt,
-                                      enum tw_side *sent_by)
+                                      uint64_t fp, enum tw_side *sent_by)
 {
     enum tw_side side;
     struct tw_flow *flow = tw_table_lookup(table, pkt, &side);
     if (!flow)
         return NULL;
-    if (is_mirrored_copy(flow, pkt)) {
+    if (is_mirrored_copy(flow, pkt, fp)) {
         r->sum.duplicates++;
         return &mirrored_copy;
     }
@@ -412,8 +411,8 @@ static void live_tick(struct run *r)
     }
 }
 
-/* Everything done with one decoded packet, in capture order. */
-static void take_packet(struct run *r, tw_table *table, const struct tw_packet *pkt)
+/* Everything done with one decoded packet, in capture order; fp as for track(). */
+static void take_packet(struct run *r, tw_table *table, const struct tw_packet *pkt, uint64_t fp)
 {
     r->sum.packets++;
     if (r->sum.packets == 1 || pkt->ts_ns < r->sum.first_ns)
@@ -423,7 +422,7 @@ static void take_packet(struct run *r, tw_table *table, const struct tw_packet *
     r->sum.last_ns = r->now_ns;
     count_frame(r, pkt);
     enum tw_side side = TW_FROM_CLIENT;
-    const struct tw_attempt *a = track(r, table, pkt, &side);
+    const struct tw_attempt *a = track(r, table, pkt, fp, &side);
     if (r->opt->run && a != &mirrored_copy)
         tw_capture_run_packet(r->opt->run, pkt, side, a);
     tw_table_expire(table, r->now_ns);
@@ -450,7 +449,7 @@ static void read_frames(struct run *r, tw_capture *cap, tw_table *table, struct 
         if (opt->on_frame)
             opt->on_frame(opt->frame_ctx, fr);
         tw_reader_decode(fr, &pkt);
-        take_packet(r, table, &pkt);
+        take_packet(r, table, &pkt, pkt.l4 == TW_L4_TCP ? tw_packet_fingerprint(&pkt) : 0);
         if (opt->progress)
             tw_progress_update(opt->progress, tw_capture_bytes_read(cap), fr->number);
         if (opt->live)
@@ -499,7 +498,7 @@ static void read_file(struct run *r, tw_capture *cap, tw_table *table, struct tw
             k = i + PREFETCH_FLOW_AHEAD;
             if (k < b->n && b->has_hash[k])
                 tw_table_prefetch_flow(table, b->hashes[k]);
-            take_packet(r, table, &b->pkts[i]);
+            take_packet(r, table, &b->pkts[i], b->fingerprints[i]);
         }
         if (opt->progress)
             tw_progress_update(opt->progress, b->bytes_read, b->pkts[b->n - 1].frame);

@@ -1,6 +1,8 @@
 /* Batches of decoded packets, read in a thread or inline (reader.h). */
 #include "analyze/reader.h"
 
+#include "correlate/correlate.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +45,10 @@ static bool fill(tw_reader *rd, struct tw_packet_batch *b)
             b->bytes_read = tw_capture_bytes_read(rd->cap);
             return false;
         }
+        const struct tw_packet *pkt = &b->pkts[b->n];
         tw_reader_decode(fr, &b->pkts[b->n]);
-        b->has_hash[b->n] = tw_flow_hash(rd->flow_seed, &b->pkts[b->n], &b->hashes[b->n]);
+        b->has_hash[b->n] = tw_flow_hash(rd->flow_seed, pkt, &b->hashes[b->n]);
+        b->fingerprints[b->n] = pkt->l4 == TW_L4_TCP ? tw_packet_fingerprint(pkt) : 0;
         b->n++;
         if (rd->stop_flag && *rd->stop_flag)
             break;

@@ -29,6 +29,9 @@ struct tw_packet_batch {
      * prefetching; has_hash false: the packet belongs to no flow */
     uint64_t hashes[TW_READER_BATCH];
     bool has_hash[TW_READER_BATCH];
+    /* each TCP packet's tw_packet_fingerprint (0 for others), worked out
+     * here so that the tracking thread only compares them */
+    uint64_t fingerprints[TW_READER_BATCH];
 };
 
 typedef struct tw_reader tw_reader;
