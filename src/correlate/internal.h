@@ -79,6 +79,7 @@ struct tw_capture_run {
     FILE *spill_atts, *spill_rsts;
     uint64_t n_spilled_atts, n_spilled_rsts;
     uint8_t *spill_merged;   /* a bit per record on file: folded into the other run's */
+    bool is_server_side;     /* merged as the server side: its records on file are at vantage both */
 };
 
 /* Moves up to max queued packets of run into out, waiting for the reader
@@ -155,11 +156,15 @@ bool tw_server_covers(const struct tw_correlation *c, const struct tw_attempt_re
 void tw_correlate_fix_rst(const struct tw_correlation *c, const tw_capture_run *run,
                           struct tw_rst_record *r);
 
+/* Keeps an attempt record on the run's temporary file, packed (spill.c);
+ * false when that fails. */
+bool tw_spill_attempt(tw_capture_run *run, const struct tw_attempt_record *rec);
+
 /* The records kept on temporary files take part in the merge: the client
  * records without a partner (is_done false, in memory; all on file) meet
  * the server records on file or not yet merged in memory, by ISN, a share
- * of them at a time; the files are rewritten in place and the merged
- * server records on file are marked (spill_merged). False when a temporary
+ * of them at a time; the client side's file is rewritten in order and the
+ * merged server records on file are marked (spill_merged). False when a temporary
  * file failed (then some records stay unmerged). */
 bool tw_merge_spilled(struct tw_correlation *c, const struct tw_lost_index *ix,
                       const bool *is_done);

@@ -193,8 +193,8 @@ void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enu
         hand_over(run);
 }
 
-/* Keeps a record on the run's temporary file (memory stays bounded); false
- * when even that fails. Records hold only pointers to strings that live as
+/* Keeps a RST record on the run's temporary file (memory stays bounded);
+ * false when even that fails. Records hold only pointers to strings that live as
  * long as the process (file names from argv, static names). */
 static bool spill(FILE **f, const void *rec, size_t size)
 {
@@ -208,7 +208,7 @@ void tw_capture_run_attempt(tw_capture_run *run, const struct tw_attempt_record 
     if (run->n_atts >= run->max_records ||
         !tw_grow((void **)&run->atts, &run->cap_atts, run->n_atts, sizeof *run->atts, 64,
                  run->max_records)) {
-        run->n_spilled_atts += spill(&run->spill_atts, rec, sizeof *rec);
+        run->n_spilled_atts += tw_spill_attempt(run, rec);
         return;
     }
     bool *m = realloc(run->merged, run->cap_atts * sizeof *m);
@@ -242,22 +242,3 @@ struct tw_rst_record *tw_capture_run_rst_at(tw_capture_run *run, size_t i)
     return &run->rsts[i];
 }
 bool tw_correlate_is_merged(const tw_capture_run *run, size_t i) { return run->merged[i]; }
-
-/* Replays the spilled records, in the order they came, to the callbacks. */
-void tw_capture_run_replay_spilled(tw_capture_run *run,
-                                   void (*attempt)(void *ctx, const struct tw_attempt_record *rec),
-                                   void (*rst)(void *ctx, const struct tw_rst_record *rec),
-                                   void *ctx)
-{
-    if (run->spill_rsts && fseek(run->spill_rsts, 0, SEEK_SET) == 0) {
-        struct tw_rst_record r;
-        while (fread(&r, sizeof r, 1, run->spill_rsts) == 1)
-            rst(ctx, &r);
-    }
-    if (run->spill_atts && fseek(run->spill_atts, 0, SEEK_SET) == 0) {
-        struct tw_attempt_record a;
-        for (uint64_t i = 0; fread(&a, sizeof a, 1, run->spill_atts) == 1; i++)
-            if (!run->spill_merged || !(run->spill_merged[i / 8] & (1u << (i % 8))))
-                attempt(ctx, &a); /* unless folded into the other run's record */
-    }
-}

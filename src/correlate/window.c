@@ -51,7 +51,7 @@
 #define TW_DELTA_SAMPLE 65536
 
 /* ---- a FIFO of packets with two hash chains ---------------------------------
- * Entries are numbered by ticket (slot = ticket % cap); the chains (by
+ * Entries are numbered by ticket (slot = ticket & (cap - 1)); the chains (by
  * fingerprint, or by attempt and sender for held packets; and by "the same
  * bytes") link each entry to the previous one in its bucket, newest first,
  * and end at a ticket that has left. */
@@ -91,11 +91,15 @@ static bool fifo_alloc(struct fifo *q, size_t cap)
     return q->v && q->fp_bucket && q->key_bucket;
 }
 
-/* Starts small: memory follows what the window holds, up to max_cap. */
+/* Starts small: memory follows what the window holds, up to max_cap
+ * (rounded down to a power of two). */
 static bool fifo_init(struct fifo *q, size_t max_cap, bool is_by_attempt)
 {
     memset(q, 0, sizeof *q);
-    q->max_cap = max_cap;
+    q->max_cap = 1;
+    while (q->max_cap * 2 <= max_cap)
+        q->max_cap *= 2;
+    max_cap = q->max_cap;
     q->is_by_attempt = is_by_attempt;
     return fifo_alloc(q, max_cap < 4096 ? max_cap : 4096);
 }
@@ -122,7 +126,11 @@ static bool same_bytes(const struct tw_seen *a, const struct tw_seen *b)
            a->isn == b->isn && (a->tcp_flags & 0x07) == (b->tcp_flags & 0x07);
 }
 
-static struct entry *at(const struct fifo *q, uint64_t ticket) { return &q->v[ticket % q->cap]; }
+/* cap is a power of two: a mask, not a division, on every access */
+static struct entry *at(const struct fifo *q, uint64_t ticket)
+{
+    return &q->v[ticket & (q->cap - 1)];
+}
 
 static void link_entry(struct fifo *q, uint64_t t);
 
@@ -137,7 +145,7 @@ static bool fifo_grow(struct fifo *q)
         return false;
     }
     for (uint64_t t = q->head; t < q->tail; t++) {
-        g.v[t % g.cap] = q->v[t % q->cap];
+        *at(&g, t) = *at(q, t);
         link_entry(&g, t);
     }
     fifo_free(q);
@@ -683,9 +691,15 @@ static bool side_init(struct side *s, tw_capture_run *run)
     s->run = run;
     size_t room = run->budget_bytes / 2;
     size_t per = sizeof(struct entry) + 4 * sizeof(uint64_t);
-    size_t n_pending = room / 2 / per, n_held = room / 8 / per;
+    /* FIFOs hold a power of two: the held one rounded up (its room decides
+     * how long suspects wait for their acks), the pending one within what
+     * is left of the two shares (rounded down by fifo_init) */
+    size_t n_held = 1024;
+    while (n_held < room / 8 / per)
+        n_held *= 2;
+    size_t shares = room / 2 + room / 8, held_bytes = n_held * per;
+    size_t n_pending = shares > held_bytes ? (shares - held_bytes) / per : 0;
     n_pending = n_pending < 1024 ? 1024 : n_pending;
-    n_held = n_held < 1024 ? 1024 : n_held;
     s->acks.max_cap = room / 4 / sizeof(struct ack_slot);
     s->acks.cap = 1024;
     s->acks.v = calloc(s->acks.cap, sizeof *s->acks.v);
