@@ -36,6 +36,11 @@ struct tw_table {
     uint32_t free_head;         /* free list through hash_next */
     uint32_t n_never_used;      /* slots [n_slots - n_never_used, n_slots) not handed out yet */
     uint32_t lru_head, lru_tail; /* head = most recently active */
+    /* flows[lru_tail].last_ns, read once per tail rather than at every
+     * packet (a cold line): forgotten when the tail changes or is looked
+     * up (its time may change next) */
+    bool is_tail_time_known;
+    int64_t tail_last_ns;
     uint32_t todo_head, todo_tail; /* flows to settle, oldest first */
     size_t n_todo;
     bool is_incremental;        /* keep the settle list (tw_table_incremental) */
@@ -145,10 +150,12 @@ static void lru_unlink(tw_table *t, uint32_t i)
         t->slots[s->lru_prev].lru_next = s->lru_next;
     else
         t->lru_head = s->lru_next;
-    if (s->lru_next != NONE)
+    if (s->lru_next != NONE) {
         t->slots[s->lru_next].lru_prev = s->lru_prev;
-    else
+    } else {
         t->lru_tail = s->lru_prev;
+        t->is_tail_time_known = false;
+    }
 }
 
 static void lru_push_head(tw_table *t, uint32_t i)
@@ -159,8 +166,10 @@ static void lru_push_head(tw_table *t, uint32_t i)
     if (t->lru_head != NONE)
         t->slots[t->lru_head].lru_prev = i;
     t->lru_head = i;
-    if (t->lru_tail == NONE)
+    if (t->lru_tail == NONE) {
         t->lru_tail = i;
+        t->is_tail_time_known = false;
+    }
 }
 
 static void todo_unlink(tw_table *t, uint32_t i)
@@ -364,6 +373,8 @@ struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum t
         *side = fwd_is_client ? TW_FROM_SERVER : TW_FROM_CLIENT;
         touch(t, i);
         todo_mark(t, i);
+        if (i == t->lru_tail)
+            t->is_tail_time_known = false;
         return &t->flows[i];
     }
     uint8_t flags = pkt->tcp.flags;
@@ -387,6 +398,8 @@ struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum t
         touch(t, i);
     }
     todo_mark(t, i);
+    if (i == t->lru_tail)
+        t->is_tail_time_known = false;
     *side = fwd_is_client ? TW_FROM_CLIENT : TW_FROM_SERVER;
     return &t->flows[i];
 }
@@ -395,7 +408,11 @@ void tw_table_expire(tw_table *t, int64_t now_ns)
 {
     for (int n = 0; n < EXPIRE_PER_CALL && t->lru_tail != NONE; n++) {
         uint32_t i = t->lru_tail;
-        if (now_ns - t->flows[i].last_ns <= t->lim.idle_ns)
+        if (!t->is_tail_time_known) {
+            t->tail_last_ns = t->flows[i].last_ns;
+            t->is_tail_time_known = true;
+        }
+        if (now_ns - t->tail_last_ns <= t->lim.idle_ns)
             break;
         finish(t, i, TW_END_IDLE);
     }
