@@ -81,18 +81,10 @@ struct run {
 #define SETTLE_VISITS_PER_TICK 16384
 #define EXPIRE_CALLS_PER_TICK 16
 
-/* The vantage from the votes so far. Its reasons (a formatted sentence)
- * are written only by explain_vantage(), where they are shown: deciding
- * runs once per finished flow. */
-static void decide_vantage(struct run *r)
-{
-    if (r->opt->vantage >= 0)
-        r->vantage = (enum tw_vantage)r->opt->vantage;
-    else
-        r->vantage = tw_vantage_decide(&r->votes, r->opt->is_localized, NULL, 0);
-}
-
-static void explain_vantage(struct run *r)
+/* The vantage from the votes so far; with is_explained, also its reasons
+ * (a formatted sentence), wanted only where they are shown (summary, live
+ * stats): deciding runs once per finished flow. */
+static void decide_vantage(struct run *r, bool is_explained)
 {
     if (r->opt->vantage >= 0) {
         r->vantage = (enum tw_vantage)r->opt->vantage;
@@ -100,7 +92,8 @@ static void explain_vantage(struct run *r)
         snprintf(r->sum.vantage_why, sizeof r->sum.vantage_why, "--vantage");
         return;
     }
-    r->vantage = tw_vantage_decide(&r->votes, r->opt->is_localized, r->sum.vantage_why,
+    r->vantage = tw_vantage_decide(&r->votes, r->opt->is_localized,
+                                   is_explained ? r->sum.vantage_why : NULL,
                                    sizeof r->sum.vantage_why);
 }
 
@@ -139,7 +132,7 @@ static void flow_done(void *ctx, struct tw_flow *flow, enum tw_flow_end why)
     if (!r->is_at_end && r->opt->vantage < 0) {
         for (int i = n_reported; i < flow->n_attempts; i++)
             tw_vantage_observe(&r->votes, &flow->attempts[i]);
-        decide_vantage(r);
+        decide_vantage(r, false);
     }
     if (why == TW_END_CAPTURE && r->is_judged_at_end)
         return;
@@ -291,7 +284,7 @@ static const struct tw_attempt *track(struct run *r, tw_table *table, const stru
         if (tw_table_n_reported(table, flow) == 0) {
             if (r->opt->vantage < 0) {
                 tw_vantage_observe(&r->votes, &flow->attempts[0]);
-                decide_vantage(r);
+                decide_vantage(r, false);
             }
             judge(r, flow, 0, &rec);
             emit(r, &rec);
@@ -338,7 +331,7 @@ static int64_t settle_flow(void *ctx, struct tw_flow *flow, int *n_reported)
         if (r->opt->vantage < 0) {
             enum tw_vantage before = r->vantage;
             tw_vantage_observe(&r->votes, &flow->attempts[i]);
-            decide_vantage(r);
+            decide_vantage(r, false);
             if (r->vantage != before)
                 judge(r, flow, i, &rec);
         }
@@ -405,7 +398,7 @@ static void live_tick(struct run *r)
     if (r->opt->on_stats && r->opt->stats_interval_ns > 0 && wall >= r->next_stats_ns) {
         r->next_stats_ns = wall + r->opt->stats_interval_ns;
         fill_live_counters(r);
-        explain_vantage(r);
+        decide_vantage(r, true);
         r->sum.vantage = r->vantage;
         r->opt->on_stats(r->opt->hook_ctx, &r->sum);
     }
@@ -424,11 +417,10 @@ static void take_packet(struct run *r, tw_table *table, const struct tw_packet *
     enum tw_side side = TW_FROM_CLIENT;
     const struct tw_attempt *a = track(r, table, pkt, fp, &side);
     if (r->opt->run && a != &mirrored_copy)
-        tw_capture_run_packet(r->opt->run, pkt, side, a);
+        tw_capture_run_packet(r->opt->run, pkt, fp, side, a);
     tw_table_expire(table, r->now_ns);
 }
 
-/* Live: one frame at a time, with timed work while the link is quiet. */
 /* Frame by frame: live (timed work between packets), or a file whose frames
  * someone watches as they are read (on_frame: live -w's tests) */
 static void read_frames(struct run *r, tw_capture *cap, tw_table *table, struct tw_error *err)
@@ -519,7 +511,7 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     r.res = res;
     r.sum.file = path;
     r.sum.is_complete = true;
-    explain_vantage(&r);
+    decide_vantage(&r, true);
 
     res->warning[0] = '\0';
     tw_capture *cap = opt->live ? tw_capture_open_live(opt->live, opt->bpf_filter, err)
@@ -582,7 +574,7 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     r.is_at_end = true;
     if (opt->vantage < 0) {
         tw_table_foreach(table, observe_flow, &r);
-        decide_vantage(&r);
+        decide_vantage(&r, false);
     }
     /* Judge what is still open in order of first packet, then clear the
      * table (which judges nothing more unless noting ran out of memory). */
@@ -600,7 +592,7 @@ enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options
     tw_table_flush(table);
     free(r.pending);
     free(r.open);
-    explain_vantage(&r);
+    decide_vantage(&r, true);
     r.sum.vantage = r.vantage;
     uint64_t n_unsupported = r.sum.anomalies[TW_ANOM_LINK_UNSUPPORTED];
     if (n_unsupported) {

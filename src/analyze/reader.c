@@ -27,12 +27,10 @@ struct tw_reader {
 
 void tw_reader_decode(const struct tw_frame *fr, struct tw_packet *pkt)
 {
-    memset(pkt, 0, sizeof *pkt);
+    /* tw_decode_frame clears the rest and keeps these two */
     pkt->frame = fr->number;
     pkt->ts_ns = fr->ts_ns;
     tw_decode_frame(fr->linktype, fr->bytes, fr->caplen, fr->wirelen, pkt);
-    pkt->frame = fr->number;
-    pkt->ts_ns = fr->ts_ns;
 }
 
 /* Fills b; false when nothing more will come (b may still hold packets). */

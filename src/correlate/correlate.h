@@ -57,9 +57,10 @@ bool tw_capture_run_stream(tw_capture_run *run);
 void tw_capture_run_finish(tw_capture_run *run);
 
 /* Feeding a run: the analyzer's packet observer, and a collecting sink.
- * Records are copied. */
-void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enum tw_side side,
-                           const struct tw_attempt *a);
+ * Records are copied. fp: tw_packet_fingerprint(pkt) for a TCP packet, as
+ * the analyzer's reader worked it out (not again per packet here). */
+void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, uint64_t fp,
+                           enum tw_side side, const struct tw_attempt *a);
 void tw_capture_run_attempt(tw_capture_run *run, const struct tw_attempt_record *rec);
 void tw_capture_run_rst(tw_capture_run *run, const struct tw_rst_record *rec);
 

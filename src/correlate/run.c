@@ -150,8 +150,8 @@ static void note_addr(tw_capture_run *run, const struct tw_addr *a)
         run->addrs[run->n_addrs++] = *a;
 }
 
-void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enum tw_side side,
-                           const struct tw_attempt *a)
+void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, uint64_t fp,
+                           enum tw_side side, const struct tw_attempt *a)
 {
     if (run->n_frames == 0 || pkt->ts_ns < run->first_ns)
         run->first_ns = pkt->ts_ns;
@@ -172,7 +172,7 @@ void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, enu
     memset(e, 0, sizeof *e);
     e->ts_ns = pkt->ts_ns;
     e->frame = pkt->frame;
-    e->fp = tw_packet_fingerprint(pkt);
+    e->fp = fp;
     e->isn = a->isn;
     e->has_isn = a->has_syn;
     e->payload_len = pkt->tcp.payload_len;

@@ -81,6 +81,7 @@ struct tw_vantage_votes {
 };
 
 void tw_vantage_observe(struct tw_vantage_votes *v, const struct tw_attempt *a);
+/* why (may be NULL: not wanted) gets the reasons, for people. */
 enum tw_vantage tw_vantage_decide(const struct tw_vantage_votes *v, bool is_localized, char *why,
                                   unsigned long why_size);
 

@@ -376,19 +376,15 @@ void tw_endpoint_format(const struct tw_addr *a, uint16_t port, char *buf, unsig
     /* By hand, not printf (reporters format two endpoints per record):
      * "a.b.c.d:port" or "[v6]:port", at most 1 + 45 + 2 + 5 bytes. */
     char text[64];
+    bool is_v6 = !tw_addr_is_v4(a);
     char *p = text;
-    if (tw_addr_is_v4(a)) {
-        for (int i = 12; i < 16; i++) {
-            p = decimal(p, a->b[i]);
-            *p++ = i < 15 ? '.' : ':';
-        }
-    } else {
+    if (is_v6)
         *p++ = '[';
-        tw_addr_format(a, p, 48);
-        p += strlen(p);
+    tw_addr_format(a, p, 48);
+    p += strlen(p);
+    if (is_v6)
         *p++ = ']';
-        *p++ = ':';
-    }
+    *p++ = ':';
     p = decimal(p, port);
     if (size == 0)
         return;

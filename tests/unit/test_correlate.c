@@ -69,12 +69,12 @@ static void feed(tw_capture_run *cl, tw_capture_run *sv, const struct pkt_spec *
         bool server_sees = (s->side == TW_FROM_SERVER || reaches) && (int)i != missed_by_server;
         if (client_sees) {
             make_packet(&p, s, ++fc, (int64_t)llround(at_client * NS));
-            tw_capture_run_packet(cl, &p, s->side, &a);
+            tw_capture_run_packet(cl, &p, tw_packet_fingerprint(&p), s->side, &a);
         }
         if (server_sees) {
             double clock = at_server + offset_s + drift * at_server;
             make_packet(&p, s, ++fs, (int64_t)llround(clock * NS));
-            tw_capture_run_packet(sv, &p, s->side, &a);
+            tw_capture_run_packet(sv, &p, tw_packet_fingerprint(&p), s->side, &a);
         }
     }
 }
@@ -325,16 +325,16 @@ static void test_copy_outside_window(void **state)
         double delay = 0.010;
         make_packet(&p, s, ++fc,
                     (int64_t)llround((s->side == TW_FROM_CLIENT ? s->t_s : s->t_s + delay) * NS));
-        tw_capture_run_packet(cl, &p, s->side, &a);
+        tw_capture_run_packet(cl, &p, tw_packet_fingerprint(&p), s->side, &a);
         if (i != late && s->t_s > late_at - 0.3 && specs[i - 1].t_s <= late_at - 0.3) {
             make_packet(&p, &specs[late], ++fs, (int64_t)llround(late_at * NS));
-            tw_capture_run_packet(sv, &p, specs[late].side, &a);
+            tw_capture_run_packet(sv, &p, tw_packet_fingerprint(&p), specs[late].side, &a);
         }
         if (i == late)
             continue;
         make_packet(&p, s, ++fs,
                     (int64_t)llround((s->side == TW_FROM_SERVER ? s->t_s : s->t_s + delay) * NS));
-        tw_capture_run_packet(sv, &p, s->side, &a);
+        tw_capture_run_packet(sv, &p, tw_packet_fingerprint(&p), s->side, &a);
     }
     struct tw_correlation c;
     assert_true(tw_correlate(cl, sv, &c));
