@@ -19,7 +19,7 @@
 #include "decode/decode.h"
 
 #define TW_READER_BATCH 256 /* packets per batch */
-#define TW_READER_SLOTS 8   /* batches in flight */
+#define TW_READER_SLOTS 16  /* batches in flight */
 
 struct tw_packet_batch {
     size_t n;

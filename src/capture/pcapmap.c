@@ -23,6 +23,7 @@
 #define FILE_HEADER_BYTES 24
 #define RECORD_HEADER_BYTES 16
 #define PREFETCH_BYTES 8192
+#define CACHE_LINE_BYTES 64
 
 struct tw_pcapmap {
     int fd;
@@ -165,6 +166,13 @@ int tw_pcapmap_next(tw_pcapmap *m, struct tw_pcapmap_record *rec)
     rec->caplen = caplen;
     rec->wirelen = wirelen;
     rec->bytes = tw_here(&c);
+    /* And the next record's header and first line, which come from memory
+     * while this one is decoded (a miss at each header was a tenth of a
+     * run's cycles: the prefetch above catches only some of them). */
+    if (tw_left(&c) >= (uint64_t)caplen + RECORD_HEADER_BYTES + CACHE_LINE_BYTES) {
+        __builtin_prefetch(tw_here(&c) + caplen);
+        __builtin_prefetch(tw_here(&c) + caplen + CACHE_LINE_BYTES);
+    }
     m->pos += RECORD_HEADER_BYTES + caplen;
     return 1;
 }

@@ -8,7 +8,7 @@
 #include "base/queue.h"
 
 #define BATCH 16 /* records per slot */
-#define SLOTS 8
+#define SLOTS 32
 
 struct item {
     bool is_rst;
