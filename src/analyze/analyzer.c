@@ -264,13 +264,31 @@ static bool is_mirrored_copy(struct tw_flow *flow, const struct tw_packet *pkt, 
     return is_copy;
 }
 
-/* Files pkt into its flow; returns the attempt it went to (NULL: none) and
- * which side sent it. fp: its tw_packet_fingerprint when TCP. */
-static const struct tw_attempt *track(struct run *r, tw_table *table, const struct tw_packet *pkt,
-                                      uint64_t fp, enum tw_side *sent_by)
+/* What the reader worked out about a packet ahead of its tracking. */
+struct packet_sums {
+    uint64_t fp;    /* tw_packet_fingerprint when TCP */
+    uint64_t hash;  /* tw_flow_hash with the table's seed, when has_hash */
+    bool has_hash;  /* false: the packet belongs to no flow */
+};
+
+static struct packet_sums sums_of(const tw_table *table, const struct tw_packet *pkt)
 {
+    struct packet_sums s = {0};
+    s.fp = pkt->l4 == TW_L4_TCP ? tw_packet_fingerprint(pkt) : 0;
+    s.has_hash = tw_flow_hash(tw_table_seed(table), pkt, &s.hash);
+    return s;
+}
+
+/* Files pkt into its flow; returns the attempt it went to (NULL: none) and
+ * which side sent it. */
+static const struct tw_attempt *track(struct run *r, tw_table *table, const struct tw_packet *pkt,
+                                      const struct packet_sums *sums, enum tw_side *sent_by)
+{
+    if (!sums->has_hash)
+        return NULL;
     enum tw_side side;
-    struct tw_flow *flow = tw_table_lookup(table, pkt, &side);
+    uint64_t fp = sums->fp;
+    struct tw_flow *flow = tw_table_lookup_hashed(table, pkt, sums->hash, &side);
     if (!flow)
         return NULL;
     if (is_mirrored_copy(flow, pkt, fp)) {
@@ -404,8 +422,9 @@ static void live_tick(struct run *r)
     }
 }
 
-/* Everything done with one decoded packet, in capture order; fp as for track(). */
-static void take_packet(struct run *r, tw_table *table, const struct tw_packet *pkt, uint64_t fp)
+/* Everything done with one decoded packet, in capture order. */
+static void take_packet(struct run *r, tw_table *table, const struct tw_packet *pkt,
+                        const struct packet_sums *sums)
 {
     r->sum.packets++;
     if (r->sum.packets == 1 || pkt->ts_ns < r->sum.first_ns)
@@ -415,9 +434,9 @@ static void take_packet(struct run *r, tw_table *table, const struct tw_packet *
     r->sum.last_ns = r->now_ns;
     count_frame(r, pkt);
     enum tw_side side = TW_FROM_CLIENT;
-    const struct tw_attempt *a = track(r, table, pkt, fp, &side);
+    const struct tw_attempt *a = track(r, table, pkt, sums, &side);
     if (r->opt->run && a != &mirrored_copy)
-        tw_capture_run_packet(r->opt->run, pkt, fp, side, a);
+        tw_capture_run_packet(r->opt->run, pkt, sums->fp, side, a);
     tw_table_expire(table, r->now_ns);
 }
 
@@ -441,7 +460,8 @@ static void read_frames(struct run *r, tw_capture *cap, tw_table *table, struct 
         if (opt->on_frame)
             opt->on_frame(opt->frame_ctx, fr);
         tw_reader_decode(fr, &pkt);
-        take_packet(r, table, &pkt, pkt.l4 == TW_L4_TCP ? tw_packet_fingerprint(&pkt) : 0);
+        struct packet_sums sums = sums_of(table, &pkt);
+        take_packet(r, table, &pkt, &sums);
         if (opt->progress)
             tw_progress_update(opt->progress, tw_capture_bytes_read(cap), fr->number);
         if (opt->live)
@@ -490,7 +510,11 @@ static void read_file(struct run *r, tw_capture *cap, tw_table *table, struct tw
             k = i + PREFETCH_FLOW_AHEAD;
             if (k < b->n && b->has_hash[k])
                 tw_table_prefetch_flow(table, b->hashes[k]);
-            take_packet(r, table, &b->pkts[i], b->fingerprints[i]);
+            if (k < b->n) /* written on the reader's core: not in this one's cache */
+                for (size_t at = 0; at < sizeof b->pkts[k]; at += 64)
+                    __builtin_prefetch((const char *)&b->pkts[k] + at);
+            struct packet_sums sums = {b->fingerprints[i], b->hashes[i], b->has_hash[i]};
+            take_packet(r, table, &b->pkts[i], &sums);
         }
         if (opt->progress)
             tw_progress_update(opt->progress, b->bytes_read, b->pkts[b->n - 1].frame);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #define NONE UINT32_MAX
@@ -76,15 +77,23 @@ static uint64_t seeded_hash(uint64_t seed, const struct tw_flow_key *k)
                  endpoint_hash(seed, &k->server, k->server_port));
 }
 
-static uint64_t key_hash(const tw_table *t, const struct tw_flow_key *k)
-{
-    return seeded_hash(t->seed, k);
-}
-
 static bool key_eq(const struct tw_flow_key *a, const struct tw_flow_key *b)
 {
     return a->client_port == b->client_port && a->server_port == b->server_port &&
            memcmp(a->client.b, b->client.b, 16) == 0 && memcmp(a->server.b, b->server.b, 16) == 0;
+}
+
+/* Flows are a few KiB each, looked up at random among tens of MiB: with
+ * 4 KiB pages nearly every lookup also missed the TLB. Huge pages where the
+ * system allows them on request (transparent_hugepage "madvise"); a hint
+ * only, ignored where it cannot be had. */
+static void ask_huge_pages(void *p, size_t bytes)
+{
+    const uintptr_t page = 4096;
+    uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t end = ((uintptr_t)p + bytes) & ~(page - 1);
+    if (end > start)
+        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
 }
 
 tw_table *tw_table_new(const struct tw_table_limits *lim, tw_flow_done_fn done, void *ctx,
@@ -120,8 +129,9 @@ tw_table *tw_table_new(const struct tw_table_limits *lim, tw_flow_done_fn done, 
         return NULL;
     }
     memset(t->buckets, 0xff, (size_t)t->n_buckets * sizeof *t->buckets);
+    ask_huge_pages(t->flows, (size_t)t->n_slots * sizeof *t->flows);
     /* Slots are handed out in order first and recycled through the free list
-     * after, so a small capture touches only the pages it uses. */
+     * after, so a small capture touches only the pages (huge or not) it uses. */
     t->free_head = NONE;
     t->n_never_used = t->n_slots;
     t->lru_head = t->lru_tail = NONE;
@@ -352,17 +362,27 @@ void tw_table_prefetch_flow(const tw_table *t, uint64_t h)
     if (i == NONE)
         return;
     __builtin_prefetch(&t->slots[i]);
-    __builtin_prefetch(&t->flows[i].key);
-    __builtin_prefetch(&t->flows[i].sides);
-    __builtin_prefetch(&t->flows[i].attempts[0]);
+    /* Every packet reads and writes the flow's head (key, times, both
+     * sides, counts) and the start of its first attempt. */
+    const char *f = (const char *)&t->flows[i];
+    for (size_t at = 0; at < offsetof(struct tw_flow, attempts) + 64; at += 64)
+        __builtin_prefetch(f + at);
 }
 
 struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum tw_side *side)
 {
+    uint64_t h = 0;
+    if (!tw_flow_hash(t->seed, pkt, &h))
+        return NULL;
+    return tw_table_lookup_hashed(t, pkt, h, side);
+}
+
+struct tw_flow *tw_table_lookup_hashed(tw_table *t, const struct tw_packet *pkt, uint64_t h,
+                                       enum tw_side *side)
+{
     struct tw_flow_key fwd, rev;
     if (!keys_of(pkt, &fwd, &rev))
         return NULL;
-    uint64_t h = key_hash(t, &fwd);
     bool is_reversed = false;
     uint32_t i = find(t, &fwd, &rev, h, &is_reversed);
     bool fwd_is_client = i == NONE || !is_reversed;

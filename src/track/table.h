@@ -55,6 +55,12 @@ void tw_table_free(tw_table *t);
  * creates a flow. Returns NULL for anything else. */
 struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum tw_side *side);
 
+/* The same with pkt's flow hash h already worked out (tw_flow_hash with
+ * tw_table_seed(t), which returned true), as a reader thread does ahead:
+ * it is not worked out twice. */
+struct tw_flow *tw_table_lookup_hashed(tw_table *t, const struct tw_packet *pkt, uint64_t h,
+                                       enum tw_side *side);
+
 /* Prefetching, for speed only (a flow is a few KiB among many thousands:
  * a lookup otherwise waits for memory). tw_flow_hash() gives the hash pkt's
  * flow is filed under in a table of this seed (tw_table_seed), false when
