@@ -313,6 +313,7 @@ static const struct tw_attempt *track(struct run *r, tw_table *table, const stru
     uint32_t gaps_before = flow->n_capture_gaps;
     uint64_t gap_bytes_before = flow->capture_gap_bytes;
     const struct tw_attempt *a = tw_flow_add(flow, pkt, side);
+    tw_table_note_closed(table, flow);
     r->sum.capture_gaps += flow->n_capture_gaps - gaps_before;
     r->sum.capture_gap_bytes += flow->capture_gap_bytes - gap_bytes_before;
     if (pkt->l4 == TW_L4_TCP && (pkt->tcp.flags & TW_TCP_RST))

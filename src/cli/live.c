@@ -92,10 +92,12 @@ void tw_cli_print_stats(FILE *out, FILE *err, enum tw_format format,
                     (unsigned long long)s->capture_received, (unsigned long long)s->capture_drops,
                     (unsigned long long)s->capture_ifdrops);
         fprintf(out, ",\"flows_live\":%llu,\"flows_peak\":%llu,\"flows_capacity\":%zu,"
-                     "\"flows_unsettled\":%llu,\"evicted\":%llu,\"expired\":%llu}\n",
+                     "\"flows_unsettled\":%llu,\"evicted\":%llu,\"released\":%llu,"
+                     "\"expired\":%llu}\n",
                 (unsigned long long)s->table.live, (unsigned long long)s->table.peak,
                 s->table.capacity, (unsigned long long)s->unsettled,
-                (unsigned long long)s->table.evicted, (unsigned long long)s->table.expired);
+                (unsigned long long)s->table.evicted, (unsigned long long)s->table.released,
+                (unsigned long long)s->table.expired);
         fflush(out);
         return;
     }

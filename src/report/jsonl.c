@@ -562,9 +562,10 @@ static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
         if (s->is_connects_partial)
             fputs(",\"connects_partial\":true", out);
     }
-    fprintf(out, ",\"live\":%llu,\"peak\":%llu,\"evicted\":%llu,\"expired\":%llu",
+    fprintf(out, ",\"live\":%llu,\"peak\":%llu,\"evicted\":%llu,\"released\":%llu,\"expired\":%llu",
             (unsigned long long)s->table.live, (unsigned long long)s->table.peak,
-            (unsigned long long)s->table.evicted, (unsigned long long)s->table.expired);
+            (unsigned long long)s->table.evicted, (unsigned long long)s->table.released,
+            (unsigned long long)s->table.expired);
     /* Live captures only: what libpcap says it could not hand over. */
     if (s->is_live && s->has_capture_counters)
         fprintf(out, ",\"capture_received\":%llu,\"capture_drops\":%llu,\"capture_ifdrops\":%llu",

@@ -178,8 +178,18 @@ static void file_rest(struct tw_attempt *a, const struct tw_packet *pkt, enum tw
     }
     if (seg->payload_len > 0)
         add_once(a, pkt, side, from_client ? TW_EV_CLIENT_DATA : TW_EV_SERVER_DATA);
-    if (seg->flags & TW_TCP_FIN)
+    if (seg->flags & TW_TCP_FIN) {
         add_once(a, pkt, side, from_client ? TW_EV_CLIENT_FIN : TW_EV_SERVER_FIN);
+        a->saw_fin[side] = true;
+    }
+}
+
+bool tw_flow_is_closed(const struct tw_flow *flow)
+{
+    if (!flow->n_attempts)
+        return false;
+    const struct tw_attempt *a = &flow->attempts[flow->n_attempts - 1];
+    return a->saw_fin[TW_FROM_CLIENT] && a->saw_fin[TW_FROM_SERVER];
 }
 
 static struct tw_attempt *file_client(struct tw_flow *flow, const struct tw_packet *pkt)

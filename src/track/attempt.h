@@ -66,6 +66,7 @@ struct tw_attempt {
     uint32_t syn_payload;   /* data carried by the SYN (TCP Fast Open, RFC 7413) */
     bool has_syn;           /* false: the capture never showed this attempt's SYN */
     bool has_synack;
+    bool saw_fin[2];        /* a FIN from each side (enum tw_side), for tw_flow_is_closed */
     int64_t first_ns, last_ns;
     uint64_t first_frame;
     uint32_t n_syn, n_synack, n_ack, n_packets;
@@ -141,6 +142,10 @@ static inline bool tw_attempt_acks_syn(const struct tw_attempt *a, uint32_t ack)
 {
     return a->has_syn && (uint32_t)(ack - (a->isn + 1)) <= a->syn_payload;
 }
+
+/* Both sides sent a FIN in the flow's newest attempt: the connection is
+ * over unless a new SYN opens another. */
+bool tw_flow_is_closed(const struct tw_flow *flow);
 
 /* The handshake's third packet was seen, or data flowed both ways. */
 bool tw_attempt_completed(const struct tw_attempt *a);

@@ -1,6 +1,7 @@
 /* The bounded flow table: a preallocated pool, a keyed hash with chaining
- * through indices, a least-recently-active list and, for live reporting, a
- * list of the flows to settle (tw_table_settle). */
+ * through indices, a least-recently-active list, the closed flows in the
+ * same order (the first to go when room is needed) and, for live reporting,
+ * a list of the flows to settle (tw_table_settle). */
 #include "track/table.h"
 
 #include <stddef.h>
@@ -10,6 +11,15 @@
 #include <time.h>
 
 #define NONE UINT32_MAX
+
+/* A list threaded through the slots by index (NONE at its ends): each slot
+ * has a link per list it may be on. */
+struct link {
+    uint32_t prev, next;
+};
+struct list {
+    uint32_t first, last;
+};
 /* Flows finished per tw_table_expire() call: bounds the work per packet. */
 #define EXPIRE_PER_CALL 4
 
@@ -19,8 +29,10 @@ struct slot {
     uint64_t hash;
     uint32_t hash_next;         /* next slot in the same bucket */
     uint32_t lru_prev, lru_next;
+    struct link closed;            /* on the closed list when is_closed */
+    bool is_closed;
     /* live reporting (is_incremental) */
-    uint32_t todo_prev, todo_next; /* the settle list; NONE at its ends */
+    struct link todo;              /* on the settle list when is_todo */
     bool is_todo;                  /* on the settle list */
     uint8_t n_reported;            /* attempts already reported, oldest first */
     int64_t due_ns;                /* settle not before this capture time */
@@ -37,12 +49,13 @@ struct tw_table {
     uint32_t free_head;         /* free list through hash_next */
     uint32_t n_never_used;      /* slots [n_slots - n_never_used, n_slots) not handed out yet */
     uint32_t lru_head, lru_tail; /* head = most recently active */
+    struct list closed;         /* closed flows, least recently active first */
     /* flows[lru_tail].last_ns, read once per tail rather than at every
      * packet (a cold line): forgotten when the tail changes or is looked
      * up (its time may change next) */
     bool is_tail_time_known;
     int64_t tail_last_ns;
-    uint32_t todo_head, todo_tail; /* flows to settle, oldest first */
+    struct list todo;           /* flows to settle, oldest first */
     size_t n_todo;
     bool is_incremental;        /* keep the settle list (tw_table_incremental) */
     uint64_t seed;
@@ -135,7 +148,7 @@ tw_table *tw_table_new(const struct tw_table_limits *lim, tw_flow_done_fn done, 
     t->free_head = NONE;
     t->n_never_used = t->n_slots;
     t->lru_head = t->lru_tail = NONE;
-    t->todo_head = t->todo_tail = NONE;
+    t->closed = t->todo = (struct list){NONE, NONE};
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     t->seed = mix64((uint64_t)now.tv_nsec ^ ((uint64_t)now.tv_sec << 20) ^ (uintptr_t)t);
@@ -182,34 +195,64 @@ static void lru_push_head(tw_table *t, uint32_t i)
     }
 }
 
+/* Slot i's link at offset at of struct slot (offsetof: which list). */
+static struct link *link_of(tw_table *t, uint32_t i, size_t at)
+{
+    return (struct link *)((char *)&t->slots[i] + at);
+}
+
+static void list_unlink(tw_table *t, struct list *l, size_t at, uint32_t i)
+{
+    struct link *k = link_of(t, i, at);
+    if (k->prev != NONE)
+        link_of(t, k->prev, at)->next = k->next;
+    else
+        l->first = k->next;
+    if (k->next != NONE)
+        link_of(t, k->next, at)->prev = k->prev;
+    else
+        l->last = k->prev;
+}
+
+static void list_push_last(tw_table *t, struct list *l, size_t at, uint32_t i)
+{
+    struct link *k = link_of(t, i, at);
+    k->next = NONE;
+    k->prev = l->last;
+    if (l->last != NONE)
+        link_of(t, l->last, at)->next = i;
+    else
+        l->first = i;
+    l->last = i;
+}
+
+static void closed_unlink(tw_table *t, uint32_t i)
+{
+    if (!t->slots[i].is_closed)
+        return;
+    list_unlink(t, &t->closed, offsetof(struct slot, closed), i);
+    t->slots[i].is_closed = false;
+}
+
+static void closed_push_newest(tw_table *t, uint32_t i)
+{
+    list_push_last(t, &t->closed, offsetof(struct slot, closed), i);
+    t->slots[i].is_closed = true;
+}
+
 static void todo_unlink(tw_table *t, uint32_t i)
 {
-    struct slot *s = &t->slots[i];
-    if (!s->is_todo)
+    if (!t->slots[i].is_todo)
         return;
-    if (s->todo_prev != NONE)
-        t->slots[s->todo_prev].todo_next = s->todo_next;
-    else
-        t->todo_head = s->todo_next;
-    if (s->todo_next != NONE)
-        t->slots[s->todo_next].todo_prev = s->todo_prev;
-    else
-        t->todo_tail = s->todo_prev;
-    s->is_todo = false;
+    list_unlink(t, &t->todo, offsetof(struct slot, todo), i);
+    t->slots[i].is_todo = false;
     t->n_todo--;
 }
 
 static void todo_push_tail(tw_table *t, uint32_t i)
 {
-    struct slot *s = &t->slots[i];
-    s->is_todo = true;
-    s->todo_next = NONE;
-    s->todo_prev = t->todo_tail;
-    if (t->todo_tail != NONE)
-        t->slots[t->todo_tail].todo_next = i;
-    else
-        t->todo_head = i;
-    t->todo_tail = i;
+    list_push_last(t, &t->todo, offsetof(struct slot, todo), i);
+    t->slots[i].is_todo = true;
     t->n_todo++;
 }
 
@@ -230,6 +273,7 @@ static void finish(tw_table *t, uint32_t i, enum tw_flow_end why)
         t->flows[i].is_evicted = true;
     t->done(t->ctx, &t->flows[i], why);
     todo_unlink(t, i);
+    closed_unlink(t, i);
     s->n_reported = 0;
     uint32_t *pp = &t->buckets[s->hash & (t->n_buckets - 1)];
     while (*pp != i)
@@ -241,6 +285,8 @@ static void finish(tw_table *t, uint32_t i, enum tw_flow_end why)
     t->stats.live--;
     if (why == TW_END_EVICTED)
         t->stats.evicted++;
+    else if (why == TW_END_RELEASED)
+        t->stats.released++;
     else if (why == TW_END_IDLE)
         t->stats.expired++;
 }
@@ -270,7 +316,11 @@ static uint32_t insert(tw_table *t, const struct tw_flow_key *k, uint64_t h)
     if (t->free_head == NONE && t->n_never_used > 0) {
         i = t->n_slots - t->n_never_used--;
     } else {
-        if (t->free_head == NONE)
+        /* Full: a closed flow makes room before one still under way,
+         * whose verdict would be judged before its time. */
+        if (t->free_head == NONE && t->closed.first != NONE)
+            finish(t, t->closed.first, TW_END_RELEASED);
+        else if (t->free_head == NONE)
             finish(t, t->lru_tail, TW_END_EVICTED);
         i = t->free_head;
         t->free_head = t->slots[i].hash_next;
@@ -283,6 +333,7 @@ static uint32_t insert(tw_table *t, const struct tw_flow_key *k, uint64_t h)
     t->flows[i].key = *k;
     s->hash = h;
     s->is_todo = false;
+    s->is_closed = false;
     s->n_reported = 0;
     uint32_t *b = &t->buckets[h & (t->n_buckets - 1)];
     s->hash_next = *b;
@@ -424,6 +475,17 @@ struct tw_flow *tw_table_lookup_hashed(tw_table *t, const struct tw_packet *pkt,
     return &t->flows[i];
 }
 
+void tw_table_note_closed(tw_table *t, const struct tw_flow *flow)
+{
+    uint32_t i = (uint32_t)(flow - t->flows);
+    bool is_closed = tw_flow_is_closed(flow);
+    if (!is_closed && !t->slots[i].is_closed)
+        return;
+    closed_unlink(t, i);
+    if (is_closed)
+        closed_push_newest(t, i);
+}
+
 void tw_table_expire(tw_table *t, int64_t now_ns)
 {
     for (int n = 0; n < EXPIRE_PER_CALL && t->lru_tail != NONE; n++) {
@@ -461,7 +523,7 @@ size_t tw_table_settle(tw_table *t, int64_t now_ns, size_t max_visits, tw_flow_s
      * back of the list, behind the last one this call will look at. */
     size_t n = t->n_todo < max_visits ? t->n_todo : max_visits;
     for (size_t k = 0; k < n; k++) {
-        uint32_t i = t->todo_head;
+        uint32_t i = t->todo.first;
         struct slot *s = &t->slots[i];
         todo_unlink(t, i);
         if (s->due_ns > now_ns) {
@@ -499,7 +561,7 @@ void tw_table_foreach_unreported(const tw_table *t,
 {
     if (!t->is_incremental)
         return;
-    for (uint32_t i = t->todo_head; i != NONE; i = t->slots[i].todo_next)
+    for (uint32_t i = t->todo.first; i != NONE; i = t->slots[i].todo.next)
         for (int k = t->slots[i].n_reported; k < t->flows[i].n_attempts; k++)
             fn(ctx, &t->flows[i], k);
 }

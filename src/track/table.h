@@ -26,7 +26,8 @@ typedef struct tw_table tw_table;
 enum tw_flow_end {
     TW_END_CAPTURE = 0, /* end of the capture */
     TW_END_IDLE,        /* quiet for longer than idle_ns */
-    TW_END_EVICTED,     /* the table was full and this flow was the oldest */
+    TW_END_EVICTED,     /* the table was full and this flow, still under way, was the oldest */
+    TW_END_RELEASED,    /* the table was full and this flow, closed, was the oldest closed one */
     TW_END_REORIENTED,     /* its sides were guessed (no SYN seen) and a SYN came from the
                            side taken for the server: a new flow starts, the right way round */
 };
@@ -41,6 +42,7 @@ struct tw_table_limits {
 
 struct tw_table_stats {
     uint64_t live, peak, evicted, expired;
+    uint64_t released;   /* closed flows finished to make room (not judged early) */
     size_t capacity;     /* flows the budget holds */
 };
 
@@ -54,6 +56,13 @@ void tw_table_free(tw_table *t);
  * port. An ICMP error is matched through the TCP header it quotes and never
  * creates a flow. Returns NULL for anything else. */
 struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum tw_side *side);
+
+/* After a packet was filed into flow (tw_flow_add): keeps the closed flows
+ * (tw_flow_is_closed) in order of last activity. When the table is full, the
+ * least recently active closed flow makes room (TW_END_RELEASED); only when
+ * none is closed does the least recently active flow go, judged early
+ * (TW_END_EVICTED). */
+void tw_table_note_closed(tw_table *t, const struct tw_flow *flow);
 
 /* The same with pkt's flow hash h already worked out (tw_flow_hash with
  * tw_table_seed(t), which returned true), as a reader thread does ahead:
