@@ -16,6 +16,9 @@
 
 #define _(msgid) gettext(msgid)
 #define N_(msgid) (msgid)
+/* A sentence with a count: the singular or plural form as n asks (in
+ * English, "1 SYN ... dropped it"; other languages have other rules). */
+#define P_(singular, plural, n) ngettext(singular, plural, n)
 
 #if defined(__GNUC__)
 #define TW_FORMAT_ARG(n) __attribute__((format_arg(n)))
@@ -27,6 +30,15 @@
 static inline TW_FORMAT_ARG(2) const char *tw_tr(bool is_localized, const char *msgid)
 {
     return is_localized ? gettext(msgid) : msgid;
+}
+
+/* tw_tr with a count: singular or plural, as P_(). */
+static inline TW_FORMAT_ARG(2) TW_FORMAT_ARG(3) const char *tw_trn(bool is_localized,
+                                                                 const char *singular,
+                                                                 const char *plural,
+                                                                 unsigned long n)
+{
+    return is_localized ? ngettext(singular, plural, n) : n == 1 ? singular : plural;
 }
 
 /* The BCP 47 tag of the language the text is written in ("en", "zh-CN"),

@@ -218,11 +218,13 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
     if (S->n_probes > 0 || on_probe_timer) {
         unsigned n = S->n_probes > 0 ? S->n_probes : S->n_probes_since_data;
         snprintf(why, size,
-                 tw_tr(in->is_localized,
-                       "It follows %u %skeepalive probe%s from the %s, one probe interval "
-                       "after the last"),
-                 n, S->n_probes > 0 ? tw_tr(in->is_localized, "unanswered ") : "",
-                 n == 1 ? "" : "s", s_word);
+                 tw_trn(in->is_localized,
+                        "It follows %u %skeepalive probe from the %s, one probe interval "
+                        "after the last",
+                        "It follows %u %skeepalive probes from the %s, one probe interval "
+                        "after the last",
+                        n),
+                 n, S->n_probes > 0 ? tw_tr(in->is_localized, "unanswered ") : "", s_word);
         return TW_RST_KEEPALIVE_TIMEOUT;
     }
     /* Both FINs exchanged: the sender is in TIME-WAIT or gone. */

@@ -383,8 +383,10 @@ static bool match_synack_lost_rst(const struct view *v, struct tw_diagnosis *d)
     add_evidence(d, rst, "client_rst");
     char synacks[96];
     if (v->n_synack)
-        snprintf(synacks, sizeof synacks, tw_tr(v->in->is_localized, "The server's %d SYN+ACK%s"),
-                 v->n_synack, v->n_synack == 1 ? "" : "s");
+        snprintf(synacks, sizeof synacks,
+                 tw_trn(v->in->is_localized, "The server's %d SYN+ACK", "The server's %d SYN+ACKs",
+                        (unsigned long)v->n_synack),
+                 v->n_synack);
     else
         snprintf(synacks, sizeof synacks, tw_tr(v->in->is_localized, "The server's SYN+ACKs"));
     char rst_part[128] = "";
@@ -589,14 +591,18 @@ static bool match_accept_queue_full(const struct view *v, struct tw_diagnosis *d
         return false;
     add_handshake(d, v);
     snprintf(d->why, sizeof d->why,
-             tw_tr(v->in->is_localized,
-                   "The client's ACK (frame %llu) %s, yet the server sent %d more SYN+ACK%s: it "
-                   "dropped the ACK because the listener's accept queue was full (the application "
-                   "does not accept() fast enough, or its backlog is too small)."),
+             tw_trn(v->in->is_localized,
+                    "The client's ACK (frame %llu) %s, yet the server sent %d more SYN+ACK: it "
+                    "dropped the ACK because the listener's accept queue was full (the application "
+                    "does not accept() fast enough, or its backlog is too small).",
+                    "The client's ACK (frame %llu) %s, yet the server sent %d more SYN+ACKs: it "
+                    "dropped the ACK because the listener's accept queue was full (the application "
+                    "does not accept() fast enough, or its backlog is too small).",
+                    (unsigned long)after),
              (unsigned long long)v->ack->frame,
              v->in->vantage == TW_VANTAGE_SERVER ? tw_tr(v->in->is_localized, "reached the server")
                                                  : tw_tr(v->in->is_localized, "was sent"),
-             after, after == 1 ? "" : "s");
+             after);
     return true;
 }
 
@@ -662,10 +668,13 @@ static bool match_server_ignored_syn(const struct view *v, struct tw_diagnosis *
         return false;
     add_handshake(d, v);
     snprintf(d->why, sizeof d->why,
-             tw_tr(v->in->is_localized,
-                   "%d SYN%s reached the server, which never answered: its listen queue was full, "
-                   "or a firewall on the host dropped them."),
-             v->n_syn, v->n_syn == 1 ? "" : "s");
+             tw_trn(v->in->is_localized,
+                    "%d SYN reached the server, which never answered: its listen queue was full, "
+                    "or a firewall on the host dropped it.",
+                    "%d SYNs reached the server, which never answered: its listen queue was full, "
+                    "or a firewall on the host dropped them.",
+                    (unsigned long)v->n_syn),
+             v->n_syn);
     return true;
 }
 

@@ -55,9 +55,11 @@ static void text_connect(void *ctx, const struct tw_connect_record *c)
     tw_addr_format(&a->client, cl, sizeof cl);
     tw_endpoint_format(&a->server, a->server_port, sv, sizeof sv);
     tw_format_time(c->start_ns, ts, sizeof ts);
-    int n = snprintf(line, size, _("%s%s -> %s at %s: %.3f s, %zu attempt%s, %s:"),
+    int n = snprintf(line, size,
+                     P_("%s%s -> %s at %s: %.3f s, %zu attempt, %s:",
+                        "%s%s -> %s at %s: %.3f s, %zu attempts, %s:", c->n_attempts),
                      c->is_over_app_timeout ? _("OVER THE APP TIMEOUT  ") : "", cl, sv, ts,
-                     (double)c->duration_ns / 1e9, c->n_attempts, c->n_attempts == 1 ? "" : "s",
+                     (double)c->duration_ns / 1e9, c->n_attempts,
                      c->is_connected ? _("connected") : _("failed"));
     for (size_t i = 0; i < c->n_attempts && n > 0 && (size_t)n < size; i++)
         n += snprintf(line + n, size - (size_t)n, _("%s port %u %s"), i ? "," : "",
@@ -263,9 +265,12 @@ static void print_loss_line(FILE *out, const char *what_dir, const struct tw_dir
             snprintf(who, sizeof who, _(" (%llu from %s)"), (unsigned long long)d->top_count, ep);
         }
         fprintf(out,
-                _("  %llu packet%s lost %s%s: %llu SYN, %llu SYN+ACK, %llu ACK, %llu RST, "
-                  "%llu of %llu data segments"),
-                (unsigned long long)d->lost, d->lost == 1 ? "" : "s", what_dir, who,
+                P_("  %llu packet lost %s%s: %llu SYN, %llu SYN+ACK, %llu ACK, %llu RST, "
+                   "%llu of %llu data segments",
+                   "  %llu packets lost %s%s: %llu SYN, %llu SYN+ACK, %llu ACK, %llu RST, "
+                   "%llu of %llu data segments",
+                   d->lost),
+                (unsigned long long)d->lost, what_dir, who,
                 (unsigned long long)d->lost_syn, (unsigned long long)d->lost_synack,
                 (unsigned long long)d->lost_ack, (unsigned long long)d->lost_rst,
                 (unsigned long long)d->lost_data, (unsigned long long)d->data_upstream);
@@ -417,10 +422,12 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
                 (unsigned long long)n_anom, (unsigned long long)s->snapped);
     if (s->capture_gaps)
         fprintf(out,
-                _("  %llu stretch%s of data (%llu bytes) acknowledged by the receiver but "
-                  "not in this capture: the capture dropped them, not the network\n"),
-                (unsigned long long)s->capture_gaps, s->capture_gaps == 1 ? "" : "es",
-                (unsigned long long)s->capture_gap_bytes);
+                P_("  %llu stretch of data (%llu bytes) acknowledged by the receiver but "
+                   "not in this capture: the capture dropped it, not the network\n",
+                   "  %llu stretches of data (%llu bytes) acknowledged by the receiver but "
+                   "not in this capture: the capture dropped them, not the network\n",
+                   s->capture_gaps),
+                (unsigned long long)s->capture_gaps, (unsigned long long)s->capture_gap_bytes);
     if (s->duplicates)
         fprintf(out,
                 _("  %llu frames were second copies of a packet within 1 ms (a mirrored port), "

@@ -679,6 +679,23 @@ static void test_icmp_error_needs_syn(void **state)
 
 /* ---- server_ignored_syn --------------------------------------------------------------- */
 
+/* One SYN (the client gave up before its first retransmission): the
+ * sentence is in the singular. */
+static void test_server_ignored_syn_server_one_syn(void **state)
+{
+    (void)state;
+    struct tl *t = tl_new();
+    tl_at_server(t);
+    tl_syn(t, 0, X, 100);
+    tl_end_at(t, 10000);
+    struct tw_diagnosis d;
+    tl_judge(t, 0, TW_VANTAGE_SERVER, &d);
+    tl_assert_verdict(&d, TW_VERDICT_SERVER_IGNORED_SYN);
+    tl_assert_why(&d, "1 SYN reached the server, which never answered: its listen queue was "
+                      "full, or a firewall on the host dropped it.");
+    tl_free(t);
+}
+
 static void test_server_ignored_syn_server(void **state)
 {
     (void)state;
@@ -696,6 +713,7 @@ static void test_server_ignored_syn_server(void **state)
     tl_assert_role(&d, f2, "syn_retrans");
     tl_assert_role(&d, f3, "syn_retrans");
     tl_assert_why(&d, "3 SYNs reached the server, which never answered");
+    tl_assert_why(&d, "a firewall on the host dropped them.");
     /* The same capture seen as middle or client: a timeout. */
     tl_judge(t, 0, TW_VANTAGE_MIDDLE, &d);
     tl_assert_verdict(&d, TW_VERDICT_TIMEOUT);
@@ -1024,6 +1042,7 @@ int main(void)
         cmocka_unit_test(test_icmp_error_v6),
         cmocka_unit_test(test_icmp_error_needs_syn),
         cmocka_unit_test(test_server_ignored_syn_server),
+        cmocka_unit_test(test_server_ignored_syn_server_one_syn),
         cmocka_unit_test(test_accept_queue_full_server),
         cmocka_unit_test(test_accept_queue_full_client),
         cmocka_unit_test(test_late_synack_rst_client),
