@@ -349,18 +349,24 @@ static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_op
             status = st;
         if (!col[i].run)
             continue;
-        /* Alone: say with which inputs it shares nothing. */
+        /* Alone: say with which inputs it shares nothing, each pair once:
+         * here when the other input is in a pair (its records come with its
+         * partner's), or is alone too and comes later. */
         for (size_t k = 0; k < n_cand; k++) {
             const struct candidate *u = &unrelated[k];
-            if (u->a != i || u->is_related || partner[u->b] >= 0)
+            if (u->is_related || (u->a != i && u->b != i))
                 continue;
+            size_t other_i = u->a == i ? u->b : u->a;
+            if (partner[other_i] < 0 && other_i < i)
+                continue; /* said with the other, earlier */
             struct tw_correlation c;
             struct tw_error err;
             memset(&c, 0, sizeof c);
             memset(&err, 0, sizeof err);
-            tw_capture_run *other = tw_capture_run_new(o->files[u->b], 0, &err); /* a name */
-            c.client_run = col[i].run;
-            c.server_run = other;
+            tw_capture_run *other = tw_capture_run_new(o->files[other_i], 0, &err); /* a name */
+            /* the two files in command-line order */
+            c.client_run = u->a == i ? col[i].run : other;
+            c.server_run = u->a == i ? other : col[i].run;
             c.n_matched = u->n_matched;
             memcpy(c.why, u->why, sizeof c.why);
             if (other)
