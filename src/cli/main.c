@@ -357,7 +357,7 @@ static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_op
             if (u->is_related || (u->a != i && u->b != i))
                 continue;
             size_t other_i = u->a == i ? u->b : u->a;
-            if (partner[other_i] < 0 && other_i < i)
+            if (other_i < i && partner[other_i] < 0)
                 continue; /* said with the other, earlier */
             struct tw_correlation c;
             struct tw_error err;
