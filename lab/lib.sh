@@ -77,26 +77,30 @@ lab_cleanup() {
     exit "$rc"
 }
 
-# Finds or builds labclient and labserver; sets LABCLIENT and LABSERVER.
+# Finds or builds the lab's programs (lab/tools); sets LABCLIENT, LABSERVER,
+# PCAP2PCAPNG and LABSYN.
 lab_tools() {
-    local d
+    local d t tools=(labclient labserver pcap2pcapng labsyn) is_ok
     for d in "${LAB_BIN:-}" "$LAB_ROOT/build/lab/tools" "$LAB_ROOT/build"; do
+        [ -n "$d" ] || continue
         # A build tree counts only when it is complete and newer than the
         # sources (a stale labclient may lack an option a scenario uses).
-        if [ -n "$d" ] && [ -x "$d/labclient" ] && [ -x "$d/labserver" ] &&
-            [ -x "$d/pcap2pcapng" ] && [ "$d/labclient" -nt "$LAB_DIR/tools/labclient.c" ] &&
-            [ "$d/labserver" -nt "$LAB_DIR/tools/labserver.c" ] &&
-            [ "$d/pcap2pcapng" -nt "$LAB_DIR/tools/pcap2pcapng.c" ]; then
-            LABCLIENT=$d/labclient LABSERVER=$d/labserver PCAP2PCAPNG=$d/pcap2pcapng
+        is_ok=1
+        for t in "${tools[@]}"; do
+            [ -x "$d/$t" ] && [ "$d/$t" -nt "$LAB_DIR/tools/$t.c" ] || is_ok=0
+        done
+        if [ "$is_ok" = 1 ]; then
+            LABCLIENT=$d/labclient LABSERVER=$d/labserver PCAP2PCAPNG=$d/pcap2pcapng LABSYN=$d/labsyn
             return
         fi
     done
-    local cc=${CC:-cc} t
-    for t in labclient labserver pcap2pcapng; do
+    local cc=${CC:-cc}
+    for t in "${tools[@]}"; do
         "$cc" -std=c11 -O2 -Wall -Wextra -o "$LAB_TMP/$t" "$LAB_DIR/tools/$t.c" ||
             lab_die "cannot build $t with $cc"
     done
     LABCLIENT=$LAB_TMP/labclient LABSERVER=$LAB_TMP/labserver PCAP2PCAPNG=$LAB_TMP/pcap2pcapng
+    LABSYN=$LAB_TMP/labsyn
 }
 
 lab_check_env() {

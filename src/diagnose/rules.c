@@ -726,6 +726,23 @@ static const struct {
     {TW_VERDICT_TIMEOUT, match_timeout},
 };
 
+/* Linux puts an MSS option in every SYN it sends (tcp_syn_options():
+ * always, as every lab capture shows), and RFC 9293 section 3.7.1 asks for
+ * one whenever the MSS is not the 536-byte default: a SYN without it was
+ * made by hand (hping, scapy, a flood or scan tool, a test), and its source
+ * address may be forged. Said with any verdict; it changes none. */
+static void note_syn_without_mss(const struct view *v, struct tw_diagnosis *d)
+{
+    if (!v->a->has_syn || !v->a->is_syn_without_mss)
+        return;
+    size_t n = strlen(d->why);
+    snprintf(d->why + n, sizeof d->why - n, "%s%s", n ? " " : "",
+             tw_tr(v->in->is_localized,
+                   "The client's SYN carries no MSS option, which Linux always sends and RFC "
+                   "9293 asks for: a SYN made by hand (a scanner, a flood tool, a test), whose "
+                   "source may be forged."));
+}
+
 void tw_diagnose_attempt(const struct tw_judge_input *in, struct tw_diagnosis *out)
 {
     memset(out, 0, sizeof *out);
@@ -733,8 +750,10 @@ void tw_diagnose_attempt(const struct tw_judge_input *in, struct tw_diagnosis *o
     make_view(in, &v);
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         out->verdict = rules[i].verdict;
-        if (rules[i].match(&v, out))
+        if (rules[i].match(&v, out)) {
+            note_syn_without_mss(&v, out);
             return;
+        }
         memset(out, 0, sizeof *out);
     }
     out->verdict = TW_VERDICT_UNKNOWN;
@@ -752,6 +771,7 @@ void tw_diagnose_attempt(const struct tw_judge_input *in, struct tw_diagnosis *o
                   "The handshake was still in progress when the capture ended (%.3f s after its "
                   "last packet)."),
             secs(in->capture_end_ns - v.a->last_ns));
+    note_syn_without_mss(&v, out);
 }
 
 /* When more packets can no longer change the verdict (diagnose.h). A reset,

@@ -111,6 +111,7 @@ static struct tw_attempt *open_attempt(struct tw_flow *flow, const struct tw_pac
         a->has_syn = true;
         a->isn = pkt->tcp.seq;
         a->syn_payload = pkt->tcp.payload_len;
+        a->is_syn_without_mss = !pkt->tcp.has_mss;
     }
     return a;
 }

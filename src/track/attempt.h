@@ -67,6 +67,7 @@ struct tw_attempt {
     bool has_syn;           /* false: the capture never showed this attempt's SYN */
     bool has_synack;
     bool saw_fin[2];        /* a FIN from each side (enum tw_side), for tw_flow_is_closed */
+    bool is_syn_without_mss; /* its first SYN carried no MSS option (crafted, see rules.c) */
     int64_t first_ns, last_ns;
     uint64_t first_frame;
     uint32_t n_syn, n_synack, n_ack, n_packets;
