@@ -86,10 +86,17 @@ struct tw_capture_run {
  * when the queue is empty; 0 when the reader has finished and all are out. */
 size_t tw_run_take(tw_capture_run *run, struct tw_seen *out, size_t max);
 
+/* What the first estimate of the clock offset needs of a packet (window.c):
+ * 16 bytes to sort, not the whole tw_seen. */
+struct tw_seen_key {
+    uint64_t fp;
+    int64_t ts_ns;
+};
+
 /* Waits until run's queue holds n packets or the reader has finished; then
- * copies up to n of them, from the front and without taking them, to out.
- * Returns how many. */
-size_t tw_run_peek(tw_capture_run *run, struct tw_seen *out, size_t n);
+ * copies the keys of up to n of them, from the front and without taking
+ * them, to out. Returns how many. */
+size_t tw_run_peek(tw_capture_run *run, struct tw_seen_key *out, size_t n);
 
 /* The front of the queue a window can look at before matching (the first
  * estimate of the clock offset): what fits in the queue, less a batch. */

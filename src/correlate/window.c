@@ -391,22 +391,49 @@ static int64_t merged_time(const struct window *w, int k, const struct tw_seen *
 }
 
 /* ---- the first estimate ------------------------------------------------------ */
-static int cmp_double(const void *pa, const void *pb)
+/* The k-th smallest of v[0..n) (k < n), v reordered: what a sort would put
+ * at k, in linear time (the medians are taken of up to 65536 deltas, at the
+ * end of the walk while nothing else runs). */
+static double nth_smallest(double *v, size_t n, size_t k)
 {
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double pivot = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i++] = v[j];
+                v[j] = t;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
 }
 
 static int by_fp(const void *pa, const void *pb)
 {
-    const struct tw_seen *a = pa, *b = pb;
+    const struct tw_seen_key *a = pa, *b = pb;
     if (a->fp != b->fp)
         return a->fp < b->fp ? -1 : 1;
     return (a->ts_ns > b->ts_ns) - (a->ts_ns < b->ts_ns);
 }
 
 /* How many of the n packets (in capture order) lie within the first span. */
-static size_t first_span(const struct tw_seen *v, size_t n)
+static size_t first_span(const struct tw_seen_key *v, size_t n)
 {
     size_t k = 0;
     while (k < n && v[k].ts_ns - v[0].ts_ns < (int64_t)(TW_FIRST_SPAN_S * NS))
@@ -420,8 +447,8 @@ static bool first_estimate(struct window *w)
     size_t n_max_b = tw_run_peek_max(w->x[1].run);
     n_max = n_max < TW_FIRST_PACKETS ? n_max : TW_FIRST_PACKETS;
     n_max_b = n_max_b < TW_FIRST_PACKETS ? n_max_b : TW_FIRST_PACKETS;
-    struct tw_seen *a = malloc((n_max ? n_max : 1) * sizeof *a);
-    struct tw_seen *b = malloc((n_max_b ? n_max_b : 1) * sizeof *b);
+    struct tw_seen_key *a = malloc((n_max ? n_max : 1) * sizeof *a);
+    struct tw_seen_key *b = malloc((n_max_b ? n_max_b : 1) * sizeof *b);
     if (!a || !b) {
         free(a);
         free(b);
@@ -451,10 +478,10 @@ static bool first_estimate(struct window *w)
     }
     /* centre: the median; spread: to the 1st and 99th percentiles, so that
      * one stray match does not widen the window */
-    qsort(d, n, sizeof *d, cmp_double);
     w->has_estimate = n > 0;
     if (n) {
-        double med = d[n / 2], lo = d[n / 100], hi = d[n - 1 - n / 100];
+        double med = nth_smallest(d, n, n / 2), lo = nth_smallest(d, n, n / 100),
+               hi = nth_smallest(d, n, n - 1 - n / 100);
         w->centre_s = med;
         w->max_dev_s = fmax(hi - med, med - lo);
     } else {
@@ -652,8 +679,9 @@ static void expire(struct window *w, int k, int64_t now_ns, bool is_all)
 /* ---- looking ahead -------------------------------------------------------------
  * A step costs a few cache misses (the other side's fingerprint bucket and
  * the entry it points to, this side's ack slot, the other side's held
- * bucket): asked for a few packets ahead, they arrive while earlier
- * packets are matched. Hints only: the tables may change meanwhile.
+ * bucket, and this side's two buckets when it waits): asked for a few
+ * packets ahead, they arrive while earlier packets are matched. Hints
+ * only: the tables may change meanwhile.
  * Always inlined: GCC takes a function holding only prefetches for a pure
  * one and drops the call. */
 #define TW_AHEAD_BUCKETS 8 /* packets ahead: the buckets and the ack slot */
@@ -666,6 +694,8 @@ TW_PREFETCHER prefetch_buckets(const struct window *w, int k, const struct tw_se
     __builtin_prefetch(&other->pending.fp_bucket[mix(s->fp) & other->pending.mask]);
     __builtin_prefetch(&other->held.fp_bucket[attempt_key(s->isn, !s->side) & other->held.mask]);
     __builtin_prefetch(&me->acks.v[mix((uint64_t)s->isn << 1 | s->side) & (me->acks.cap - 1)]);
+    __builtin_prefetch(&me->pending.fp_bucket[mix(s->fp) & me->pending.mask]);
+    __builtin_prefetch(&me->pending.key_bucket[bytes_key(s) & me->pending.mask]);
 }
 
 TW_PREFETCHER prefetch_entry(const struct window *w, int k, const struct tw_seen *s)
@@ -797,8 +827,8 @@ bool tw_window_match(tw_capture_run *a, tw_capture_run *b, struct tw_window_resu
         }
         for (int s = 0; s < 2; s++) {
             if (w->n_sample[s]) {
-                qsort(w->sample[s], w->n_sample[s], sizeof(double), cmp_double);
-                res->delta[s].median = w->sample[s][w->n_sample[s] / 2];
+                res->delta[s].median =
+                    nth_smallest(w->sample[s], w->n_sample[s], w->n_sample[s] / 2);
             }
         }
     } else {
