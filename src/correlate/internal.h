@@ -79,6 +79,7 @@ struct tw_capture_run {
     FILE *spill_atts, *spill_rsts;
     uint64_t n_spilled_atts, n_spilled_rsts;
     uint8_t *spill_merged;   /* a bit per record on file: folded into the other run's */
+    struct tw_merge_later *merge_later; /* the client side: its file's merge, done as it is written */
     bool is_server_side;     /* merged as the server side: its records on file are at vantage both */
 };
 
@@ -170,10 +171,18 @@ bool tw_spill_attempt(tw_capture_run *run, const struct tw_attempt_record *rec);
 /* The records kept on temporary files take part in the merge: the client
  * records without a partner (is_done false, in memory; all on file) meet
  * the server records on file or not yet merged in memory, by ISN, a share
- * of them at a time; the client side's file is rewritten in order and the
- * merged server records on file are marked (spill_merged). False when a temporary
- * file failed (then some records stay unmerged). */
-bool tw_merge_spilled(struct tw_correlation *c, const struct tw_lost_index *ix,
-                      const bool *is_done);
+ * of them at a time; the client side's file is rewritten in order, but for
+ * the last share, left to the client run's merge_later (which takes ix's
+ * entries), and the merged server records on file are marked
+ * (spill_merged). False when a temporary file failed (then some records
+ * stay unmerged). */
+bool tw_merge_spilled(struct tw_correlation *c, struct tw_lost_index *ix, const bool *is_done);
+
+void tw_merge_later_free(struct tw_merge_later *m);
+
+/* The server side's records in memory that no client record was merged
+ * with: attempts only the server side saw, at vantage both. Once the last
+ * client record has met them (after merge_later, if any). */
+void tw_mark_server_only(tw_capture_run *sv);
 
 #endif

@@ -48,6 +48,7 @@ void tw_capture_run_free(tw_capture_run *run)
     free(run->atts);
     free(run->merged);
     free(run->spill_merged);
+    tw_merge_later_free(run->merge_later);
     free(run->rsts);
     if (run->spill_atts)
         fclose(run->spill_atts);
