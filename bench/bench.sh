@@ -207,7 +207,7 @@ pair() { # name
     local one="$tcpwhy --format json" two="$tcpwhy --format json $client"
     measure "$server" "$one" "$two"
     local s_t=${T[$one]} s_m=${M[$one]} s_c=${C[$one]} p_t=${T[$two]} p_m=${M[$two]} p_c=${C[$two]}
-    echo "$1 pair: $(stat -c %s "$server") + $(stat -c %s "$client") bytes; median of $runs runs;" \
+    echo "$1 pair: $(stat -L -c %s "$server") + $(stat -L -c %s "$client") bytes; median of $runs runs;" \
         "load average $(cut -d' ' -f1 /proc/loadavg)"
     printf '  %-40s %8s s wall %8s s CPU %8s KiB\n' "tcpwhy --format json SERVER (alone)" \
         "$s_t" "$s_c" "$s_m"

@@ -25,6 +25,7 @@
 #include "report/aggregate.h"
 #include "report/pcap_out.h"
 #include "report/progress.h"
+#include "report/thread.h"
 
 static volatile int stop_requested;
 
@@ -252,16 +253,25 @@ static int read_alone(const struct tw_cli_options *o, struct tw_analyze_options 
 }
 
 /* A pair correlated: the pairing records, then the client side's records
- * and the server side's. Unrelated: the pairing record, then each alone. */
+ * and the server side's. Unrelated: the pairing record, then each alone.
+ * With threads to spare, the records are formatted and written in a thread
+ * of their own while this one reads them back (and merges them). */
 static void emit_pair(struct tw_correlation *c, struct tw_collector *ci, struct tw_collector *cj,
-                      struct tw_sink *sink, struct tw_analyze_result *res)
+                      struct tw_sink *sink, struct tw_analyze_result *res, int n_threads)
 {
     if (c->is_related) {
         tw_correlate_merge(c);
         sink->correlation(sink->ctx, c);
+        struct tw_sink threaded;
+        bool has_spare_core =
+            n_threads > 1 || (n_threads == 0 && sysconf(_SC_NPROCESSORS_ONLN) > 1);
+        bool is_threaded = has_spare_core && tw_report_thread(&threaded, sink);
+        struct tw_sink *out = is_threaded ? &threaded : sink;
         bool i_first = c->client_run == ci->run;
-        emit_run(i_first ? ci : cj, sink, res);
-        emit_run(i_first ? cj : ci, sink, res);
+        emit_run(i_first ? ci : cj, out, res);
+        emit_run(i_first ? cj : ci, out, res);
+        if (is_threaded)
+            threaded.free(threaded.ctx);
         return;
     }
     c->client_run = ci->run;
@@ -287,7 +297,7 @@ static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_op
         memset(col, 0, sizeof col);
         int status = read_pair(o, aopt, &col[0], &col[1], 0, 1, &c);
         if (col[0].run && col[1].run && !stop_requested)
-            emit_pair(&c, &col[0], &col[1], sink, res);
+            emit_pair(&c, &col[0], &col[1], sink, res, aopt.n_threads);
         tw_capture_run_free(col[0].run);
         tw_capture_run_free(col[1].run);
         return status;
@@ -341,7 +351,7 @@ static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_op
             if (st)
                 status = st;
             if (col[i].run && col[j].run)
-                emit_pair(&c, &col[i], &col[j], sink, res);
+                emit_pair(&c, &col[i], &col[j], sink, res, aopt.n_threads);
             continue;
         }
         int st = read_alone(o, aopt, &col[i], i);

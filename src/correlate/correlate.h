@@ -65,8 +65,11 @@ void tw_capture_run_attempt(tw_capture_run *run, const struct tw_attempt_record 
 void tw_capture_run_rst(tw_capture_run *run, const struct tw_rst_record *rec);
 
 /* Records past the run's memory budget were kept on a temporary file: they
- * are merged there (tw_correlate_merge) and written after the others by
- * this call, less the ones folded into the other run's records. */
+ * are written after the others by this call, less the ones folded into the
+ * other run's records. The client side's are merged by tw_correlate_merge,
+ * the last share of them (all but with a small --memcap) as this call
+ * writes them: call it for the client-side run before anything of the
+ * server-side run is written. */
 void tw_capture_run_replay_spilled(tw_capture_run *run,
                                    void (*attempt)(void *ctx, const struct tw_attempt_record *rec),
                                    void (*rst)(void *ctx, const struct tw_rst_record *rec),
@@ -127,8 +130,11 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
  * the client-side run (verdict merged, lost from the matching, evidence from
  * both files) and is marked merged in the server-side run; RSTs that one
  * side claims to have sent but its own capture does not hold become forged
- * (sender middle). Emit with tw_capture_run_attempt_at() and
- * tw_correlate_is_merged(). */
+ * (sender middle). Emit the client-side run, then the server-side one, with
+ * tw_capture_run_attempt_at(), tw_correlate_is_merged() and
+ * tw_capture_run_replay_spilled() (which finishes the merge of the records
+ * on file: the server side's marks are final after the client side's
+ * replay). */
 void tw_correlate_merge(struct tw_correlation *c);
 
 /* True when attempt i of run was folded into the other run's record. */

@@ -79,6 +79,7 @@ struct tw_capture_run {
     FILE *spill_atts, *spill_rsts;
     uint64_t n_spilled_atts, n_spilled_rsts;
     uint8_t *spill_merged;   /* a bit per record on file: folded into the other run's */
+    struct tw_merge_later *merge_later; /* the client side: its file's merge, done as it is written */
     bool is_server_side;     /* merged as the server side: its records on file are at vantage both */
 };
 
@@ -86,10 +87,17 @@ struct tw_capture_run {
  * when the queue is empty; 0 when the reader has finished and all are out. */
 size_t tw_run_take(tw_capture_run *run, struct tw_seen *out, size_t max);
 
+/* What the first estimate of the clock offset needs of a packet (window.c):
+ * 16 bytes to sort, not the whole tw_seen. */
+struct tw_seen_key {
+    uint64_t fp;
+    int64_t ts_ns;
+};
+
 /* Waits until run's queue holds n packets or the reader has finished; then
- * copies up to n of them, from the front and without taking them, to out.
- * Returns how many. */
-size_t tw_run_peek(tw_capture_run *run, struct tw_seen *out, size_t n);
+ * copies the keys of up to n of them, from the front and without taking
+ * them, to out. Returns how many. */
+size_t tw_run_peek(tw_capture_run *run, struct tw_seen_key *out, size_t n);
 
 /* The front of the queue a window can look at before matching (the first
  * estimate of the clock offset): what fits in the queue, less a batch. */
@@ -163,10 +171,18 @@ bool tw_spill_attempt(tw_capture_run *run, const struct tw_attempt_record *rec);
 /* The records kept on temporary files take part in the merge: the client
  * records without a partner (is_done false, in memory; all on file) meet
  * the server records on file or not yet merged in memory, by ISN, a share
- * of them at a time; the client side's file is rewritten in order and the
- * merged server records on file are marked (spill_merged). False when a temporary
- * file failed (then some records stay unmerged). */
-bool tw_merge_spilled(struct tw_correlation *c, const struct tw_lost_index *ix,
-                      const bool *is_done);
+ * of them at a time; the client side's file is rewritten in order, but for
+ * the last share, left to the client run's merge_later (which takes ix's
+ * entries), and the merged server records on file are marked
+ * (spill_merged). False when a temporary file failed (then some records
+ * stay unmerged). */
+bool tw_merge_spilled(struct tw_correlation *c, struct tw_lost_index *ix, const bool *is_done);
+
+void tw_merge_later_free(struct tw_merge_later *m);
+
+/* The server side's records in memory that no client record was merged
+ * with: attempts only the server side saw, at vantage both. Once the last
+ * client record has met them (after merge_later, if any). */
+void tw_mark_server_only(tw_capture_run *sv);
 
 #endif

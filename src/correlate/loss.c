@@ -399,6 +399,15 @@ void tw_correlate_fix_rst(const struct tw_correlation *c, const tw_capture_run *
         unmask_forged(run, r, TW_FROM_CLIENT, c->client_run, -off - c->delay_c2s_s);
 }
 
+void tw_mark_server_only(tw_capture_run *sv)
+{
+    for (size_t i = 0; i < sv->n_atts; i++) {
+        struct tw_attempt_record *sr = &sv->atts[i];
+        if (!sv->merged[i] && sr->is_isn_known)
+            sr->vantage = TW_VANTAGE_BOTH;
+    }
+}
+
 void tw_correlate_merge(struct tw_correlation *c)
 {
     mark(c);
@@ -433,12 +442,8 @@ void tw_correlate_merge(struct tw_correlation *c)
         c->is_partial = true;
     free(is_done);
     free(ix.v);
-    /* Attempts only the server side saw (the client capture missed them). */
-    for (size_t i = 0; i < sv->n_atts; i++) {
-        struct tw_attempt_record *sr = &sv->atts[i];
-        if (!sv->merged[i] && sr->is_isn_known)
-            sr->vantage = TW_VANTAGE_BOTH;
-    }
+    if (!cl->merge_later)
+        tw_mark_server_only(sv);
     for (size_t i = 0; i < cl->n_rsts; i++)
         tw_correlate_fix_rst(c, cl, &cl->rsts[i]);
     for (size_t i = 0; i < sv->n_rsts; i++)

@@ -48,6 +48,7 @@ void tw_capture_run_free(tw_capture_run *run)
     free(run->atts);
     free(run->merged);
     free(run->spill_merged);
+    tw_merge_later_free(run->merge_later);
     free(run->rsts);
     if (run->spill_atts)
         fclose(run->spill_atts);
@@ -65,6 +66,27 @@ bool tw_capture_run_stream(tw_capture_run *run)
 }
 
 /* ---- the queue: the reader's side ---------------------------------------------- */
+
+/* The queue is a ring of q_cap packets: copied in at most two pieces (not
+ * a division per packet). */
+static void put(tw_capture_run *run, const struct tw_seen *in, size_t n)
+{
+    if (!n)
+        return;
+    size_t at = (run->q_head + run->q_count) % run->q_cap;
+    size_t n_first = n < run->q_cap - at ? n : run->q_cap - at;
+    memcpy(&run->queue[at], in, n_first * sizeof *in);
+    memcpy(run->queue, in + n_first, (n - n_first) * sizeof *in);
+}
+
+static void get(const tw_capture_run *run, struct tw_seen *out, size_t n)
+{
+    if (!n)
+        return;
+    size_t n_first = n < run->q_cap - run->q_head ? n : run->q_cap - run->q_head;
+    memcpy(out, &run->queue[run->q_head], n_first * sizeof *out);
+    memcpy(out + n_first, run->queue, (n - n_first) * sizeof *out);
+}
 
 /* Hands the reader's batch to the queue. Streaming, waits for room;
  * otherwise grows the queue, and past its maximum drops the packets. */
@@ -86,8 +108,7 @@ static void hand_over(tw_capture_run *run)
             return;
         }
     }
-    for (size_t i = 0; i < run->n_batch; i++)
-        run->queue[(run->q_head + run->q_count + i) % run->q_cap] = run->batch[i];
+    put(run, run->batch, run->n_batch);
     run->q_count += run->n_batch;
     run->n_batch = 0;
     pthread_cond_broadcast(&run->changed);
@@ -112,8 +133,7 @@ size_t tw_run_take(tw_capture_run *run, struct tw_seen *out, size_t max)
     while (run->q_count == 0 && !run->is_finished)
         pthread_cond_wait(&run->changed, &run->lock);
     size_t n = run->q_count < max ? run->q_count : max;
-    for (size_t i = 0; i < n; i++)
-        out[i] = run->queue[(run->q_head + i) % run->q_cap];
+    get(run, out, n);
     if (n) {
         run->q_head = (run->q_head + n) % run->q_cap;
         run->q_count -= n;
@@ -128,15 +148,17 @@ size_t tw_run_peek_max(const tw_capture_run *run)
     return run->is_streaming ? run->q_cap - TW_RUN_BATCH : run->q_count;
 }
 
-size_t tw_run_peek(tw_capture_run *run, struct tw_seen *out, size_t n)
+size_t tw_run_peek(tw_capture_run *run, struct tw_seen_key *out, size_t n)
 {
     pthread_mutex_lock(&run->lock);
     while (run->q_count < n && !run->is_finished)
         pthread_cond_wait(&run->changed, &run->lock);
     if (n > run->q_count)
         n = run->q_count;
-    for (size_t i = 0; i < n; i++)
-        out[i] = run->queue[(run->q_head + i) % run->q_cap];
+    for (size_t i = 0; i < n; i++) {
+        const struct tw_seen *s = &run->queue[(run->q_head + i) % run->q_cap];
+        out[i] = (struct tw_seen_key){s->fp, s->ts_ns};
+    }
     pthread_mutex_unlock(&run->lock);
     return n;
 }

@@ -10,9 +10,13 @@
  * fit in half the run's budget); for each share the client side's records
  * are streamed past the index, in the order they came, and written to a
  * fresh file, merged with their partner (read back from its place in the
- * server side's file) or as they were. The merged server records on file
- * are marked in a bitmap (a bit per record) and left out when written; the
- * others are given vantage both as they are written. */
+ * server side's file) or as they were. The last share (the only one unless
+ * --memcap is small) is merged as the client side's file is read to be
+ * written (tw_capture_run_replay_spilled), not rewritten: the records are
+ * formatted in another thread meanwhile (cli), so merging and writing
+ * overlap. The merged server records on file are marked in a bitmap (a bit
+ * per record) and left out when written; the others are given vantage both
+ * as they are written. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,28 +98,6 @@ bool tw_spill_attempt(tw_capture_run *run, const struct tw_attempt_record *rec)
 static bool is_folded(const tw_capture_run *run, uint64_t i)
 {
     return run->spill_merged && (run->spill_merged[i / 8] & (1u << (i % 8)));
-}
-
-void tw_capture_run_replay_spilled(tw_capture_run *run,
-                                   void (*attempt)(void *ctx, const struct tw_attempt_record *rec),
-                                   void (*rst)(void *ctx, const struct tw_rst_record *rec),
-                                   void *ctx)
-{
-    if (run->spill_rsts && fseek(run->spill_rsts, 0, SEEK_SET) == 0) {
-        struct tw_rst_record r;
-        while (fread(&r, sizeof r, 1, run->spill_rsts) == 1)
-            rst(ctx, &r);
-    }
-    if (run->spill_atts && fseek(run->spill_atts, 0, SEEK_SET) == 0) {
-        struct tw_attempt_record a;
-        for (uint64_t i = 0; read_packed(run->spill_atts, &a); i++) {
-            if (is_folded(run, i))
-                continue; /* folded into the other run's record */
-            if (run->is_server_side && a.is_isn_known)
-                a.vantage = TW_VANTAGE_BOTH; /* only the server side saw it */
-            attempt(ctx, &a);
-        }
-    }
 }
 
 static size_t share_of(uint32_t isn, size_t n_shares)
@@ -231,10 +213,30 @@ static bool merge_one(struct tw_correlation *c, const struct tw_lost_index *ix,
     return true;
 }
 
+/* The last share's merge of the client side's file, done as its records
+ * are written (tw_capture_run_replay_spilled): the file is not rewritten. */
+struct tw_merge_later {
+    struct tw_correlation *c;
+    struct tw_lost_index ix;
+    struct candidate *v;
+    size_t n, share, n_shares;
+};
+
+void tw_merge_later_free(struct tw_merge_later *m)
+{
+    if (!m)
+        return;
+    free(m->ix.v);
+    free(m->v);
+    free(m);
+}
+
 /* Merges one share: the client records in memory without a partner yet,
- * then the client side's file, rewritten in order. */
-static bool merge_share(struct tw_correlation *c, const struct tw_lost_index *ix,
-                        const bool *is_done, size_t s, size_t n_shares)
+ * then the client side's file, rewritten in order, or (is_last) later, as
+ * it is written: the file's records then meet the index in the client
+ * run's merge_later, which takes ix. */
+static bool merge_share(struct tw_correlation *c, struct tw_lost_index *ix, const bool *is_done,
+                        size_t s, size_t n_shares, bool is_last)
 {
     tw_capture_run *cl = c->client_run, *sv = c->server_run;
     size_t n = 0;
@@ -246,6 +248,17 @@ static bool merge_share(struct tw_correlation *c, const struct tw_lost_index *ix
         struct tw_attempt_record *cr = &cl->atts[i];
         if (!is_done[i] && cr->is_isn_known && share_of(cr->isn, n_shares) == s)
             ok = merge_one(c, ix, v, n, cr);
+    }
+    if (ok && cl->spill_atts && is_last) {
+        cl->merge_later = malloc(sizeof *cl->merge_later);
+        if (!cl->merge_later) {
+            free(v);
+            return false;
+        }
+        *cl->merge_later = (struct tw_merge_later){c, *ix, v, n, s, n_shares};
+        ix->v = NULL;
+        ix->n = 0;
+        return true;
     }
     if (ok && cl->spill_atts) {
         FILE *out = tmpfile();
@@ -285,7 +298,7 @@ static bool fix_rsts(const struct tw_correlation *c, tw_capture_run *run)
     return true;
 }
 
-bool tw_merge_spilled(struct tw_correlation *c, const struct tw_lost_index *ix, const bool *is_done)
+bool tw_merge_spilled(struct tw_correlation *c, struct tw_lost_index *ix, const bool *is_done)
 {
     tw_capture_run *cl = c->client_run, *sv = c->server_run;
     bool ok = fix_rsts(c, cl) && fix_rsts(c, sv);
@@ -300,6 +313,38 @@ bool tw_merge_spilled(struct tw_correlation *c, const struct tw_lost_index *ix, 
     size_t per_share = cl->budget_bytes / 2 / sizeof(struct candidate) + 1;
     size_t n_shares = (size_t)((sv->n_spilled_atts + sv->n_atts) / per_share) + 1;
     for (size_t s = 0; ok && s < n_shares; s++)
-        ok = merge_share(c, ix, is_done, s, n_shares);
+        ok = merge_share(c, ix, is_done, s, n_shares, s + 1 == n_shares);
     return ok;
+}
+
+void tw_capture_run_replay_spilled(tw_capture_run *run,
+                                   void (*attempt)(void *ctx, const struct tw_attempt_record *rec),
+                                   void (*rst)(void *ctx, const struct tw_rst_record *rec),
+                                   void *ctx)
+{
+    if (run->spill_rsts && fseek(run->spill_rsts, 0, SEEK_SET) == 0) {
+        struct tw_rst_record r;
+        while (fread(&r, sizeof r, 1, run->spill_rsts) == 1)
+            rst(ctx, &r);
+    }
+    struct tw_merge_later *m = run->merge_later;
+    if (run->spill_atts && fseek(run->spill_atts, 0, SEEK_SET) == 0) {
+        struct tw_attempt_record a;
+        for (uint64_t i = 0; read_packed(run->spill_atts, &a); i++) {
+            if (is_folded(run, i))
+                continue; /* folded into the other run's record */
+            /* a partner that cannot be read back leaves the record as it
+             * was, as a record that cannot be read back ends the replay */
+            if (m && a.is_isn_known && share_of(a.isn, m->n_shares) == m->share)
+                merge_one(m->c, &m->ix, m->v, m->n, &a);
+            if (run->is_server_side && a.is_isn_known)
+                a.vantage = TW_VANTAGE_BOTH; /* only the server side saw it */
+            attempt(ctx, &a);
+        }
+    }
+    if (m) {
+        tw_mark_server_only(m->c->server_run);
+        tw_merge_later_free(m);
+        run->merge_later = NULL;
+    }
 }

@@ -345,6 +345,9 @@ struct side {
     bool is_done;
     struct fifo pending, held;
     struct acks acks; /* the acks this capture holds */
+    /* counted here, copied to the run at the end: the run's counters share
+     * cache lines with what its reader writes for every packet */
+    struct tw_run_matched matched[2];
 };
 
 static const struct tw_seen *head(struct side *s)
@@ -388,22 +391,49 @@ static int64_t merged_time(const struct window *w, int k, const struct tw_seen *
 }
 
 /* ---- the first estimate ------------------------------------------------------ */
-static int cmp_double(const void *pa, const void *pb)
+/* The k-th smallest of v[0..n) (k < n), v reordered: what a sort would put
+ * at k, in linear time (the medians are taken of up to 65536 deltas, at the
+ * end of the walk while nothing else runs). */
+static double nth_smallest(double *v, size_t n, size_t k)
 {
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double pivot = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i++] = v[j];
+                v[j] = t;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
 }
 
 static int by_fp(const void *pa, const void *pb)
 {
-    const struct tw_seen *a = pa, *b = pb;
+    const struct tw_seen_key *a = pa, *b = pb;
     if (a->fp != b->fp)
         return a->fp < b->fp ? -1 : 1;
     return (a->ts_ns > b->ts_ns) - (a->ts_ns < b->ts_ns);
 }
 
 /* How many of the n packets (in capture order) lie within the first span. */
-static size_t first_span(const struct tw_seen *v, size_t n)
+static size_t first_span(const struct tw_seen_key *v, size_t n)
 {
     size_t k = 0;
     while (k < n && v[k].ts_ns - v[0].ts_ns < (int64_t)(TW_FIRST_SPAN_S * NS))
@@ -417,8 +447,8 @@ static bool first_estimate(struct window *w)
     size_t n_max_b = tw_run_peek_max(w->x[1].run);
     n_max = n_max < TW_FIRST_PACKETS ? n_max : TW_FIRST_PACKETS;
     n_max_b = n_max_b < TW_FIRST_PACKETS ? n_max_b : TW_FIRST_PACKETS;
-    struct tw_seen *a = malloc((n_max ? n_max : 1) * sizeof *a);
-    struct tw_seen *b = malloc((n_max_b ? n_max_b : 1) * sizeof *b);
+    struct tw_seen_key *a = malloc((n_max ? n_max : 1) * sizeof *a);
+    struct tw_seen_key *b = malloc((n_max_b ? n_max_b : 1) * sizeof *b);
     if (!a || !b) {
         free(a);
         free(b);
@@ -448,10 +478,10 @@ static bool first_estimate(struct window *w)
     }
     /* centre: the median; spread: to the 1st and 99th percentiles, so that
      * one stray match does not widen the window */
-    qsort(d, n, sizeof *d, cmp_double);
     w->has_estimate = n > 0;
     if (n) {
-        double med = d[n / 2], lo = d[n / 100], hi = d[n - 1 - n / 100];
+        double med = nth_smallest(d, n, n / 2), lo = nth_smallest(d, n, n / 100),
+               hi = nth_smallest(d, n, n - 1 - n / 100);
         w->centre_s = med;
         w->max_dev_s = fmax(hi - med, med - lo);
     } else {
@@ -646,10 +676,53 @@ static void expire(struct window *w, int k, int64_t now_ns, bool is_all)
         leave(w, k, now_ns, false);
 }
 
+/* ---- looking ahead -------------------------------------------------------------
+ * A step costs a few cache misses (the other side's fingerprint bucket and
+ * the entry it points to, this side's ack slot, the other side's held
+ * bucket, and this side's two buckets when it waits): asked for a few
+ * packets ahead, they arrive while earlier packets are matched. Hints
+ * only: the tables may change meanwhile.
+ * Always inlined: GCC takes a function holding only prefetches for a pure
+ * one and drops the call. */
+#define TW_AHEAD_BUCKETS 8 /* packets ahead: the buckets and the ack slot */
+#define TW_AHEAD_ENTRIES 4 /* packets ahead: the entries the buckets point to */
+#define TW_PREFETCHER static inline __attribute__((always_inline)) void
+
+TW_PREFETCHER prefetch_buckets(const struct window *w, int k, const struct tw_seen *s)
+{
+    const struct side *me = &w->x[k], *other = &w->x[!k];
+    __builtin_prefetch(&other->pending.fp_bucket[mix(s->fp) & other->pending.mask]);
+    __builtin_prefetch(&other->held.fp_bucket[attempt_key(s->isn, !s->side) & other->held.mask]);
+    __builtin_prefetch(&me->acks.v[mix((uint64_t)s->isn << 1 | s->side) & (me->acks.cap - 1)]);
+    __builtin_prefetch(&me->pending.fp_bucket[mix(s->fp) & me->pending.mask]);
+    __builtin_prefetch(&me->pending.key_bucket[bytes_key(s) & me->pending.mask]);
+}
+
+TW_PREFETCHER prefetch_entry(const struct window *w, int k, const struct tw_seen *s)
+{
+    const struct fifo *q = &w->x[!k].pending;
+    uint64_t l = live(q, q->fp_bucket[mix(s->fp) & q->mask]);
+    if (l) {
+        const char *e = (const char *)at(q, l - 1);
+        __builtin_prefetch(e);
+        __builtin_prefetch(e + sizeof *at(q, l - 1) - 1);
+    }
+}
+
+TW_PREFETCHER look_ahead(const struct window *w, int k)
+{
+    const struct side *s = &w->x[k];
+    if (s->i_in + TW_AHEAD_BUCKETS < s->n_in)
+        prefetch_buckets(w, k, &s->in[s->i_in + TW_AHEAD_BUCKETS]);
+    if (s->i_in + TW_AHEAD_ENTRIES < s->n_in)
+        prefetch_entry(w, k, &s->in[s->i_in + TW_AHEAD_ENTRIES]);
+}
+
 /* ---- the loop ------------------------------------------------------------------ */
 static void step(struct window *w, int k, const struct tw_seen *in)
 {
     struct side *me = &w->x[k], *other = &w->x[!k];
+    look_ahead(w, k);
     int64_t t = merged_time(w, k, in);
     expire(w, 0, t, false);
     expire(w, 1, t, false);
@@ -662,10 +735,10 @@ static void step(struct window *w, int k, const struct tw_seen *in)
     struct entry *copy = fifo_find(&other->pending, in->fp);
     if (copy) {
         copy->is_matched = true;
-        me->run->matched[in->side].n++;
-        me->run->matched[in->side].n_data += in->payload_len > 0;
-        other->run->matched[copy->s.side].n++;
-        other->run->matched[copy->s.side].n_data += copy->s.payload_len > 0;
+        me->matched[in->side].n++;
+        me->matched[in->side].n_data += in->payload_len > 0;
+        other->matched[copy->s.side].n++;
+        other->matched[copy->s.side].n_data += copy->s.payload_len > 0;
         learn(w, k == 0 ? in : &copy->s, k == 0 ? &copy->s : in);
         /* earlier copies of these bytes, on either side, were retransmitted */
         note_retransmitted(&me->held, in);
@@ -748,13 +821,14 @@ bool tw_window_match(tw_capture_run *a, tw_capture_run *b, struct tw_window_resu
             expire(w, k, INT64_MAX, true);
             release_held(w, k, INT64_MAX, true);
             tw_capture_run *run = w->x[k].run;
+            memcpy(run->matched, w->x[k].matched, sizeof run->matched);
             if (run->n_seen)
                 qsort(run->seen, run->n_seen, sizeof *run->seen, by_frame);
         }
         for (int s = 0; s < 2; s++) {
             if (w->n_sample[s]) {
-                qsort(w->sample[s], w->n_sample[s], sizeof(double), cmp_double);
-                res->delta[s].median = w->sample[s][w->n_sample[s] / 2];
+                res->delta[s].median =
+                    nth_smallest(w->sample[s], w->n_sample[s], w->n_sample[s] / 2);
             }
         }
     } else {

@@ -10,8 +10,10 @@
 #define BATCH 16 /* records per slot */
 #define SLOTS 32
 
+enum item_kind { ITEM_ATTEMPT, ITEM_FOLDED, ITEM_RST };
+
 struct item {
-    bool is_rst;
+    enum item_kind kind;
     union {
         struct tw_attempt_record attempt;
         struct tw_rst_record rst;
@@ -37,10 +39,13 @@ static void *run(void *arg)
     struct batch *b;
     while ((b = tw_queue_take(w->queue)) != NULL) {
         for (size_t i = 0; i < b->n; i++) {
-            if (b->items[i].is_rst)
-                w->inner->rst(w->inner->ctx, &b->items[i].u.rst);
+            const struct item *it = &b->items[i];
+            if (it->kind == ITEM_RST)
+                w->inner->rst(w->inner->ctx, &it->u.rst);
+            else if (it->kind == ITEM_FOLDED)
+                w->inner->folded(w->inner->ctx, &it->u.attempt);
             else
-                w->inner->attempt(w->inner->ctx, &b->items[i].u.attempt);
+                w->inner->attempt(w->inner->ctx, &it->u.attempt);
         }
         tw_queue_release(w->queue);
     }
@@ -82,17 +87,27 @@ static void queued(struct writer *w)
     }
 }
 
-static void on_attempt(void *ctx, const struct tw_attempt_record *rec)
+static void queue_attempt(struct writer *w, enum item_kind kind,
+                          const struct tw_attempt_record *rec)
 {
-    struct writer *w = ctx;
     struct item *it = next_item(w);
     if (!it) {
-        w->inner->attempt(w->inner->ctx, rec);
+        (kind == ITEM_FOLDED ? w->inner->folded : w->inner->attempt)(w->inner->ctx, rec);
         return;
     }
-    it->is_rst = false;
+    it->kind = kind;
     it->u.attempt = *rec;
     queued(w);
+}
+
+static void on_attempt(void *ctx, const struct tw_attempt_record *rec)
+{
+    queue_attempt(ctx, ITEM_ATTEMPT, rec);
+}
+
+static void on_folded(void *ctx, const struct tw_attempt_record *rec)
+{
+    queue_attempt(ctx, ITEM_FOLDED, rec);
 }
 
 static void on_rst(void *ctx, const struct tw_rst_record *rec)
@@ -103,7 +118,7 @@ static void on_rst(void *ctx, const struct tw_rst_record *rec)
         w->inner->rst(w->inner->ctx, rec);
         return;
     }
-    it->is_rst = true;
+    it->kind = ITEM_RST;
     it->u.rst = *rec;
     queued(w);
 }
@@ -173,6 +188,7 @@ bool tw_report_thread(struct tw_sink *sink, struct tw_sink *inner)
     memset(sink, 0, sizeof *sink);
     sink->ctx = w;
     sink->attempt = on_attempt;
+    sink->folded = inner->folded ? on_folded : NULL;
     sink->rst = on_rst;
     sink->correlation = on_correlation;
     sink->connect = on_connect;

@@ -1,8 +1,9 @@
 /* Reporting in a thread of its own.
  *
- * A sink that hands the attempt and RST records it gets to a thread, which
- * passes them, in the order they came, to the sink it wraps: formatting and
- * writing run beside the analysis. Records go through a bounded queue
+ * A sink that hands the attempt, folded and RST records it gets to a
+ * thread, which passes them, in the order they came, to the sink it wraps:
+ * formatting and writing run beside the analysis (or beside the merge of
+ * two captures' records). Records go through a bounded queue
  * (base/queue.h) as copies, so the caller's records may change as soon as
  * the call returns. Every other call (the summary first of all) waits until
  * the thread has passed on everything before it, stops the thread, and is
