@@ -27,6 +27,9 @@
 #include "report/progress.h"
 #include "report/thread.h"
 
+/* stdout's buffer when reading files (see main). */
+#define STDOUT_BUFFER_BYTES (256u * 1024u)
+
 static volatile int stop_requested;
 
 static void on_signal(int sig)
@@ -412,7 +415,16 @@ int main(int argc, char **argv)
     }
 
     /* Live: each record goes out as a whole line as soon as it is written,
-     * so that "tcpwhy -i eth0 --format json | jq" follows along. */
+     * so that "tcpwhy -i eth0 --format json | jq" follows along. Files:
+     * in big blocks (stdio's default of 4 KiB made a write(2) every five
+     * records, ~25,000 system calls on a 1.3 GB capture). */
+    if (!o.interface) {
+        /* glibc ignores the size without a buffer; stdio keeps this one
+         * until exit */
+        char *out_buffer = malloc(STDOUT_BUFFER_BYTES);
+        if (out_buffer)
+            setvbuf(stdout, out_buffer, _IOFBF, STDOUT_BUFFER_BYTES);
+    }
     if (o.interface) {
         setvbuf(stdout, NULL, _IOLBF, 0);
         if (tw_cli_check_user(o.user, &err) != 0) {
