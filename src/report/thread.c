@@ -4,6 +4,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "base/queue.h"
 
@@ -33,9 +36,18 @@ struct writer {
     struct batch *cur; /* being filled, NULL: none reserved */
 };
 
+/* The writing thread yields to the reading and tracking threads: its queue
+ * absorbs a delay, theirs is the run's critical path. On two cores the three
+ * threads share, and at the same priority the scheduler often ran the writer
+ * in the tracker's place (big.pcap JSON, --threads 2: 0.51 s -> 0.48 s side
+ * by side). Linux keeps a nice value per thread; failing to set it is
+ * harmless. */
+#define WRITER_NICE 5
+
 static void *run(void *arg)
 {
     struct writer *w = arg;
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WRITER_NICE);
     struct batch *b;
     while ((b = tw_queue_take(w->queue)) != NULL) {
         for (size_t i = 0; i < b->n; i++) {
