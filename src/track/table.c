@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #define NONE UINT32_MAX
 
@@ -102,7 +103,10 @@ static bool key_eq(const struct tw_flow_key *a, const struct tw_flow_key *b)
  * only, ignored where it cannot be had. */
 static void ask_huge_pages(void *p, size_t bytes)
 {
-    const uintptr_t page = 4096;
+    long page_bytes = sysconf(_SC_PAGESIZE);
+    if (page_bytes <= 0)
+        return;
+    uintptr_t page = (uintptr_t)page_bytes;
     uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
     uintptr_t end = ((uintptr_t)p + bytes) & ~(page - 1);
     if (end > start)
