@@ -118,6 +118,7 @@ static void judge(struct run *r, const struct tw_flow *flow, int index, struct t
     rec->vantage = r->vantage;
     rec->first_ns = a->first_ns;
     rec->last_ns = a->last_ns;
+    rec->last_syn_ns = tw_attempt_last_syn_ns(a);
     rec->n_packets = a->n_packets;
     rec->is_evicted = flow->is_evicted;
     struct tw_judge_input in = {flow, index, r->vantage, r->now_ns, r->opt->is_localized};

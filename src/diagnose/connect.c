@@ -80,6 +80,7 @@ void tw_attempt_brief_of(const struct tw_attempt_record *rec, struct tw_attempt_
     b->verdict = rec->diag.verdict;
     b->first_ns = rec->first_ns;
     b->done_ns = rec->last_ns;
+    b->last_syn_ns = rec->last_syn_ns;
     b->is_completed = client_connected(rec->diag.verdict);
     if (b->is_completed)
         for (int i = 0; i < rec->diag.n_evidence; i++)
@@ -145,10 +146,15 @@ size_t tw_connects_group(struct tw_attempt_brief *briefs, size_t n, struct tw_co
     for (size_t i = 0; i < n; i++) {
         const struct tw_attempt_brief *prev = i ? &briefs[i - 1] : NULL;
         /* A retry: same client and server, the previous try failed (the
-         * application saw no connection), and this one began soon after. An
-         * attempt whose SYN is not in the capture starts nothing new. */
+         * application saw no connection), its SYNs had stopped (an
+         * application gives a try up by closing its socket, and Linux then
+         * sends nothing more: lab connect_retry_new_ports; SYNs still sent
+         * after this one began are a connection made at the same time) and
+         * this one began soon after. An attempt whose SYN is not in the
+         * capture starts nothing new. */
         bool is_retry = prev && n_connects && same_endpoints(prev, &briefs[i]) &&
                         !prev->is_completed && prev->verdict != TW_VERDICT_UNKNOWN &&
+                        prev->last_syn_ns < briefs[i].first_ns &&
                         briefs[i].first_ns - prev->done_ns <= TW_CONNECT_RETRY_WINDOW_NS;
         if (!is_retry) {
             if (n_connects < max_connects) {

@@ -26,6 +26,7 @@ struct tw_attempt_brief {
     enum tw_verdict verdict;
     int64_t first_ns;        /* its first packet */
     int64_t done_ns;         /* the client's ACK when it completed, else its last packet */
+    int64_t last_syn_ns;     /* the client's last SYN of it; 0: none seen */
     bool is_completed;       /* the client saw the connection established */
     uint32_t connect;        /* out: index of its connect, in start order */
 };

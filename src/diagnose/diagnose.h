@@ -55,6 +55,7 @@ struct tw_attempt_record {
     uint32_t isn;
     enum tw_vantage vantage;
     int64_t first_ns, last_ns;
+    int64_t last_syn_ns;          /* the client's last SYN of it (kept events); 0: none */
     uint32_t n_packets;
     bool is_evicted;              /* judged early: the table was full */
     struct tw_diagnosis diag;

@@ -185,6 +185,15 @@ static void file_rest(struct tw_attempt *a, const struct tw_packet *pkt, enum tw
     }
 }
 
+int64_t tw_attempt_last_syn_ns(const struct tw_attempt *a)
+{
+    int64_t last = 0;
+    for (int i = 0; i < a->n_events; i++)
+        if (a->events[i].kind == TW_EV_SYN)
+            last = a->events[i].ts_ns;
+    return last;
+}
+
 bool tw_flow_is_closed(const struct tw_flow *flow)
 {
     if (!flow->n_attempts)

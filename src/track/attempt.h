@@ -148,6 +148,9 @@ static inline bool tw_attempt_acks_syn(const struct tw_attempt *a, uint32_t ack)
  * over unless a new SYN opens another. */
 bool tw_flow_is_closed(const struct tw_flow *flow);
 
+/* Time of the client's last SYN among a's events; 0 when it has none. */
+int64_t tw_attempt_last_syn_ns(const struct tw_attempt *a);
+
 /* The handshake's third packet was seen, or data flowed both ways. */
 bool tw_attempt_completed(const struct tw_attempt *a);
 
