@@ -265,25 +265,10 @@ static bool is_mirrored_copy(struct tw_flow *flow, const struct tw_packet *pkt, 
     return is_copy;
 }
 
-/* What the reader worked out about a packet ahead of its tracking. */
-struct packet_sums {
-    uint64_t fp;    /* tw_packet_fingerprint when TCP */
-    uint64_t hash;  /* tw_flow_hash with the table's seed, when has_hash */
-    bool has_hash;  /* false: the packet belongs to no flow */
-};
-
-static struct packet_sums sums_of(const tw_table *table, const struct tw_packet *pkt)
-{
-    struct packet_sums s = {0};
-    s.fp = pkt->l4 == TW_L4_TCP ? tw_packet_fingerprint(pkt) : 0;
-    s.has_hash = tw_flow_hash(tw_table_seed(table), pkt, &s.hash);
-    return s;
-}
-
 /* Files pkt into its flow; returns the attempt it went to (NULL: none) and
  * which side sent it. */
 static const struct tw_attempt *track(struct run *r, tw_table *table, const struct tw_packet *pkt,
-                                      const struct packet_sums *sums, enum tw_side *sent_by)
+                                      const struct tw_packet_sums *sums, enum tw_side *sent_by)
 {
     if (!sums->has_hash)
         return NULL;
@@ -426,7 +411,7 @@ static void live_tick(struct run *r)
 
 /* Everything done with one decoded packet, in capture order. */
 static void take_packet(struct run *r, tw_table *table, const struct tw_packet *pkt,
-                        const struct packet_sums *sums)
+                        const struct tw_packet_sums *sums)
 {
     r->sum.packets++;
     if (r->sum.packets == 1 || pkt->ts_ns < r->sum.first_ns)
@@ -462,7 +447,7 @@ static void read_frames(struct run *r, tw_capture *cap, tw_table *table, struct 
         if (opt->on_frame)
             opt->on_frame(opt->frame_ctx, fr);
         tw_reader_decode(fr, &pkt);
-        struct packet_sums sums = sums_of(table, &pkt);
+        struct tw_packet_sums sums = tw_packet_sums_of(tw_table_seed(table), &pkt);
         take_packet(r, table, &pkt, &sums);
         if (opt->progress)
             tw_progress_update(opt->progress, tw_capture_bytes_read(cap), fr->number);
@@ -507,16 +492,15 @@ static void read_file(struct run *r, tw_capture *cap, tw_table *table, struct tw
     while ((b = tw_reader_next(rd)) != NULL) {
         for (size_t i = 0; i < b->n; i++) {
             size_t k = i + PREFETCH_BUCKET_AHEAD;
-            if (k < b->n && b->has_hash[k])
-                tw_table_prefetch_bucket(table, b->hashes[k]);
+            if (k < b->n && b->sums[k].has_hash)
+                tw_table_prefetch_bucket(table, b->sums[k].hash);
             k = i + PREFETCH_FLOW_AHEAD;
-            if (k < b->n && b->has_hash[k])
-                tw_table_prefetch_flow(table, b->hashes[k]);
+            if (k < b->n && b->sums[k].has_hash)
+                tw_table_prefetch_flow(table, b->sums[k].hash);
             if (k < b->n) /* written on the reader's core: not in this one's cache */
                 for (size_t at = 0; at < sizeof b->pkts[k]; at += 64)
                     __builtin_prefetch((const char *)&b->pkts[k] + at);
-            struct packet_sums sums = {b->fingerprints[i], b->hashes[i], b->has_hash[i]};
-            take_packet(r, table, &b->pkts[i], &sums);
+            take_packet(r, table, &b->pkts[i], &b->sums[i]);
         }
         if (opt->progress)
             tw_progress_update(opt->progress, b->bytes_read, b->pkts[b->n - 1].frame);

@@ -1,13 +1,12 @@
 /* Batches of decoded packets, read in a thread or inline (reader.h). */
 #include "analyze/reader.h"
 
-#include "correlate/correlate.h"
-
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/queue.h"
+#include "correlate/correlate.h"
 #include "track/table.h"
 
 struct tw_reader {
@@ -33,6 +32,14 @@ void tw_reader_decode(const struct tw_frame *fr, struct tw_packet *pkt)
     tw_decode_frame(fr->linktype, fr->bytes, fr->caplen, fr->wirelen, pkt);
 }
 
+struct tw_packet_sums tw_packet_sums_of(uint64_t flow_seed, const struct tw_packet *pkt)
+{
+    struct tw_packet_sums s = {0};
+    s.fp = pkt->l4 == TW_L4_TCP ? tw_packet_fingerprint(pkt) : 0;
+    s.has_hash = tw_flow_hash(flow_seed, pkt, &s.hash);
+    return s;
+}
+
 /* Fills b; false when nothing more will come (b may still hold packets). */
 static bool fill(tw_reader *rd, struct tw_packet_batch *b)
 {
@@ -43,10 +50,8 @@ static bool fill(tw_reader *rd, struct tw_packet_batch *b)
             b->bytes_read = tw_capture_bytes_read(rd->cap);
             return false;
         }
-        const struct tw_packet *pkt = &b->pkts[b->n];
         tw_reader_decode(fr, &b->pkts[b->n]);
-        b->has_hash[b->n] = tw_flow_hash(rd->flow_seed, pkt, &b->hashes[b->n]);
-        b->fingerprints[b->n] = pkt->l4 == TW_L4_TCP ? tw_packet_fingerprint(pkt) : 0;
+        b->sums[b->n] = tw_packet_sums_of(rd->flow_seed, &b->pkts[b->n]);
         b->n++;
         if (rd->stop_flag && *rd->stop_flag)
             break;

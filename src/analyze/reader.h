@@ -21,23 +21,28 @@
 #define TW_READER_BATCH 256 /* packets per batch */
 #define TW_READER_SLOTS 16  /* batches in flight */
 
+/* What is worked out about a packet before it is tracked (by the reading
+ * thread, when there is one), so that the tracking thread only uses it. */
+struct tw_packet_sums {
+    uint64_t fp;    /* tw_packet_fingerprint when TCP, else 0 */
+    uint64_t hash;  /* tw_flow_hash with the flow table's seed, when has_hash */
+    bool has_hash;  /* false: the packet belongs to no flow */
+};
+
 struct tw_packet_batch {
     size_t n;
     uint64_t bytes_read;      /* of the file, after the batch's last frame */
     struct tw_packet pkts[TW_READER_BATCH];
-    /* each packet's flow hash (tw_flow_hash with the reader's seed), for
-     * prefetching; has_hash false: the packet belongs to no flow */
-    uint64_t hashes[TW_READER_BATCH];
-    bool has_hash[TW_READER_BATCH];
-    /* each TCP packet's tw_packet_fingerprint (0 for others), worked out
-     * here so that the tracking thread only compares them */
-    uint64_t fingerprints[TW_READER_BATCH];
+    struct tw_packet_sums sums[TW_READER_BATCH]; /* of pkts[i] */
 };
 
 typedef struct tw_reader tw_reader;
 
 /* Decodes frame fr into pkt (frame number and time included). */
 void tw_reader_decode(const struct tw_frame *fr, struct tw_packet *pkt);
+
+/* pkt's sums; flow_seed: the flow table's (tw_table_seed). */
+struct tw_packet_sums tw_packet_sums_of(uint64_t flow_seed, const struct tw_packet *pkt);
 
 /* A reader of cap (which stays the caller's, and is used only by the reader
  * until tw_reader_finish). is_threaded: read in a thread of its own; if the

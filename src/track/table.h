@@ -57,18 +57,18 @@ void tw_table_free(tw_table *t);
  * creates a flow. Returns NULL for anything else. */
 struct tw_flow *tw_table_lookup(tw_table *t, const struct tw_packet *pkt, enum tw_side *side);
 
+/* The same with pkt's flow hash h already worked out (tw_flow_hash with
+ * tw_table_seed(t), which returned true), as a reader thread does ahead:
+ * it is not worked out twice. */
+struct tw_flow *tw_table_lookup_hashed(tw_table *t, const struct tw_packet *pkt, uint64_t h,
+                                       enum tw_side *side);
+
 /* After a packet was filed into flow (tw_flow_add): keeps the closed flows
  * (tw_flow_is_closed) in order of last activity. When the table is full, the
  * least recently active closed flow makes room (TW_END_RELEASED); only when
  * none is closed does the least recently active flow go, judged early
  * (TW_END_EVICTED). */
 void tw_table_note_closed(tw_table *t, const struct tw_flow *flow);
-
-/* The same with pkt's flow hash h already worked out (tw_flow_hash with
- * tw_table_seed(t), which returned true), as a reader thread does ahead:
- * it is not worked out twice. */
-struct tw_flow *tw_table_lookup_hashed(tw_table *t, const struct tw_packet *pkt, uint64_t h,
-                                       enum tw_side *side);
 
 /* Prefetching, for speed only (a flow is a few KiB among many thousands:
  * a lookup otherwise waits for memory). tw_flow_hash() gives the hash pkt's
