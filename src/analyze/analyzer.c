@@ -463,16 +463,21 @@ static void read_frames(struct run *r, tw_capture *cap, tw_table *table, struct 
  * reading it all. */
 #define THREADS_MIN_BYTES (4u << 20)
 
+int tw_analyze_threads(int n_threads)
+{
+    if (n_threads > 0)
+        return n_threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
 /* --threads, or one per core; 1 for a small file (the output is the same). */
 static int n_threads(const struct tw_analyze_options *opt, const tw_capture *cap)
 {
     uint64_t size = tw_capture_file_bytes(cap);
     if (size && size < THREADS_MIN_BYTES)
         return 1;
-    if (opt->n_threads > 0)
-        return opt->n_threads;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
+    return tw_analyze_threads(opt->n_threads);
 }
 
 /* Packets ahead whose bucket, then flow, are fetched into the cache. */

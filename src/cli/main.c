@@ -266,9 +266,7 @@ static void emit_pair(struct tw_correlation *c, struct tw_collector *ci, struct 
         tw_correlate_merge(c);
         sink->correlation(sink->ctx, c);
         struct tw_sink threaded;
-        bool has_spare_core =
-            n_threads > 1 || (n_threads == 0 && sysconf(_SC_NPROCESSORS_ONLN) > 1);
-        bool is_threaded = has_spare_core && tw_report_thread(&threaded, sink);
+        bool is_threaded = tw_analyze_threads(n_threads) > 1 && tw_report_thread(&threaded, sink);
         struct tw_sink *out = is_threaded ? &threaded : sink;
         bool i_first = c->client_run == ci->run;
         emit_run(i_first ? ci : cj, out, res);
