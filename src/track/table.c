@@ -349,10 +349,15 @@ static uint32_t insert(tw_table *t, const struct tw_flow_key *k, uint64_t h)
     return i;
 }
 
+/* A packet came for flow i: it becomes the most recently active (its time
+ * changes, so the tail's cached time goes if it is the tail too). */
 static void touch(tw_table *t, uint32_t i)
 {
-    if (t->lru_head == i)
+    if (t->lru_head == i) {
+        if (t->lru_tail == i)
+            t->is_tail_time_known = false;
         return;
+    }
     lru_unlink(t, i);
     lru_push_head(t, i);
 }
@@ -448,8 +453,6 @@ struct tw_flow *tw_table_lookup_hashed(tw_table *t, const struct tw_packet *pkt,
         *side = fwd_is_client ? TW_FROM_SERVER : TW_FROM_CLIENT;
         touch(t, i);
         todo_mark(t, i);
-        if (i == t->lru_tail)
-            t->is_tail_time_known = false;
         return &t->flows[i];
     }
     uint8_t flags = pkt->tcp.flags;
@@ -473,8 +476,6 @@ struct tw_flow *tw_table_lookup_hashed(tw_table *t, const struct tw_packet *pkt,
         touch(t, i);
     }
     todo_mark(t, i);
-    if (i == t->lru_tail)
-        t->is_tail_time_known = false;
     *side = fwd_is_client ? TW_FROM_CLIENT : TW_FROM_SERVER;
     return &t->flows[i];
 }
