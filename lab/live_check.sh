@@ -196,6 +196,10 @@ check_watcher router_any "$out/router-any.pcap"
 grep -q '^connect:198.18.1.2:40004,40005 failed:refused,refused ' "$out/client.offline.due" ||
     bad "client: no connect 40004,40005 failed:refused,refused offline"
 grep -q '"type":"stats"' "$out/client.stamped" || bad "client: no stats record (--stats-interval 2)"
+# the flow table's counters, as the man page lists them
+grep '"type":"stats"' "$out/client.stamped" | tail -n 1 |
+    grep -Eq '"flows_live":[0-9]+,"flows_peak":[0-9]+,"flows_capacity":[0-9]+,"flows_unsettled":[0-9]+,"evicted":[0-9]+,"released":[0-9]+,"expired":[0-9]+' ||
+    bad "client: the stats record lacks the flow table's counters"
 # -Z nobody: the process gave up root once the interface was open
 nobody=$(id -u nobody)
 grep -q "^client_uid $nobody $nobody\$" "$times" ||
