@@ -83,7 +83,9 @@ agree() { # name
     python3 - "$csv" "$out/$1.jsonl" <<'PY'
 import csv, ipaddress, json, sys, collections
 # genpcap's tap sees SYNs the server never answers: at that vantage it is
-# the server ignoring them (or a timeout; unknown when the capture ends early)
+# the server ignoring them (or a timeout; unknown when the capture ends
+# before the client would have given up, never because the table was full:
+# an evicted attempt judged early is a wrong answer)
 want = {"ok": {"ok"}, "syn_timeout": {"timeout", "unknown", "server_ignored_syn"},
         "synack_lost_retx": {"ok_after_retrans"},
         "synack_lost_newisn_rst": {"synack_lost_rst"},
@@ -97,7 +99,7 @@ first = {}
 for line in open(sys.argv[2]):
     o = json.loads(line)
     if o.get("type") == "attempt" and o["client"] not in first:
-        first[o["client"]] = o["verdict"]
+        first[o["client"]] = "evicted" if o.get("evicted") else o["verdict"]
 good, bad = 0, collections.Counter()
 for key, kind in truth.items():
     if first.get(key) in want.get(kind, set()):
