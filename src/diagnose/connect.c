@@ -82,10 +82,15 @@ void tw_attempt_brief_of(const struct tw_attempt_record *rec, struct tw_attempt_
     b->done_ns = rec->last_ns;
     b->last_syn_ns = rec->last_syn_ns;
     b->is_completed = client_connected(rec->diag.verdict);
+    /* The client's ACK as its own capture saw it: with two captures the
+     * record holds the other capture's copy too, on that capture's clock. */
     if (b->is_completed)
-        for (int i = 0; i < rec->diag.n_evidence; i++)
-            if (strcmp(rec->diag.evidence[i].role, "ack") == 0)
-                b->done_ns = rec->diag.evidence[i].ts_ns;
+        for (int i = 0; i < rec->diag.n_evidence; i++) {
+            const struct tw_evidence *e = &rec->diag.evidence[i];
+            bool is_own_file = !e->file || !rec->file || strcmp(e->file, rec->file) == 0;
+            if (is_own_file && strcmp(e->role, "ack") == 0)
+                b->done_ns = e->ts_ns;
+        }
 }
 
 static int by_endpoints_then_time(const void *pa, const void *pb)
