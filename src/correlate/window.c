@@ -441,30 +441,12 @@ static size_t first_span(const struct tw_seen_key *v, size_t n)
     return k;
 }
 
-static bool first_estimate(struct window *w)
+/* The deltas tB - tA of the packets among a[0, na) and b[0, nb) (sorted by
+ * fingerprint) that appear in both; returns how many, written to d. */
+static size_t deltas_of_shared(const struct tw_seen_key *a, size_t na,
+                               const struct tw_seen_key *b, size_t nb, double *d)
 {
-    size_t n_max = tw_run_peek_max(w->x[0].run);
-    size_t n_max_b = tw_run_peek_max(w->x[1].run);
-    n_max = n_max < TW_FIRST_PACKETS ? n_max : TW_FIRST_PACKETS;
-    n_max_b = n_max_b < TW_FIRST_PACKETS ? n_max_b : TW_FIRST_PACKETS;
-    struct tw_seen_key *a = malloc((n_max ? n_max : 1) * sizeof *a);
-    struct tw_seen_key *b = malloc((n_max_b ? n_max_b : 1) * sizeof *b);
-    if (!a || !b) {
-        free(a);
-        free(b);
-        return false;
-    }
-    size_t na = first_span(a, tw_run_peek(w->x[0].run, a, n_max));
-    size_t nb = first_span(b, tw_run_peek(w->x[1].run, b, n_max_b));
-    qsort(a, na, sizeof *a, by_fp);
-    qsort(b, nb, sizeof *b, by_fp);
-    double *d = malloc((na ? na : 1) * sizeof *d);
     size_t n = 0;
-    if (!d) {
-        free(a);
-        free(b);
-        return false;
-    }
     for (size_t i = 0, j = 0; i < na && j < nb;) {
         if (a[i].fp < b[j].fp) {
             i++;
@@ -476,6 +458,52 @@ static bool first_estimate(struct window *w)
             j++;
         }
     }
+    return n;
+}
+
+/* The shared packets' deltas, from the first span of each capture; when
+ * those share nothing, from all that each queue holds: one capture began
+ * long before the other (a minute, or more packets than the first look
+ * takes), and its first packets have no copy in the other. */
+static size_t first_deltas(struct window *w, double **out)
+{
+    size_t max_a = tw_run_peek_max(w->x[0].run), max_b = tw_run_peek_max(w->x[1].run);
+    struct tw_seen_key *a = malloc((max_a ? max_a : 1) * sizeof *a);
+    struct tw_seen_key *b = malloc((max_b ? max_b : 1) * sizeof *b);
+    double *d = malloc((max_a ? max_a : 1) * sizeof *d);
+    size_t n = 0;
+    bool is_allocated = a && b && d;
+    if (is_allocated) {
+        size_t na = tw_run_peek(w->x[0].run, a, max_a < TW_FIRST_PACKETS ? max_a : TW_FIRST_PACKETS);
+        size_t nb = tw_run_peek(w->x[1].run, b, max_b < TW_FIRST_PACKETS ? max_b : TW_FIRST_PACKETS);
+        size_t na_first = first_span(a, na), nb_first = first_span(b, nb);
+        qsort(a, na_first, sizeof *a, by_fp);
+        qsort(b, nb_first, sizeof *b, by_fp);
+        n = deltas_of_shared(a, na_first, b, nb_first, d);
+        if (n == 0) {
+            na = tw_run_peek(w->x[0].run, a, max_a);
+            nb = tw_run_peek(w->x[1].run, b, max_b);
+            qsort(a, na, sizeof *a, by_fp);
+            qsort(b, nb, sizeof *b, by_fp);
+            n = deltas_of_shared(a, na, b, nb, d);
+        }
+    }
+    free(a);
+    free(b);
+    if (!is_allocated) {
+        free(d);
+        return SIZE_MAX;
+    }
+    *out = d;
+    return n;
+}
+
+static bool first_estimate(struct window *w)
+{
+    double *d = NULL;
+    size_t n = first_deltas(w, &d);
+    if (n == SIZE_MAX)
+        return false;
     /* centre: the median; spread: to the 1st and 99th percentiles, so that
      * one stray match does not widen the window */
     w->has_estimate = n > 0;
@@ -489,8 +517,6 @@ static bool first_estimate(struct window *w)
         w->max_dev_s = TW_UNKNOWN_DEV_S;
     }
     free(d);
-    free(a);
-    free(b);
     w->half_width_s = w->max_dev_s + TW_WINDOW_MARGIN_S;
     return true;
 }
