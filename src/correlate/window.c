@@ -722,6 +722,9 @@ TW_PREFETCHER prefetch_buckets(const struct window *w, int k, const struct tw_se
     __builtin_prefetch(&me->acks.v[mix((uint64_t)s->isn << 1 | s->side) & (me->acks.cap - 1)]);
     __builtin_prefetch(&me->pending.fp_bucket[mix(s->fp) & me->pending.mask]);
     __builtin_prefetch(&me->pending.key_bucket[bytes_key(s) & me->pending.mask]);
+    /* on a match, both held FIFOs are asked for earlier copies of these bytes */
+    __builtin_prefetch(&me->held.key_bucket[bytes_key(s) & me->held.mask]);
+    __builtin_prefetch(&other->held.key_bucket[bytes_key(s) & other->held.mask]);
 }
 
 TW_PREFETCHER prefetch_entry(const struct window *w, int k, const struct tw_seen *s)
