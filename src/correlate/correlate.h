@@ -108,6 +108,8 @@ struct tw_correlation {
     bool is_partial;             /* a run stopped noting packets, the window ran out of room,
                                     or records on a temporary file could not be merged:
                                     part only */
+    uint64_t n_uncompared;       /* packets walked before the clock offset was found, left out
+                                    of the comparison (docs/correlation.md) */
     /* the server-side capture's clock minus the client-side capture's */
     double offset_s, offset_low_s, offset_high_s;
     bool is_offset_consistent;   /* low <= high: the bounds hold for every packet */

@@ -130,6 +130,7 @@ struct tw_window_result {
     bool has_nat;
     bool is_cut;              /* the window ran out of room: some packets left it early */
     double window_s;          /* the widest the window was */
+    uint64_t n_uncompared;    /* walked before the offset was found (window.c, searching) */
 };
 
 /* Matches a's and b's packets as their readers produce them, in time order,

@@ -99,6 +99,7 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
     c->window_s = w->window_s;
     c->has_nat = w->has_nat;
     c->is_partial = !a->is_whole || !b->is_whole || w->is_cut;
+    c->n_uncompared = w->n_uncompared;
     uint64_t smaller = a->n_noted < b->n_noted ? a->n_noted : b->n_noted;
     if (c->n_matched > 0) {
         /* Random 64-bit fingerprints do not collide by chance: a shared

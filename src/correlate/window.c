@@ -47,6 +47,9 @@
  * within this long from its first (a drifting clock moves little there). */
 #define TW_FIRST_PACKETS 32768
 #define TW_FIRST_SPAN_S 60.0
+/* Handshake packets of each side remembered while searching for the offset
+ * (window.c, "searching"); a power of two. */
+#define TW_SEARCH_SLOTS 65536
 /* Median of deltas: exact up to this many, then of a sample. */
 #define TW_DELTA_SAMPLE 65536
 
@@ -345,6 +348,7 @@ struct side {
     bool is_done;
     struct fifo pending, held;
     struct acks acks; /* the acks this capture holds */
+    int64_t last_ts_ns; /* of the last packet walked, on this capture's clock */
     /* counted here, copied to the run at the end: the run's counters share
      * cache lines with what its reader writes for every packet */
     struct tw_run_matched matched[2];
@@ -360,11 +364,21 @@ static const struct tw_seen *head(struct side *s)
     return s->is_done ? NULL : &s->in[s->i_in];
 }
 
+/* Each side's handshake packets by fingerprint, direct-mapped (a newer one
+ * takes an older one's slot): bounded, and a SYN is looked up only once. */
+struct search {
+    uint64_t fp[2][TW_SEARCH_SLOTS];
+    int64_t ts_ns[2][TW_SEARCH_SLOTS]; /* INT64_MIN: empty */
+};
+
 struct window {
     struct side x[2]; /* a, b */
     struct tw_window_result *res;
     double centre_s, max_dev_s;
     bool has_estimate; /* some match gave the centre */
+    struct search *search; /* while the first estimate found nothing, and no match since */
+    bool has_compare_from;
+    int64_t compare_from_ns; /* on a's clock: what comes before is left out */
     double half_width_s;
     /* drift: lines through segment midpoints */
     double fit_n, fit_t, fit_m, fit_tt, fit_tm;
@@ -633,6 +647,8 @@ static void learn(struct window *w, const struct tw_seen *sa, const struct tw_se
         w->has_estimate = true;
         w->centre_s = d;
         w->max_dev_s = 0;
+        free(w->search); /* matched within the window: no need to search */
+        w->search = NULL;
     }
     double dev = fabs(d - centre_at(w, sa->ts_ns));
     if (dev > w->max_dev_s)
@@ -747,12 +763,86 @@ TW_PREFETCHER look_ahead(const struct window *w, int k)
         prefetch_entry(w, k, &s->in[s->i_in + TW_AHEAD_ENTRIES]);
 }
 
+/* ---- searching ------------------------------------------------------------------
+ * When the first estimate found no packet in both queues (one capture began
+ * long before the other, on a busy link), the walk starts at offset 0 with
+ * a 5 s deviation: it finds nothing when the clocks differ by more, or by
+ * more than the window holds at the packet rate. Meanwhile each side's
+ * handshake packets (SYN and SYN+ACK: fingerprints that carry an ISN) are
+ * remembered; the first found in both gives the offset. What was walked
+ * until then was walked on the wrong clock: it is left out of the
+ * comparison (neither lost nor missed by a capture), as is every packet,
+ * of either capture, before the point both had reached. */
+static bool search_start(struct window *w)
+{
+    w->search = malloc(sizeof *w->search);
+    if (!w->search)
+        return false;
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < TW_SEARCH_SLOTS; i++)
+            w->search->ts_ns[k][i] = INT64_MIN;
+    return true;
+}
+
+/* Leaves out every packet still pending or held on side k. */
+static void forget_walked(struct window *w, int k)
+{
+    struct side *s = &w->x[k];
+    w->res->n_uncompared += (s->pending.tail - s->pending.head) + (s->held.tail - s->held.head);
+    s->pending.head = s->pending.tail;
+    s->held.head = s->held.tail;
+}
+
+/* tB - tA = d for a packet seen by both: the centre from now on, and the
+ * comparison starts where both walks had reached. */
+static void found_offset(struct window *w, double d)
+{
+    int64_t reached_a = w->x[0].last_ts_ns;
+    int64_t reached_b = w->x[1].last_ts_ns - (int64_t)llround(d * NS);
+    w->compare_from_ns = (reached_a > reached_b ? reached_a : reached_b) + 1;
+    w->has_compare_from = true;
+    forget_walked(w, 0);
+    forget_walked(w, 1);
+    w->has_estimate = true;
+    w->centre_s = d;
+    w->max_dev_s = 0;
+    w->half_width_s = TW_WINDOW_MARGIN_S;
+    w->res->is_cut = true;
+    free(w->search);
+    w->search = NULL;
+}
+
+/* Remembers in (side k) if it is a handshake packet, or finds the offset
+ * from its copy on the other side; true when found. */
+static bool search_step(struct window *w, int k, const struct tw_seen *in)
+{
+    if (!(in->tcp_flags & 0x02))
+        return false;
+    struct search *s = w->search;
+    size_t i = mix(in->fp) & (TW_SEARCH_SLOTS - 1);
+    if (s->ts_ns[!k][i] != INT64_MIN && s->fp[!k][i] == in->fp) {
+        int64_t t_a = k ? s->ts_ns[0][i] : in->ts_ns, t_b = k ? in->ts_ns : s->ts_ns[1][i];
+        found_offset(w, ((double)t_b - (double)t_a) / NS);
+        return true;
+    }
+    s->fp[k][i] = in->fp;
+    s->ts_ns[k][i] = in->ts_ns;
+    return false;
+}
+
 /* ---- the loop ------------------------------------------------------------------ */
 static void step(struct window *w, int k, const struct tw_seen *in)
 {
     struct side *me = &w->x[k], *other = &w->x[!k];
     look_ahead(w, k);
+    me->last_ts_ns = in->ts_ns;
+    if (w->search)
+        (void)search_step(w, k, in);
     int64_t t = merged_time(w, k, in);
+    if (w->has_compare_from && t < w->compare_from_ns) {
+        w->res->n_uncompared++;
+        return;
+    }
     expire(w, 0, t, false);
     expire(w, 1, t, false);
     release_held(w, 0, t, false);
@@ -835,7 +925,7 @@ bool tw_window_match(tw_capture_run *a, tw_capture_run *b, struct tw_window_resu
     w->sample[0] = malloc(TW_DELTA_SAMPLE * sizeof(double));
     w->sample[1] = malloc(TW_DELTA_SAMPLE * sizeof(double));
     bool ok = side_init(&w->x[0], a) && side_init(&w->x[1], b) && w->sample[0] && w->sample[1] &&
-              first_estimate(w);
+              first_estimate(w) && (w->has_estimate || search_start(w));
     if (ok) {
         res->window_s = w->half_width_s;
         for (;;) {
@@ -863,6 +953,7 @@ bool tw_window_match(tw_capture_run *a, tw_capture_run *b, struct tw_window_resu
     } else {
         drain(w);
     }
+    free(w->search);
     free(w->sample[0]);
     free(w->sample[1]);
     side_free(&w->x[0]);

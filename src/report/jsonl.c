@@ -295,9 +295,12 @@ static void jsonl_correlation(void *ctx, const struct tw_correlation *c)
         fputs(",\"server_side\":", out);
         tw_json_string(out, sf);
     }
-    fprintf(out, ",\"matched_packets\":%llu,\"nat\":%s,\"partial\":%s,\"why\":",
+    fprintf(out, ",\"matched_packets\":%llu,\"nat\":%s,\"partial\":%s",
             (unsigned long long)c->n_matched, c->has_nat ? "true" : "false",
             c->is_partial ? "true" : "false");
+    if (c->n_uncompared)
+        fprintf(out, ",\"uncompared_packets\":%llu", (unsigned long long)c->n_uncompared);
+    fputs(",\"why\":", out);
     tw_json_string(out, c->why);
     fputs("}\n", out);
     if (!c->is_related)

@@ -317,7 +317,13 @@ static void text_correlation(void *ctx, const struct tw_correlation *c)
                 c->drift_ppm, c->drift_ppm * 60e-3);
     print_loss_line(out, _("on the way from the client side to the server side"), &c->c2s);
     print_loss_line(out, _("on the way from the server side to the client side"), &c->s2c);
-    if (c->is_partial)
+    if (c->n_uncompared)
+        fprintf(out,
+                P_("  (%llu packet was read before the clock offset was found, and left out)\n",
+                   "  (%llu packets were read before the clock offset was found, and left out)\n",
+                   c->n_uncompared),
+                (unsigned long long)c->n_uncompared);
+    else if (c->is_partial)
         fputs(_("  (only part of the captures was correlated: the memory budget ran out)\n"), out);
     fputc('\n', out);
 }
