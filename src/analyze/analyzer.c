@@ -101,6 +101,7 @@ static void emit(struct run *r, const struct tw_attempt_record *rec)
 {
     r->sum.attempts++;
     r->sum.verdicts[rec->diag.verdict]++;
+    r->sum.syn_without_mss += rec->is_syn_without_mss;
     r->res->n_attempts++;
     if (tw_verdict_is_failure(rec->diag.verdict))
         r->res->n_failed++;
@@ -118,6 +119,7 @@ static void judge(struct run *r, const struct tw_flow *flow, int index, struct t
     rec->vantage = r->vantage;
     rec->first_ns = a->first_ns;
     rec->last_ns = a->last_ns;
+    rec->is_syn_without_mss = a->is_syn_without_mss;
     rec->last_syn_ns = tw_attempt_last_syn_ns(a);
     rec->n_packets = a->n_packets;
     rec->is_evicted = flow->is_evicted;

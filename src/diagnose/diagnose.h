@@ -58,6 +58,7 @@ struct tw_attempt_record {
     int64_t last_syn_ns;          /* the client's last SYN of it (kept events); 0: none */
     uint32_t n_packets;
     bool is_evicted;              /* judged early: the table was full */
+    bool is_syn_without_mss;      /* its SYN carried no MSS option: made by hand (rules.c) */
     struct tw_diagnosis diag;
 };
 

@@ -550,6 +550,8 @@ static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
     }
     fputs("},\"rst_causes\":", out);
     json_counts(out, s->rst_causes, TW_RST_CAUSE_COUNT, cause_name);
+    if (s->syn_without_mss)
+        fprintf(out, ",\"syn_without_mss\":%llu", (unsigned long long)s->syn_without_mss);
     if (s->has_connects) {
         fprintf(out, ",\"connects\":%llu,\"connects_retried\":%llu,\"connects_failed\":%llu",
                 (unsigned long long)s->connects, (unsigned long long)s->connects_retried,

@@ -57,6 +57,7 @@ struct tw_file_summary {
     int linktype;
     uint64_t snapped;             /* frames cut by the snap length */
     uint64_t duplicates;          /* copies from a mirrored port, left out (analyzer.c) */
+    uint64_t syn_without_mss;     /* attempts whose SYN carried no MSS option (made by hand) */
     uint64_t capture_gaps;        /* holes acknowledged but not in the capture: its own loss */
     uint64_t capture_gap_bytes;
     uint64_t anomalies[TW_ANOM_COUNT];

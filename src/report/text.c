@@ -439,6 +439,14 @@ static void text_summary(void *ctx, const struct tw_file_summary *s)
                 _("  %llu frames were second copies of a packet within 1 ms (a mirrored port), "
                   "left out\n"),
                 (unsigned long long)s->duplicates);
+    if (s->syn_without_mss)
+        fprintf(out,
+                P_("  %llu attempt began with a SYN without an MSS option: made by hand (a "
+                   "scanner, a flood tool, a test), its source may be forged\n",
+                   "  %llu attempts began with a SYN without an MSS option: made by hand (a "
+                   "scanner, a flood tool, a test), their sources may be forged\n",
+                   s->syn_without_mss),
+                (unsigned long long)s->syn_without_mss);
     if (s->table.evicted)
         fprintf(out, _("  %llu flows judged early because the flow table was full (--memcap)\n"),
                 (unsigned long long)s->table.evicted);
