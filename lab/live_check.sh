@@ -200,6 +200,17 @@ grep -q '"type":"stats"' "$out/client.stamped" || bad "client: no stats record (
 grep '"type":"stats"' "$out/client.stamped" | tail -n 1 |
     grep -Eq '"flows_live":[0-9]+,"flows_peak":[0-9]+,"flows_capacity":[0-9]+,"flows_unsettled":[0-9]+,"evicted":[0-9]+,"released":[0-9]+,"expired":[0-9]+' ||
     bad "client: the stats record lacks the flow table's counters"
+# failures per server while the capture runs, not only at the end: the
+# refused attempt to port 9999 is written within about a second
+stop_at=$(sed -n 's/^stop //p' "$times")
+sf_at=$(grep '"type":"server_failures"' "$out/client.stamped" | grep -m1 ':9999"' | cut -d' ' -f1)
+if [ -z "$sf_at" ]; then
+    bad "client: no server_failures record for port 9999"
+else
+    awk -v a="$sf_at" -v s="$stop_at" 'BEGIN { exit !(a < s) }' ||
+        bad "client: the server_failures record for port 9999 came at the end ($sf_at), not live (stop $stop_at)"
+    echo "live_check: client: failures at port 9999 written $(awk -v a="$sf_at" -v s="$stop_at" 'BEGIN { printf "%.1f", s - a }') s before the capture stopped"
+fi
 # -Z nobody: the process gave up root once the interface was open
 nobody=$(id -u nobody)
 grep -q "^client_uid $nobody $nobody\$" "$times" ||

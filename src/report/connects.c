@@ -6,7 +6,9 @@
  * passed too), and the connect goes out then; whatever is left goes out before the file's
  * summary. A brief of every attempt of the file is kept apart for the
  * failures per server. Both within the budget; past it the connects cover
- * only the first attempts and the summary says so. */
+ * only the first attempts and the summary says so. The failures per server
+ * go out before the summary and, live, as they change: once a second at
+ * most, for each server endpoint with a failure since the last time. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +26,21 @@ struct connects {
     size_t n_briefs, cap_briefs;
     bool is_partial;
     struct tw_file_summary tally;      /* the connects written so far (connect fields only) */
+    /* live: the failures per server last written, sorted as grouped, and when */
+    struct tw_server_failures_seen *seen;
+    size_t n_seen, cap_seen;
+    int64_t next_failures_ns;
 };
+
+/* A server endpoint's failures as last written live. */
+struct tw_server_failures_seen {
+    struct tw_addr server;
+    uint16_t server_port;
+    uint64_t failed_since;
+};
+
+/* Live, failures per server are looked at this often (capture time). */
+#define FAILURES_EVERY_NS 1000000000LL
 
 static bool keep(struct tw_attempt_brief **a, size_t *n, size_t *cap, size_t max,
                  const struct tw_attempt_record *rec)
@@ -103,19 +119,30 @@ static void report_connects(struct connects *c, int64_t now_ns,
     free(groups);
 }
 
-static void pass_settled(void *ctx, int64_t now_ns, const struct tw_attempt_brief *open,
-                         size_t n_open)
+static int server_cmp(const struct tw_addr *a, uint16_t a_port, const struct tw_addr *b,
+                      uint16_t b_port)
 {
-    struct connects *c = ctx;
-    if (open) /* else some are not listed: wait */
-        report_connects(c, now_ns, open, n_open);
-    if (c->inner.settled)
-        c->inner.settled(c->inner.ctx, now_ns, open, n_open);
+    int d = tw_addr_cmp(a, b);
+    return d ? d : (a_port > b_port) - (a_port < b_port);
+}
+
+/* Live: whether this server endpoint has failed since it was last written
+ * (seen, sorted as the groups are, walked along with them from *at). */
+static bool has_new_failures(const struct connects *c, size_t *at,
+                             const struct tw_attempt_brief *b, uint64_t failed_since)
+{
+    while (*at < c->n_seen && server_cmp(&c->seen[*at].server, c->seen[*at].server_port,
+                                         &b->server, b->server_port) < 0)
+        (*at)++;
+    bool is_known = *at < c->n_seen && server_cmp(&c->seen[*at].server, c->seen[*at].server_port,
+                                                   &b->server, b->server_port) == 0;
+    return !is_known || c->seen[*at].failed_since != failed_since;
 }
 
 /* Where failures concentrate: per server endpoint, when they began and what
- * share of the attempts since then failed. */
-static void report_server_failures(struct connects *c, const char *file)
+ * share of the attempts since then failed. is_changes_only (live): only the
+ * endpoints that failed again since the last call, or for the first time. */
+static void report_server_failures(struct connects *c, const char *file, bool is_changes_only)
 {
     if (!c->inner.server_failures || !c->n_briefs)
         return;
@@ -123,8 +150,11 @@ static void report_server_failures(struct connects *c, const char *file)
     if (!f)
         return;
     size_t n = tw_server_failures_group(c->briefs, c->n_briefs, f, c->n_briefs);
+    size_t at = 0;
     for (size_t i = 0; i < n; i++) {
         const struct tw_attempt_brief *b = &c->briefs[f[i].first];
+        if (is_changes_only && !has_new_failures(c, &at, b, f[i].failed_since))
+            continue;
         struct tw_server_failures_record rec = {
             .file = file,
             .server = b->server,
@@ -136,7 +166,31 @@ static void report_server_failures(struct connects *c, const char *file)
         };
         c->inner.server_failures(c->inner.ctx, &rec);
     }
+    /* what was written, for the next live call */
+    c->n_seen = 0;
+    if (tw_grow((void **)&c->seen, &c->cap_seen, n ? n - 1 : 0, sizeof *c->seen, 64, SIZE_MAX)) {
+        for (size_t i = 0; i < n; i++) {
+            const struct tw_attempt_brief *b = &c->briefs[f[i].first];
+            c->seen[i] = (struct tw_server_failures_seen){b->server, b->server_port,
+                                                         f[i].failed_since};
+        }
+        c->n_seen = n;
+    }
     free(f);
+}
+
+static void pass_settled(void *ctx, int64_t now_ns, const struct tw_attempt_brief *open,
+                         size_t n_open)
+{
+    struct connects *c = ctx;
+    if (open) /* else some are not listed: wait */
+        report_connects(c, now_ns, open, n_open);
+    if (now_ns >= c->next_failures_ns && c->file) {
+        c->next_failures_ns = now_ns + FAILURES_EVERY_NS;
+        report_server_failures(c, c->file, true);
+    }
+    if (c->inner.settled)
+        c->inner.settled(c->inner.ctx, now_ns, open, n_open);
 }
 
 static void pass_summary(void *ctx, const struct tw_file_summary *sum)
@@ -152,7 +206,8 @@ static void pass_summary(void *ctx, const struct tw_file_summary *sum)
     s.connects_failed = c->tally.connects_failed;
     s.connects_over_app_timeout = c->tally.connects_over_app_timeout;
     memcpy(s.connect_histogram, c->tally.connect_histogram, sizeof s.connect_histogram);
-    report_server_failures(c, sum->file);
+    report_server_failures(c, sum->file, false);
+    c->n_seen = 0;
     memset(&c->tally, 0, sizeof c->tally);
     c->n_briefs = 0;
     c->n_pending = 0;
@@ -173,6 +228,7 @@ static void free_connects(void *ctx)
     c->inner.free(c->inner.ctx);
     free(c->pending);
     free(c->briefs);
+    free(c->seen);
     free(c);
 }
 

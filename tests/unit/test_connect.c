@@ -211,6 +211,61 @@ static void test_connects_live(void **state)
     sink.free(sink.ctx);
 }
 
+/* Live, the failures per server go out as they change, once a second at
+ * most: a server's first failure, then only when it failed again; all of
+ * them, with their final counts, before the summary. */
+struct failures_seen {
+    size_t n;
+    uint64_t failed_last, attempts_last;
+};
+
+static void failures_seen(void *ctx, const struct tw_server_failures_record *r)
+{
+    struct failures_seen *s = ctx;
+    s->n++;
+    s->failed_last = r->failed_since;
+    s->attempts_last = r->attempts_since;
+}
+
+static void no_connect(void *ctx, const struct tw_connect_record *c) { (void)ctx, (void)c; }
+static void no_summary(void *ctx, const struct tw_file_summary *sum) { (void)ctx, (void)sum; }
+
+static void test_server_failures_live(void **state)
+{
+    (void)state;
+    struct failures_seen fs;
+    memset(&fs, 0, sizeof fs);
+    struct tw_sink inner = {.ctx = &fs, .attempt = seen_attempt, .rst = seen_rst,
+                            .connect = no_connect, .server_failures = failures_seen,
+                            .summary = no_summary, .free = seen_free};
+    struct tw_sink sink;
+    assert_true(tw_report_connects(&sink, inner, 0, 1 << 20));
+    struct tw_attempt_brief other = brief(2, 40009, 0, 0, TW_VERDICT_UNKNOWN, false);
+    feed(&sink, 40001, 0, 1, TW_VERDICT_OK);
+    sink.settled(sink.ctx, 100 * MS, &other, 1);
+    assert_int_equal(fs.n, 0); /* no failure yet */
+    feed(&sink, 40002, 200, 201, TW_VERDICT_REFUSED);
+    sink.settled(sink.ctx, 300 * MS, &other, 1);
+    assert_int_equal(fs.n, 0); /* looked at 100 ms ago: next at 1.1 s */
+    sink.settled(sink.ctx, 1100 * MS, &other, 1);
+    assert_int_equal(fs.n, 1);
+    assert_int_equal(fs.failed_last, 1);
+    feed(&sink, 40003, 1200, 1201, TW_VERDICT_OK);
+    sink.settled(sink.ctx, 2200 * MS, &other, 1);
+    assert_int_equal(fs.n, 1); /* no new failure: nothing new to say */
+    feed(&sink, 40004, 2300, 2301, TW_VERDICT_REFUSED);
+    sink.settled(sink.ctx, 3300 * MS, &other, 1);
+    assert_int_equal(fs.n, 2);
+    assert_int_equal(fs.failed_last, 2);
+    assert_int_equal(fs.attempts_last, 3);
+    struct tw_file_summary sum;
+    memset(&sum, 0, sizeof sum);
+    sum.file = "eth0";
+    sink.summary(sink.ctx, &sum);
+    assert_int_equal(fs.n, 3); /* the final counts, before the summary */
+    sink.free(sink.ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_histogram_buckets),
         cmocka_unit_test(test_connect_final),
         cmocka_unit_test(test_connects_live),
+        cmocka_unit_test(test_server_failures_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
