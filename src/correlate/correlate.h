@@ -92,6 +92,9 @@ struct tw_direction_loss {
     uint64_t missing_upstream;   /* reached downstream, absent upstream: the capture's loss */
     uint64_t missing_downstream; /* absent downstream, yet its receiver acknowledged it there:
                                     the downstream capture's loss, not the network's */
+    uint64_t resegmented;        /* data with no copy downstream, its bytes there in other
+                                    segments (TSO/GSO or GRO on a capture host): delivered */
+    uint64_t resegmented_downstream; /* the same, downstream packets whose bytes upstream holds */
     uint64_t data_upstream;      /* data segments seen upstream (for a loss rate) */
     /* the endpoint that sent most of the lost packets (as the upstream capture names it) */
     struct tw_addr top_src;

@@ -33,6 +33,8 @@ struct tw_seen {
     bool is_acked;           /* its receiver acknowledged it in the other capture */
     bool is_retransmitted;   /* a later copy of the same bytes reached the other point */
     bool is_lost;            /* left this point, never reached the other (set by marking) */
+    bool is_resegmented;     /* data whose bytes the other capture holds in other segments
+                                (TSO/GSO, GRO on a capture host: window.c) */
 };
 
 /* Per side of a run (enum tw_side), what matched. */

@@ -79,7 +79,9 @@ static void mark_direction(struct tw_direction_loss *d, tw_capture_run *up,
         d->seen_upstream++;
         if (e->payload_len > 0)
             d->data_upstream++;
-        if (e->is_acked && !e->is_retransmitted) {
+        if (e->is_resegmented) {
+            d->resegmented++;
+        } else if (e->is_acked && !e->is_retransmitted) {
             d->missing_downstream++;
         } else {
             e->is_lost = true;
@@ -92,7 +94,11 @@ static void mark_direction(struct tw_direction_loss *d, tw_capture_run *up,
      * the upstream capture dropped it, not the network. */
     for (size_t i = 0; i < down->n_seen; i++) {
         const struct tw_seen *e = &down->seen[i];
-        if (e->side == side && downstream_was_running(up, e->ts_ns, -shift_s))
+        if (e->side != side || !downstream_was_running(up, e->ts_ns, -shift_s))
+            continue;
+        if (e->is_resegmented)
+            d->resegmented_downstream++;
+        else
             d->missing_upstream++;
     }
 }

@@ -262,12 +262,21 @@ static bool has_matched_copy(const struct fifo *q, const struct tw_seen *s, int6
 /* ---- the highest ack each side sent, per attempt ----------------------------
  * Open addressing; rebuilt without the entries quiet for longer than the
  * hold when it fills. */
+/* What one capture holds from one sender of one attempt: the highest ack
+ * it sent, and the data bytes (as sequence ranges). */
 struct ack_slot {
     int64_t last_ns;
     uint32_t isn, max_ack;
     uint8_t side;
-    bool is_used;
+    bool is_used, has_ack;
+    bool has_wide;             /* a data segment too big for a 1500-byte frame */
+    struct tw_seq_ranges data;
 };
+
+/* The most TCP payload a 1500-byte Ethernet frame carries (IPv4 and TCP
+ * headers without options): a bigger segment in a capture was cut (TSO/GSO)
+ * or glued (GRO) by the capture host's NIC and never crossed a link so. */
+#define TW_WIRE_PAYLOAD_MAX 1460
 
 struct acks {
     struct ack_slot *v;
@@ -312,21 +321,59 @@ static bool ack_rebuild(struct acks *m, int64_t keep_after_ns)
 
 /* Notes the ack a packet carries; entries quiet since keep_after_ns may go
  * to make room. False when the table has no room. */
+/* The first data byte of s and one past its last (a SYN's data follows
+ * the SYN's own sequence number). */
+static void data_range(const struct tw_seen *s, uint32_t *start, uint32_t *end)
+{
+    *start = s->seq + ((s->tcp_flags & 0x02) ? 1 : 0);
+    *end = *start + s->payload_len;
+}
+
 static bool ack_note(struct acks *m, const struct tw_seen *s, int64_t now_ns, int64_t keep_after_ns)
 {
-    if (!s->has_isn || !(s->tcp_flags & 0x10) || (s->tcp_flags & 0x04))
+    bool has_ack = (s->tcp_flags & 0x10) != 0;
+    if (!s->has_isn || (s->tcp_flags & 0x04) || (!has_ack && !s->payload_len))
         return true;
     if (2 * (m->n + 1) > m->cap && !ack_rebuild(m, keep_after_ns))
         return false;
     struct ack_slot *a = ack_find(m, s->isn, s->side);
     if (!a->is_used) {
-        *a = (struct ack_slot){now_ns, s->isn, s->ack, s->side, true};
+        *a = (struct ack_slot){.isn = s->isn, .side = s->side, .is_used = true};
         m->n++;
-    } else if (tw_seq_lt(a->max_ack, s->ack)) {
+    }
+    if (has_ack && (!a->has_ack || tw_seq_lt(a->max_ack, s->ack))) {
         a->max_ack = s->ack;
+        a->has_ack = true;
+    }
+    if (s->payload_len) {
+        uint32_t start, end;
+        data_range(s, &start, &end);
+        tw_seq_ranges_add(&a->data, start, end);
+        a->has_wide |= s->payload_len > TW_WIRE_PAYLOAD_MAX;
     }
     a->last_ns = now_ns;
     return true;
+}
+
+/* Was data segment s (no copy in the other capture, whose table is m)
+ * cut or glued by a capture host's NIC? A sender's capture holds what its
+ * kernel handed the NIC (up to 64 kB with TSO/GSO), a receiver's what the
+ * NIC handed back (glued with GRO): the same bytes in different packets.
+ * Either s is too big to have crossed a link and m holds its bytes, or m
+ * holds them and its host cuts or glues this connection's segments. Where
+ * neither capture does, bytes m holds from a retransmission do not count:
+ * s was lost. */
+static bool bytes_held(const struct acks *m, const struct tw_seen *s)
+{
+    if (!s->payload_len || !s->has_isn)
+        return false;
+    const struct ack_slot *a = ack_find(m, s->isn, s->side);
+    uint32_t start, end;
+    data_range(s, &start, &end);
+    if (!a->is_used)
+        return false;
+    return (s->payload_len > TW_WIRE_PAYLOAD_MAX || a->has_wide) &&
+           tw_seq_ranges_hold(&a->data, start, end);
 }
 
 /* Did the receiver of s acknowledge the bytes behind it, in the capture
@@ -337,7 +384,7 @@ static bool ack_covers(const struct acks *m, const struct tw_seen *s)
         return false;
     const struct ack_slot *a = ack_find(m, s->isn, (uint8_t)!s->side);
     uint32_t end = end_seq(s);
-    return a->is_used && end != s->seq && tw_seq_le(end, a->max_ack);
+    return a->is_used && a->has_ack && end != s->seq && tw_seq_le(end, a->max_ack);
 }
 
 /* ---- one side of the window -------------------------------------------------- */
@@ -682,6 +729,7 @@ static void release_held(struct window *w, int k, int64_t now_ns, bool is_all)
         if (!is_all && e->t_ns + hold_ns >= now_ns && !fifo_full(&s->held))
             break;
         e->s.is_acked |= ack_covers(other, &e->s);
+        e->s.is_resegmented |= bytes_held(other, &e->s);
         keep_unmatched(s->run, &e->s);
         s->held.head++;
     }
@@ -700,6 +748,7 @@ static void leave(struct window *w, int k, int64_t now_ns, bool is_early)
         /* acked already, or retransmitted and matched already; what comes
          * later finds it held (note_acked, note_retransmitted) */
         e->s.is_acked = ack_covers(&w->x[!k].acks, &e->s);
+        e->s.is_resegmented = bytes_held(&w->x[!k].acks, &e->s);
         e->s.is_retransmitted = has_matched_copy(&s->pending, &e->s, e->t_ns) ||
                                 has_matched_copy(&w->x[!k].pending, &e->s, e->t_ns);
         fifo_push(&s->held, &e->s, e->t_ns);

@@ -265,14 +265,18 @@ static void json_loss(FILE *out, const char *direction, const char *from, const 
     fprintf(out,
             ",\"upstream_packets\":%llu,\"matched\":%llu,\"lost\":%llu,\"lost_syn\":%llu,"
             "\"lost_synack\":%llu,\"lost_ack\":%llu,\"lost_rst\":%llu,\"lost_data\":%llu,"
-            "\"data_upstream\":%llu,\"capture_missing\":%llu,\"capture_missing_downstream\":%llu,"
-            "\"top_sender\":",
+            "\"data_upstream\":%llu,\"capture_missing\":%llu,\"capture_missing_downstream\":%llu,",
             (unsigned long long)d->seen_upstream, (unsigned long long)d->matched,
             (unsigned long long)d->lost, (unsigned long long)d->lost_syn,
             (unsigned long long)d->lost_synack, (unsigned long long)d->lost_ack,
             (unsigned long long)d->lost_rst, (unsigned long long)d->lost_data,
             (unsigned long long)d->data_upstream, (unsigned long long)d->missing_upstream,
             (unsigned long long)d->missing_downstream);
+    if (d->resegmented || d->resegmented_downstream)
+        fprintf(out, "\"resegmented\":%llu,\"resegmented_downstream\":%llu,\"top_sender\":",
+                (unsigned long long)d->resegmented, (unsigned long long)d->resegmented_downstream);
+    else
+        fputs("\"top_sender\":", out);
     if (d->top_count)
         endpoint(out, &d->top_src, d->top_port);
     else

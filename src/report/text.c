@@ -285,6 +285,11 @@ static void print_loss_line(FILE *out, const char *what_dir, const struct tw_dir
                 _("; %llu absent from the downstream capture although acknowledged there "
                   "(capture loss, not the network)"),
                 (unsigned long long)d->missing_downstream);
+    if (d->resegmented || d->resegmented_downstream)
+        fprintf(out,
+                _("; %llu upstream and %llu downstream data segments crossed as other segments "
+                  "(TSO/GSO or GRO on a capture host: delivered)"),
+                (unsigned long long)d->resegmented, (unsigned long long)d->resegmented_downstream);
     fputc('\n', out);
 }
 
