@@ -29,6 +29,13 @@ struct tw_seq_ranges {
 /* Adds [start, end), merging the ranges it overlaps or touches. */
 static inline void tw_seq_ranges_add(struct tw_seq_ranges *r, uint32_t start, uint32_t end)
 {
+    /* the usual case, data in order: the last range grows */
+    int last = r->n - 1;
+    if (r->n && tw_seq_le(r->start[last], start) && tw_seq_le(start, r->end[last])) {
+        if (tw_seq_lt(r->end[last], end))
+            r->end[last] = end;
+        return;
+    }
     uint32_t st[TW_SEQ_RANGES + 1], en[TW_SEQ_RANGES + 1];
     int n = 0;
     bool is_placed = false;

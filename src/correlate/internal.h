@@ -37,6 +37,22 @@ struct tw_seen {
                                 (TSO/GSO, GRO on a capture host: window.c) */
 };
 
+/* The bytes behind s end here (SYN and FIN count one). */
+static inline uint32_t tw_seen_end_seq(const struct tw_seen *s)
+{
+    return s->seq + s->payload_len + ((s->tcp_flags & 0x02) ? 1 : 0) +
+           ((s->tcp_flags & 0x01) ? 1 : 0);
+}
+
+/* Spreads a key's bits over a hash table's index (the window's tables). */
+static inline uint64_t tw_mix_key(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
 /* Per side of a run (enum tw_side), what matched. */
 struct tw_run_matched {
     uint64_t n, n_data;

@@ -29,6 +29,8 @@
 
 #include "base/grow.h"
 #include "base/seq.h"
+#include "correlate/acks.h"
+#include "correlate/fifo.h"
 #include "correlate/internal.h"
 
 #define NS 1e9
@@ -53,348 +55,14 @@
 /* Median of deltas: exact up to this many, then of a sample. */
 #define TW_DELTA_SAMPLE 65536
 
-/* ---- a FIFO of packets with two hash chains ---------------------------------
- * Entries are numbered by ticket (slot = ticket & (cap - 1)); the chains (by
- * fingerprint, or by attempt and sender for held packets; and by "the same
- * bytes") link each entry to the previous one in its bucket, newest first,
- * and end at a ticket that has left. */
-struct entry {
-    struct tw_seen s;
-    int64_t t_ns;               /* merged time (a's clock) */
-    uint64_t prev_fp, prev_key; /* ticket + 1 of the previous entry in the chain; 0: none */
-    bool is_matched;
-};
-
-struct fifo {
-    struct entry *v;
-    size_t cap, max_cap;
-    uint64_t head, tail; /* tickets */
-    uint64_t *fp_bucket, *key_bucket;
-    size_t mask;
-    bool is_by_attempt; /* the first chain by attempt and sender, not fingerprint */
-};
-
-static void fifo_free(struct fifo *q)
-{
-    free(q->v);
-    free(q->fp_bucket);
-    free(q->key_bucket);
-}
-
-static bool fifo_alloc(struct fifo *q, size_t cap)
-{
-    size_t nb = 16;
-    while (nb < 2 * cap)
-        nb *= 2;
-    q->v = malloc(cap * sizeof *q->v);
-    q->fp_bucket = calloc(nb, sizeof *q->fp_bucket);
-    q->key_bucket = calloc(nb, sizeof *q->key_bucket);
-    q->cap = cap;
-    q->mask = nb - 1;
-    return q->v && q->fp_bucket && q->key_bucket;
-}
-
-/* Starts small: memory follows what the window holds, up to max_cap
- * (rounded down to a power of two). */
-static bool fifo_init(struct fifo *q, size_t max_cap, bool is_by_attempt)
-{
-    memset(q, 0, sizeof *q);
-    q->max_cap = 1;
-    while (q->max_cap * 2 <= max_cap)
-        q->max_cap *= 2;
-    max_cap = q->max_cap;
-    q->is_by_attempt = is_by_attempt;
-    return fifo_alloc(q, max_cap < 4096 ? max_cap : 4096);
-}
-
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
-/* The same bytes: a retransmission of the packet, whatever its TSval. */
-static uint64_t bytes_key(const struct tw_seen *s)
-{
-    return mix(
-        ((uint64_t)s->isn << 32 | s->seq) ^
-        mix((uint64_t)s->payload_len << 16 | (uint64_t)(s->tcp_flags & 0x07) << 8 | s->side));
-}
-
-static bool same_bytes(const struct tw_seen *a, const struct tw_seen *b)
-{
-    return a->side == b->side && a->seq == b->seq && a->payload_len == b->payload_len &&
-           a->isn == b->isn && (a->tcp_flags & 0x07) == (b->tcp_flags & 0x07);
-}
-
-/* cap is a power of two: a mask, not a division, on every access */
-static struct entry *at(const struct fifo *q, uint64_t ticket)
-{
-    return &q->v[ticket & (q->cap - 1)];
-}
-
-static void link_entry(struct fifo *q, uint64_t t);
-
-/* Twice the room, entries and chains kept (their links are tickets). */
-static bool fifo_grow(struct fifo *q)
-{
-    struct fifo g = *q;
-    size_t cap = q->cap * 2 > q->max_cap ? q->max_cap : q->cap * 2;
-    if (cap <= q->cap || !fifo_alloc(&g, cap)) {
-        if (g.v != q->v)
-            fifo_free(&g);
-        return false;
-    }
-    for (uint64_t t = q->head; t < q->tail; t++) {
-        *at(&g, t) = *at(q, t);
-        link_entry(&g, t);
-    }
-    fifo_free(q);
-    *q = g;
-    return true;
-}
-
-/* No room left, even after growing. */
-static bool fifo_full(struct fifo *q) { return q->tail - q->head == q->cap && !fifo_grow(q); }
-
-static uint64_t attempt_key(uint32_t isn, int side)
-{
-    return mix((uint64_t)isn << 1 | (unsigned)side);
-}
-
-static uint64_t first_key(const struct fifo *q, const struct tw_seen *s)
-{
-    return q->is_by_attempt ? attempt_key(s->isn, s->side) : mix(s->fp);
-}
-
-static void link_entry(struct fifo *q, uint64_t t)
-{
-    struct entry *e = at(q, t);
-    uint64_t *fb = &q->fp_bucket[first_key(q, &e->s) & q->mask];
-    uint64_t *kb = &q->key_bucket[bytes_key(&e->s) & q->mask];
-    e->prev_fp = *fb;
-    e->prev_key = *kb;
-    *fb = *kb = t + 1;
-}
-
-/* Call only when !fifo_full(q). */
-static struct entry *fifo_push(struct fifo *q, const struct tw_seen *s, int64_t t_ns)
-{
-    uint64_t t = q->tail++;
-    struct entry *e = at(q, t);
-    e->s = *s;
-    e->t_ns = t_ns;
-    e->is_matched = false;
-    link_entry(q, t);
-    return e;
-}
-
-/* The chain link, or 0 when it points to an entry that has left. */
-static uint64_t live(const struct fifo *q, uint64_t link) { return link > q->head ? link : 0; }
-
-/* The oldest unmatched entry with this fingerprint. */
-static struct entry *fifo_find(const struct fifo *q, uint64_t fp)
-{
-    struct entry *found = NULL;
-    for (uint64_t l = live(q, q->fp_bucket[mix(fp) & q->mask]); l;
-         l = live(q, at(q, l - 1)->prev_fp)) {
-        struct entry *e = at(q, l - 1);
-        if (e->s.fp == fp && !e->is_matched)
-            found = e;
-    }
-    return found;
-}
-
-/* The bytes behind s end here (SYN and FIN count one). */
-static uint32_t end_seq(const struct tw_seen *s)
-{
-    return s->seq + s->payload_len + ((s->tcp_flags & 0x02) ? 1 : 0) +
-           ((s->tcp_flags & 0x01) ? 1 : 0);
-}
-
-/* An ack the other capture holds: the held packets of that attempt, sent
- * the other way, whose bytes it covers were received (held: by attempt). */
-static void note_acked(const struct fifo *held, const struct tw_seen *ack)
-{
-    if (!ack->has_isn || !(ack->tcp_flags & 0x10) || (ack->tcp_flags & 0x04))
-        return;
-    int sender = !ack->side;
-    for (uint64_t l = live(held, held->fp_bucket[attempt_key(ack->isn, sender) & held->mask]); l;
-         l = live(held, at(held, l - 1)->prev_fp)) {
-        struct entry *e = at(held, l - 1);
-        uint32_t end = end_seq(&e->s);
-        if (e->s.isn == ack->isn && e->s.side == sender && e->s.has_isn &&
-            !(e->s.tcp_flags & 0x04) && end != e->s.seq && tw_seq_le(end, ack->ack))
-            e->s.is_acked = true;
-    }
-}
-
-/* A packet of the same bytes reached the other point at s->ts_ns: the
- * earlier unmatched copies held in q were retransmitted. */
-static void note_retransmitted(const struct fifo *q, const struct tw_seen *s)
-{
-    if (q->head == q->tail)
-        return;
-    for (uint64_t l = live(q, q->key_bucket[bytes_key(s) & q->mask]); l;
-         l = live(q, at(q, l - 1)->prev_key)) {
-        struct entry *e = at(q, l - 1);
-        if (e->s.ts_ns < s->ts_ns && same_bytes(&e->s, s))
-            e->s.is_retransmitted = true;
-    }
-}
-
-/* Does q hold a matched packet of the same bytes as s, later than t_ns
- * (merged time)? Either capture's copy of a later retransmission is in its
- * window while s leaves unmatched. */
-static bool has_matched_copy(const struct fifo *q, const struct tw_seen *s, int64_t t_ns)
-{
-    for (uint64_t l = live(q, q->key_bucket[bytes_key(s) & q->mask]); l;
-         l = live(q, at(q, l - 1)->prev_key)) {
-        const struct entry *e = at(q, l - 1);
-        if (e->is_matched && e->t_ns > t_ns && same_bytes(&e->s, s))
-            return true;
-    }
-    return false;
-}
-
-/* ---- the highest ack each side sent, per attempt ----------------------------
- * Open addressing; rebuilt without the entries quiet for longer than the
- * hold when it fills. */
-/* What one capture holds from one sender of one attempt: the highest ack
- * it sent, and the data bytes (as sequence ranges). */
-struct ack_slot {
-    int64_t last_ns;
-    uint32_t isn, max_ack;
-    uint8_t side;
-    bool is_used, has_ack;
-    bool has_wide;             /* a data segment too big for a 1500-byte frame */
-    struct tw_seq_ranges data;
-};
-
-/* The most TCP payload a 1500-byte Ethernet frame carries (IPv4 and TCP
- * headers without options): a bigger segment in a capture was cut (TSO/GSO)
- * or glued (GRO) by the capture host's NIC and never crossed a link so. */
-#define TW_WIRE_PAYLOAD_MAX 1460
-
-struct acks {
-    struct ack_slot *v;
-    size_t cap, n, max_cap;
-};
-
-static struct ack_slot *ack_find(const struct acks *m, uint32_t isn, uint8_t side)
-{
-    size_t i = mix((uint64_t)isn << 1 | side) & (m->cap - 1);
-    while (m->v[i].is_used && (m->v[i].isn != isn || m->v[i].side != side))
-        i = (i + 1) & (m->cap - 1);
-    return &m->v[i];
-}
-
-static bool ack_rebuild(struct acks *m, int64_t keep_after_ns)
-{
-    size_t n_keep = 0;
-    for (size_t i = 0; i < m->cap; i++)
-        n_keep += m->v[i].is_used && m->v[i].last_ns >= keep_after_ns;
-    size_t cap = m->cap;
-    while (cap < 3 * n_keep && cap * 2 <= m->max_cap)
-        cap *= 2;
-    if (n_keep * 2 > cap)
-        return false;
-    struct ack_slot *old = m->v;
-    size_t old_cap = m->cap;
-    m->v = calloc(cap, sizeof *m->v);
-    if (!m->v) {
-        m->v = old;
-        return false;
-    }
-    m->cap = cap;
-    m->n = 0;
-    for (size_t i = 0; i < old_cap; i++)
-        if (old[i].is_used && old[i].last_ns >= keep_after_ns) {
-            *ack_find(m, old[i].isn, old[i].side) = old[i];
-            m->n++;
-        }
-    free(old);
-    return true;
-}
-
-/* Notes the ack a packet carries; entries quiet since keep_after_ns may go
- * to make room. False when the table has no room. */
-/* The first data byte of s and one past its last (a SYN's data follows
- * the SYN's own sequence number). */
-static void data_range(const struct tw_seen *s, uint32_t *start, uint32_t *end)
-{
-    *start = s->seq + ((s->tcp_flags & 0x02) ? 1 : 0);
-    *end = *start + s->payload_len;
-}
-
-static bool ack_note(struct acks *m, const struct tw_seen *s, int64_t now_ns, int64_t keep_after_ns)
-{
-    bool has_ack = (s->tcp_flags & 0x10) != 0;
-    if (!s->has_isn || (s->tcp_flags & 0x04) || (!has_ack && !s->payload_len))
-        return true;
-    if (2 * (m->n + 1) > m->cap && !ack_rebuild(m, keep_after_ns))
-        return false;
-    struct ack_slot *a = ack_find(m, s->isn, s->side);
-    if (!a->is_used) {
-        *a = (struct ack_slot){.isn = s->isn, .side = s->side, .is_used = true};
-        m->n++;
-    }
-    if (has_ack && (!a->has_ack || tw_seq_lt(a->max_ack, s->ack))) {
-        a->max_ack = s->ack;
-        a->has_ack = true;
-    }
-    if (s->payload_len) {
-        uint32_t start, end;
-        data_range(s, &start, &end);
-        tw_seq_ranges_add(&a->data, start, end);
-        a->has_wide |= s->payload_len > TW_WIRE_PAYLOAD_MAX;
-    }
-    a->last_ns = now_ns;
-    return true;
-}
-
-/* Was data segment s (no copy in the other capture, whose table is m)
- * cut or glued by a capture host's NIC? A sender's capture holds what its
- * kernel handed the NIC (up to 64 kB with TSO/GSO), a receiver's what the
- * NIC handed back (glued with GRO): the same bytes in different packets.
- * Either s is too big to have crossed a link and m holds its bytes, or m
- * holds them and its host cuts or glues this connection's segments. Where
- * neither capture does, bytes m holds from a retransmission do not count:
- * s was lost. */
-static bool bytes_held(const struct acks *m, const struct tw_seen *s)
-{
-    if (!s->payload_len || !s->has_isn)
-        return false;
-    const struct ack_slot *a = ack_find(m, s->isn, s->side);
-    uint32_t start, end;
-    data_range(s, &start, &end);
-    if (!a->is_used)
-        return false;
-    return (s->payload_len > TW_WIRE_PAYLOAD_MAX || a->has_wide) &&
-           tw_seq_ranges_hold(&a->data, start, end);
-}
-
-/* Did the receiver of s acknowledge the bytes behind it, in the capture
- * whose acks m holds? */
-static bool ack_covers(const struct acks *m, const struct tw_seen *s)
-{
-    if (!s->has_isn || (s->tcp_flags & 0x04))
-        return false;
-    const struct ack_slot *a = ack_find(m, s->isn, (uint8_t)!s->side);
-    uint32_t end = end_seq(s);
-    return a->is_used && a->has_ack && end != s->seq && tw_seq_le(end, a->max_ack);
-}
-
 /* ---- one side of the window -------------------------------------------------- */
 struct side {
     tw_capture_run *run;
     struct tw_seen in[TW_RUN_BATCH]; /* taken from the run's queue */
     size_t n_in, i_in;
     bool is_done;
-    struct fifo pending, held;
-    struct acks acks; /* the acks this capture holds */
+    struct tw_fifo pending, held;
+    struct tw_acks acks; /* the acks this capture holds */
     int64_t last_ts_ns; /* of the last packet walked, on this capture's clock */
     /* counted here, copied to the run at the end: the run's counters share
      * cache lines with what its reader writes for every packet */
@@ -722,14 +390,14 @@ static void keep_unmatched(tw_capture_run *run, const struct tw_seen *s)
 static void release_held(struct window *w, int k, int64_t now_ns, bool is_all)
 {
     struct side *s = &w->x[k];
-    const struct acks *other = &w->x[!k].acks;
+    const struct tw_acks *other = &w->x[!k].acks;
     int64_t hold_ns = (int64_t)(TW_HOLD_S * NS);
     while (s->held.head < s->held.tail) {
-        struct entry *e = at(&s->held, s->held.head);
-        if (!is_all && e->t_ns + hold_ns >= now_ns && !fifo_full(&s->held))
+        struct tw_fifo_entry *e = tw_fifo_at(&s->held, s->held.head);
+        if (!is_all && e->t_ns + hold_ns >= now_ns && !tw_fifo_full(&s->held))
             break;
-        e->s.is_acked |= ack_covers(other, &e->s);
-        e->s.is_resegmented |= bytes_held(other, &e->s);
+        e->s.is_acked |= tw_acks_cover(other, &e->s);
+        e->s.is_resegmented |= tw_acks_hold_bytes(other, &e->s);
         keep_unmatched(s->run, &e->s);
         s->held.head++;
     }
@@ -740,18 +408,18 @@ static void release_held(struct window *w, int k, int64_t now_ns, bool is_all)
 static void leave(struct window *w, int k, int64_t now_ns, bool is_early)
 {
     struct side *s = &w->x[k];
-    struct entry *e = at(&s->pending, s->pending.head);
+    struct tw_fifo_entry *e = tw_fifo_at(&s->pending, s->pending.head);
     if (!e->is_matched) {
         w->res->is_cut |= is_early;
-        if (fifo_full(&s->held))
+        if (tw_fifo_full(&s->held))
             release_held(w, k, now_ns, false);
         /* acked already, or retransmitted and matched already; what comes
          * later finds it held (note_acked, note_retransmitted) */
-        e->s.is_acked = ack_covers(&w->x[!k].acks, &e->s);
-        e->s.is_resegmented = bytes_held(&w->x[!k].acks, &e->s);
-        e->s.is_retransmitted = has_matched_copy(&s->pending, &e->s, e->t_ns) ||
-                                has_matched_copy(&w->x[!k].pending, &e->s, e->t_ns);
-        fifo_push(&s->held, &e->s, e->t_ns);
+        e->s.is_acked = tw_acks_cover(&w->x[!k].acks, &e->s);
+        e->s.is_resegmented = tw_acks_hold_bytes(&w->x[!k].acks, &e->s);
+        e->s.is_retransmitted = tw_fifo_has_matched_copy(&s->pending, &e->s, e->t_ns) ||
+                                tw_fifo_has_matched_copy(&w->x[!k].pending, &e->s, e->t_ns);
+        tw_fifo_push(&s->held, &e->s, e->t_ns);
     }
     s->pending.head++;
 }
@@ -763,7 +431,7 @@ static void expire(struct window *w, int k, int64_t now_ns, bool is_all)
     struct side *s = &w->x[k];
     int64_t hw_ns = (int64_t)(w->half_width_s * NS);
     while (s->pending.head < s->pending.tail &&
-           (is_all || at(&s->pending, s->pending.head)->t_ns + hw_ns < now_ns))
+           (is_all || tw_fifo_at(&s->pending, s->pending.head)->t_ns + hw_ns < now_ns))
         leave(w, k, now_ns, false);
 }
 
@@ -782,24 +450,24 @@ static void expire(struct window *w, int k, int64_t now_ns, bool is_all)
 TW_PREFETCHER prefetch_buckets(const struct window *w, int k, const struct tw_seen *s)
 {
     const struct side *me = &w->x[k], *other = &w->x[!k];
-    __builtin_prefetch(&other->pending.fp_bucket[mix(s->fp) & other->pending.mask]);
-    __builtin_prefetch(&other->held.fp_bucket[attempt_key(s->isn, !s->side) & other->held.mask]);
-    __builtin_prefetch(&me->acks.v[mix((uint64_t)s->isn << 1 | s->side) & (me->acks.cap - 1)]);
-    __builtin_prefetch(&me->pending.fp_bucket[mix(s->fp) & me->pending.mask]);
-    __builtin_prefetch(&me->pending.key_bucket[bytes_key(s) & me->pending.mask]);
+    __builtin_prefetch(&other->pending.fp_bucket[tw_mix_key(s->fp) & other->pending.mask]);
+    __builtin_prefetch(&other->held.fp_bucket[tw_fifo_attempt_key(s->isn, !s->side) & other->held.mask]);
+    __builtin_prefetch(tw_acks_bucket(&me->acks, s->isn, s->side));
+    __builtin_prefetch(&me->pending.fp_bucket[tw_mix_key(s->fp) & me->pending.mask]);
+    __builtin_prefetch(&me->pending.key_bucket[tw_fifo_bytes_key(s) & me->pending.mask]);
     /* on a match, both held FIFOs are asked for earlier copies of these bytes */
-    __builtin_prefetch(&me->held.key_bucket[bytes_key(s) & me->held.mask]);
-    __builtin_prefetch(&other->held.key_bucket[bytes_key(s) & other->held.mask]);
+    __builtin_prefetch(&me->held.key_bucket[tw_fifo_bytes_key(s) & me->held.mask]);
+    __builtin_prefetch(&other->held.key_bucket[tw_fifo_bytes_key(s) & other->held.mask]);
 }
 
 TW_PREFETCHER prefetch_entry(const struct window *w, int k, const struct tw_seen *s)
 {
-    const struct fifo *q = &w->x[!k].pending;
-    uint64_t l = live(q, q->fp_bucket[mix(s->fp) & q->mask]);
+    const struct tw_fifo *q = &w->x[!k].pending;
+    uint64_t l = tw_fifo_live(q, q->fp_bucket[tw_mix_key(s->fp) & q->mask]);
     if (l) {
-        const char *e = (const char *)at(q, l - 1);
+        const char *e = (const char *)tw_fifo_at(q, l - 1);
         __builtin_prefetch(e);
-        __builtin_prefetch(e + sizeof *at(q, l - 1) - 1);
+        __builtin_prefetch(e + sizeof *tw_fifo_at(q, l - 1) - 1);
     }
 }
 
@@ -868,7 +536,7 @@ static bool search_step(struct window *w, int k, const struct tw_seen *in)
     if (!(in->tcp_flags & 0x02))
         return false;
     struct search *s = w->search;
-    size_t i = mix(in->fp) & (TW_SEARCH_SLOTS - 1);
+    size_t i = tw_mix_key(in->fp) & (TW_SEARCH_SLOTS - 1);
     if (s->ts_ns[!k][i] != INT64_MIN && s->fp[!k][i] == in->fp) {
         int64_t t_a = k ? s->ts_ns[0][i] : in->ts_ns, t_b = k ? in->ts_ns : s->ts_ns[1][i];
         found_offset(w, ((double)t_b - (double)t_a) / NS);
@@ -897,10 +565,10 @@ static void step(struct window *w, int k, const struct tw_seen *in)
     release_held(w, 0, t, false);
     release_held(w, 1, t, false);
     double memory_s = 2 * w->half_width_s + TW_ACK_MEMORY_S;
-    if (!ack_note(&me->acks, in, t, t - (int64_t)(memory_s * NS)))
+    if (!tw_acks_note(&me->acks, in, t, t - (int64_t)(memory_s * NS)))
         w->res->is_cut = true;
-    note_acked(&other->held, in);
-    struct entry *copy = fifo_find(&other->pending, in->fp);
+    tw_fifo_note_acked(&other->held, in);
+    struct tw_fifo_entry *copy = tw_fifo_find(&other->pending, in->fp);
     if (copy) {
         copy->is_matched = true;
         me->matched[in->side].n++;
@@ -909,13 +577,13 @@ static void step(struct window *w, int k, const struct tw_seen *in)
         other->matched[copy->s.side].n_data += copy->s.payload_len > 0;
         learn(w, k == 0 ? in : &copy->s, k == 0 ? &copy->s : in);
         /* earlier copies of these bytes, on either side, were retransmitted */
-        note_retransmitted(&me->held, in);
-        note_retransmitted(&other->held, &copy->s);
+        tw_fifo_note_retransmitted(&me->held, in);
+        tw_fifo_note_retransmitted(&other->held, &copy->s);
         return;
     }
-    if (fifo_full(&me->pending))
+    if (tw_fifo_full(&me->pending))
         leave(w, k, t, true);
-    fifo_push(&me->pending, in, t);
+    tw_fifo_push(&me->pending, in, t);
 }
 
 static int by_frame(const void *pa, const void *pb)
@@ -931,28 +599,25 @@ static bool side_init(struct side *s, tw_capture_run *run)
     memset(s, 0, sizeof *s);
     s->run = run;
     size_t room = run->budget_bytes / 2;
-    size_t per = sizeof(struct entry) + 4 * sizeof(uint64_t);
+    size_t per = sizeof(struct tw_fifo_entry) + 4 * sizeof(uint64_t);
     /* FIFOs hold a power of two: the held one rounded up (its room decides
      * how long suspects wait for their acks), the pending one within what
-     * is left of the two shares (rounded down by fifo_init) */
+     * is left of the two shares (rounded down by tw_fifo_init) */
     size_t n_held = 1024;
     while (n_held < room / 8 / per)
         n_held *= 2;
     size_t shares = room / 2 + room / 8, held_bytes = n_held * per;
     size_t n_pending = shares > held_bytes ? (shares - held_bytes) / per : 0;
     n_pending = n_pending < 1024 ? 1024 : n_pending;
-    s->acks.max_cap = room / 4 / sizeof(struct ack_slot);
-    s->acks.cap = 1024;
-    s->acks.v = calloc(s->acks.cap, sizeof *s->acks.v);
-    return fifo_init(&s->pending, n_pending, false) && fifo_init(&s->held, n_held, true) &&
-           s->acks.v;
+    return tw_fifo_init(&s->pending, n_pending, false) && tw_fifo_init(&s->held, n_held, true) &&
+           tw_acks_init(&s->acks, room / 4);
 }
 
 static void side_free(struct side *s)
 {
-    fifo_free(&s->pending);
-    fifo_free(&s->held);
-    free(s->acks.v);
+    tw_fifo_free(&s->pending);
+    tw_fifo_free(&s->held);
+    tw_acks_free(&s->acks);
 }
 
 /* Empties both queues (the readers must not wait on a full queue for ever). */
