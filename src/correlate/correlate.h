@@ -111,8 +111,11 @@ struct tw_correlation {
     bool is_partial;             /* a run stopped noting packets, the window ran out of room,
                                     or records on a temporary file could not be merged:
                                     part only */
-    uint64_t n_uncompared;       /* packets walked before the clock offset was found, left out
-                                    of the comparison (docs/correlation.md) */
+    uint64_t n_uncompared;       /* packets walked on a wrong clock (before the offset was
+                                    found, or after a clock step), left out of the comparison */
+    uint64_t n_clock_steps;      /* the server side's clock jumped; the offset is after the last */
+    double last_step_s;          /* by how much, the last time */
+    int64_t last_step_ns;        /* about when (client-side clock) */
     /* the server-side capture's clock minus the client-side capture's */
     double offset_s, offset_low_s, offset_high_s;
     bool is_offset_consistent;   /* low <= high: the bounds hold for every packet */

@@ -86,6 +86,7 @@ struct tw_fifo_entry *tw_fifo_push(struct tw_fifo *q, const struct tw_seen *s, i
     e->s = *s;
     e->t_ns = t_ns;
     e->is_matched = false;
+    e->is_uncompared = false;
     link_entry(q, t);
     return e;
 }

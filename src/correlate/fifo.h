@@ -20,6 +20,7 @@ struct tw_fifo_entry {
     int64_t t_ns;               /* merged time (a's clock) */
     uint64_t prev_fp, prev_key; /* ticket + 1 of the previous entry in the chain; 0: none */
     bool is_matched;
+    bool is_uncompared; /* walked on a wrong clock (a clock step): left out when it leaves */
 };
 
 struct tw_fifo {

@@ -29,6 +29,7 @@ struct tw_seen {
     uint8_t role;            /* enum tw_event_kind it was filed as, or TW_EV_COUNT */
     uint8_t tcp_flags;
     bool has_isn;
+    bool is_fp_unique;       /* fp tells it from a retransmission: it has a TSval or an IP ID */
     /* set by the window (window.c) when the packet leaves it unmatched */
     bool is_acked;           /* its receiver acknowledged it in the other capture */
     bool is_retransmitted;   /* a later copy of the same bytes reached the other point */
@@ -148,7 +149,11 @@ struct tw_window_result {
     bool has_nat;
     bool is_cut;              /* the window ran out of room: some packets left it early */
     double window_s;          /* the widest the window was */
-    uint64_t n_uncompared;    /* walked before the offset was found (window.c, searching) */
+    uint64_t n_uncompared;    /* walked on a wrong clock: before the offset was found, or
+                                 between a clock step and its detection (window.c) */
+    uint64_t n_clock_steps;   /* the server side's clock jumped (window.c, steps) */
+    double last_step_s;       /* by how much, the last time */
+    int64_t last_step_ns;     /* about when (a's clock) */
 };
 
 /* Matches a's and b's packets as their readers produce them, in time order,

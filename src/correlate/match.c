@@ -100,6 +100,7 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
     c->has_nat = w->has_nat;
     c->is_partial = !a->is_whole || !b->is_whole || w->is_cut;
     c->n_uncompared = w->n_uncompared;
+    c->n_clock_steps = w->n_clock_steps;
     uint64_t smaller = a->n_noted < b->n_noted ? a->n_noted : b->n_noted;
     if (c->n_matched > 0) {
         /* Random 64-bit fingerprints do not collide by chance: a shared
@@ -182,6 +183,12 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
     } else {
         c->offset_low_s = -INFINITY;
         c->offset_high_s = INFINITY;
+    }
+    if (c->n_clock_steps) {
+        /* the window's step is in tB - tA, at a time on a's clock */
+        c->last_step_s = a_is_client ? w->last_step_s : -w->last_step_s;
+        c->last_step_ns = a_is_client ? w->last_step_ns
+                                      : w->last_step_ns - (int64_t)(tw_finite_or_zero(c->offset_s) * NS);
     }
     estimate_drift(w, cl, a_is_client, c);
     free(w);

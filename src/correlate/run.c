@@ -197,6 +197,7 @@ void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, uin
     e->fp = fp;
     e->isn = a->isn;
     e->has_isn = a->has_syn;
+    e->is_fp_unique = pkt->tcp.has_ts || pkt->has_ip_id;
     e->payload_len = pkt->tcp.payload_len;
     e->seq = pkt->tcp.seq;
     e->ack = pkt->tcp.ack;

@@ -81,7 +81,7 @@ static const struct tw_seen *head(struct side *s)
 
 /* Each side's handshake packets by fingerprint, direct-mapped (a newer one
  * takes an older one's slot): bounded, and a SYN is looked up only once. */
-struct search {
+struct syn_index {
     uint64_t fp[2][TW_SEARCH_SLOTS];
     int64_t ts_ns[2][TW_SEARCH_SLOTS]; /* INT64_MIN: empty */
 };
@@ -91,7 +91,11 @@ struct window {
     struct tw_window_result *res;
     double centre_s, max_dev_s;
     bool has_estimate; /* some match gave the centre */
-    struct search *search; /* while the first estimate found nothing, and no match since */
+    struct syn_index *syns; /* both sides' handshake packets (searching, steps) */
+    bool is_searching;      /* the first estimate found nothing, and no match since */
+    double step_candidate_s; /* a handshake packet's shift from the centre, not yet confirmed */
+    bool has_step_candidate;
+    int64_t last_match_ns;  /* merged time of the last match */
     bool has_compare_from;
     int64_t compare_from_ns; /* on a's clock: what comes before is left out */
     double half_width_s;
@@ -362,8 +366,7 @@ static void learn(struct window *w, const struct tw_seen *sa, const struct tw_se
         w->has_estimate = true;
         w->centre_s = d;
         w->max_dev_s = 0;
-        free(w->search); /* matched within the window: no need to search */
-        w->search = NULL;
+        w->is_searching = false; /* matched within the window */
     }
     double dev = fabs(d - centre_at(w, sa->ts_ns));
     if (dev > w->max_dev_s)
@@ -396,10 +399,14 @@ static void release_held(struct window *w, int k, int64_t now_ns, bool is_all)
         struct tw_fifo_entry *e = tw_fifo_at(&s->held, s->held.head);
         if (!is_all && e->t_ns + hold_ns >= now_ns && !tw_fifo_full(&s->held))
             break;
+        s->held.head++;
+        if (e->is_uncompared) {
+            w->res->n_uncompared++;
+            continue;
+        }
         e->s.is_acked |= tw_acks_cover(other, &e->s);
         e->s.is_resegmented |= tw_acks_hold_bytes(other, &e->s);
         keep_unmatched(s->run, &e->s);
-        s->held.head++;
     }
 }
 
@@ -409,7 +416,9 @@ static void leave(struct window *w, int k, int64_t now_ns, bool is_early)
 {
     struct side *s = &w->x[k];
     struct tw_fifo_entry *e = tw_fifo_at(&s->pending, s->pending.head);
-    if (!e->is_matched) {
+    if (!e->is_matched && e->is_uncompared) {
+        w->res->n_uncompared++;
+    } else if (!e->is_matched) {
         w->res->is_cut |= is_early;
         if (tw_fifo_full(&s->held))
             release_held(w, k, now_ns, false);
@@ -480,71 +489,110 @@ TW_PREFETCHER look_ahead(const struct window *w, int k)
         prefetch_entry(w, k, &s->in[s->i_in + TW_AHEAD_ENTRIES]);
 }
 
-/* ---- searching ------------------------------------------------------------------
+/* ---- searching, and clock steps ----------------------------------------------
  * When the first estimate found no packet in both queues (one capture began
  * long before the other, on a busy link), the walk starts at offset 0 with
  * a 5 s deviation: it finds nothing when the clocks differ by more, or by
- * more than the window holds at the packet rate. Meanwhile each side's
- * handshake packets (SYN and SYN+ACK: fingerprints that carry an ISN) are
- * remembered; the first found in both gives the offset. What was walked
- * until then was walked on the wrong clock: it is left out of the
- * comparison (neither lost nor missed by a capture), as is every packet,
- * of either capture, before the point both had reached. */
-static bool search_start(struct window *w)
+ * more than the window holds at the packet rate. And a clock that jumps in
+ * the middle of a capture (NTP stepping it, a virtual machine resumed)
+ * moves every copy out of the window from then on. Each side's handshake
+ * packets (SYN and SYN+ACK: fingerprints that carry an ISN) are remembered
+ * for a long time, so either shows: searching, the first found in both
+ * gives the offset; later, two found in both that agree on a new offset
+ * outside the window (and whose fingerprints tell them from
+ * retransmissions) are a step. What was walked on the wrong clock is left
+ * out of the comparison (neither lost nor missed by a capture), as is every
+ * packet, of either capture, before the point both walks had reached. */
+static bool syns_start(struct window *w)
 {
-    w->search = malloc(sizeof *w->search);
-    if (!w->search)
+    w->syns = malloc(sizeof *w->syns);
+    if (!w->syns)
         return false;
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; i < TW_SEARCH_SLOTS; i++)
-            w->search->ts_ns[k][i] = INT64_MIN;
+            w->syns->ts_ns[k][i] = INT64_MIN;
+    w->is_searching = !w->has_estimate;
     return true;
 }
 
-/* Leaves out every packet still pending or held on side k. */
-static void forget_walked(struct window *w, int k)
+/* Leaves out the packets of side k still pending or held that were walked
+ * after merged time after_ns (all: INT64_MIN). */
+static void forget_walked(struct window *w, int k, int64_t after_ns)
 {
-    struct side *s = &w->x[k];
-    w->res->n_uncompared += (s->pending.tail - s->pending.head) + (s->held.tail - s->held.head);
-    s->pending.head = s->pending.tail;
-    s->held.head = s->held.tail;
+    struct tw_fifo *q[2] = {&w->x[k].pending, &w->x[k].held};
+    for (int f = 0; f < 2; f++)
+        for (uint64_t t = q[f]->tail; t > q[f]->head; t--) {
+            struct tw_fifo_entry *e = tw_fifo_at(q[f], t - 1);
+            if (e->t_ns <= after_ns)
+                break;
+            e->is_uncompared = true;
+        }
 }
 
-/* tB - tA = d for a packet seen by both: the centre from now on, and the
- * comparison starts where both walks had reached. */
-static void found_offset(struct window *w, double d)
+/* tB - tA = d from now on: the comparison starts where both walks had
+ * reached; what was walked after after_ns is left out. */
+static void restart_at(struct window *w, double d, int64_t after_ns)
 {
     int64_t reached_a = w->x[0].last_ts_ns;
     int64_t reached_b = w->x[1].last_ts_ns - (int64_t)llround(d * NS);
     w->compare_from_ns = (reached_a > reached_b ? reached_a : reached_b) + 1;
     w->has_compare_from = true;
-    forget_walked(w, 0);
-    forget_walked(w, 1);
+    forget_walked(w, 0, after_ns);
+    forget_walked(w, 1, after_ns);
     w->has_estimate = true;
+    w->is_searching = false;
+    w->has_step_candidate = false;
     w->centre_s = d;
     w->max_dev_s = 0;
     w->half_width_s = TW_WINDOW_MARGIN_S;
     w->res->is_cut = true;
-    free(w->search);
-    w->search = NULL;
 }
 
-/* Remembers in (side k) if it is a handshake packet, or finds the offset
- * from its copy on the other side; true when found. */
-static bool search_step(struct window *w, int k, const struct tw_seen *in)
+/* A step of the clock: the deltas, spans and drift seen before it describe
+ * the old clock; the clock record gives the offset after it. */
+static void clock_step(struct window *w, double d, int64_t t_ns)
+{
+    struct tw_window_result *r = w->res;
+    r->n_clock_steps++;
+    r->last_step_s = d - centre_at(w, t_ns);
+    r->last_step_ns = t_ns;
+    memset(r->delta, 0, sizeof r->delta);
+    r->n_segments = 0;
+    w->n_sample[0] = w->n_sample[1] = 0;
+    w->has_fit = false;
+    restart_at(w, d, w->last_match_ns);
+}
+
+/* Remembers in (side k) if it is a handshake packet, or finds its copy on
+ * the other side: the offset when searching, or a clock step. */
+static void syn_step(struct window *w, int k, const struct tw_seen *in)
 {
     if (!(in->tcp_flags & 0x02))
-        return false;
-    struct search *s = w->search;
+        return;
+    struct syn_index *s = w->syns;
     size_t i = tw_mix_key(in->fp) & (TW_SEARCH_SLOTS - 1);
-    if (s->ts_ns[!k][i] != INT64_MIN && s->fp[!k][i] == in->fp) {
-        int64_t t_a = k ? s->ts_ns[0][i] : in->ts_ns, t_b = k ? in->ts_ns : s->ts_ns[1][i];
-        found_offset(w, ((double)t_b - (double)t_a) / NS);
-        return true;
+    if (s->ts_ns[!k][i] == INT64_MIN || s->fp[!k][i] != in->fp) {
+        s->fp[k][i] = in->fp;
+        s->ts_ns[k][i] = in->ts_ns;
+        return;
     }
-    s->fp[k][i] = in->fp;
-    s->ts_ns[k][i] = in->ts_ns;
-    return false;
+    int64_t t_a = k ? s->ts_ns[0][i] : in->ts_ns, t_b = k ? in->ts_ns : s->ts_ns[1][i];
+    double d = ((double)t_b - (double)t_a) / NS;
+    if (w->is_searching) {
+        restart_at(w, d, INT64_MIN);
+        return;
+    }
+    double shift = d - centre_at(w, t_a);
+    if (!in->is_fp_unique || fabs(shift) <= w->half_width_s)
+        return; /* within the window: the walk matches it */
+    /* the two directions differ by the delays: agree within a margin */
+    double tolerance = TW_WINDOW_MARGIN_S + 2 * w->max_dev_s;
+    if (w->has_step_candidate && fabs(shift - w->step_candidate_s) <= tolerance) {
+        clock_step(w, d, t_a);
+        return;
+    }
+    w->step_candidate_s = shift;
+    w->has_step_candidate = true;
 }
 
 /* ---- the loop ------------------------------------------------------------------ */
@@ -553,8 +601,7 @@ static void step(struct window *w, int k, const struct tw_seen *in)
     struct side *me = &w->x[k], *other = &w->x[!k];
     look_ahead(w, k);
     me->last_ts_ns = in->ts_ns;
-    if (w->search)
-        (void)search_step(w, k, in);
+    syn_step(w, k, in);
     int64_t t = merged_time(w, k, in);
     if (w->has_compare_from && t < w->compare_from_ns) {
         w->res->n_uncompared++;
@@ -575,6 +622,7 @@ static void step(struct window *w, int k, const struct tw_seen *in)
         me->matched[in->side].n_data += in->payload_len > 0;
         other->matched[copy->s.side].n++;
         other->matched[copy->s.side].n_data += copy->s.payload_len > 0;
+        w->last_match_ns = t;
         learn(w, k == 0 ? in : &copy->s, k == 0 ? &copy->s : in);
         /* earlier copies of these bytes, on either side, were retransmitted */
         tw_fifo_note_retransmitted(&me->held, in);
@@ -639,7 +687,7 @@ bool tw_window_match(tw_capture_run *a, tw_capture_run *b, struct tw_window_resu
     w->sample[0] = malloc(TW_DELTA_SAMPLE * sizeof(double));
     w->sample[1] = malloc(TW_DELTA_SAMPLE * sizeof(double));
     bool ok = side_init(&w->x[0], a) && side_init(&w->x[1], b) && w->sample[0] && w->sample[1] &&
-              first_estimate(w) && (w->has_estimate || search_start(w));
+              first_estimate(w) && syns_start(w);
     if (ok) {
         res->window_s = w->half_width_s;
         for (;;) {
@@ -667,7 +715,7 @@ bool tw_window_match(tw_capture_run *a, tw_capture_run *b, struct tw_window_resu
     } else {
         drain(w);
     }
-    free(w->search);
+    free(w->syns);
     free(w->sample[0]);
     free(w->sample[1]);
     side_free(&w->x[0]);

@@ -328,6 +328,14 @@ static void jsonl_correlation(void *ctx, const struct tw_correlation *c)
     json_seconds(out, c->delay_c2s_s);
     fputs(",\"delay_s2c_s\":", out);
     json_seconds(out, c->delay_s2c_s);
+    if (c->n_clock_steps) {
+        char ts[48];
+        tw_format_time(c->last_step_ns, ts, sizeof ts);
+        fprintf(out, ",\"clock_steps\":%llu,\"last_step_s\":",
+                (unsigned long long)c->n_clock_steps);
+        json_seconds(out, c->last_step_s);
+        fprintf(out, ",\"last_step_at\":\"%s\"", ts);
+    }
     fputs("}\n", out);
     json_loss(out, "client_to_server", cf, sf, &c->c2s);
     json_loss(out, "server_to_client", sf, cf, &c->s2c);

@@ -320,12 +320,25 @@ static void text_correlation(void *ctx, const struct tw_correlation *c)
     if (c->has_drift)
         fprintf(out, _("  Clock drift: %.3f ppm (the offset changes by %.3f ms per minute)\n"),
                 c->drift_ppm, c->drift_ppm * 60e-3);
+    if (c->n_clock_steps) {
+        char ts[48];
+        tw_format_time(c->last_step_ns, ts, sizeof ts);
+        fprintf(out,
+                P_("  %s's clock jumped %+.6f s at about %s (%llu jump in all): the offset "
+                   "above is the one after it\n",
+                   "  %s's clock jumped %+.6f s at about %s (%llu jumps in all): the offset "
+                   "above is the one after the last\n",
+                   c->n_clock_steps),
+                sf, c->last_step_s, ts, (unsigned long long)c->n_clock_steps);
+    }
     print_loss_line(out, _("on the way from the client side to the server side"), &c->c2s);
     print_loss_line(out, _("on the way from the server side to the client side"), &c->s2c);
     if (c->n_uncompared)
         fprintf(out,
-                P_("  (%llu packet was read before the clock offset was found, and left out)\n",
-                   "  (%llu packets were read before the clock offset was found, and left out)\n",
+                P_("  (%llu packet was read on a wrong clock, before the offset was found or "
+                   "after a jump, and left out)\n",
+                   "  (%llu packets were read on a wrong clock, before the offset was found or "
+                   "after a jump, and left out)\n",
                    c->n_uncompared),
                 (unsigned long long)c->n_uncompared);
     else if (c->is_partial)
