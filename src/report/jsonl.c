@@ -13,14 +13,29 @@
 #include "report/aggregate.h"
 #include "report/sink.h"
 
+/* What attempt records repeat, formatted once: the second of the last
+ * timestamp ("2023-11-14T22:13:58", 19 bytes), and the capture file's name
+ * as a JSON string. A record names its file in each piece of evidence, and
+ * its timestamps mostly fall in the same second as the last record's. */
+struct jsonl_cache {
+    int64_t sec;
+    bool has_sec;
+    char second[20];
+    const char *file;             /* the name whose JSON form is below (pointer) */
+    char file_json[512];
+    size_t file_json_len;
+};
+
 struct jsonl {
     FILE *out;
     tw_aggregate *agg;            /* --aggregates; NULL without */
+    struct jsonl_cache cache;
 };
 
 /* A record being built; written out when full and at its end. */
 struct line {
     FILE *out;
+    struct jsonl_cache *cache;
     size_t n;
     char b[4096];
 };
@@ -32,7 +47,7 @@ static void flush(struct line *l)
     l->n = 0;
 }
 
-static void put_n(struct line *l, const char *s, size_t n)
+static void put_n_slow(struct line *l, const char *s, size_t n)
 {
     while (n) {
         if (l->n == sizeof l->b)
@@ -43,6 +58,17 @@ static void put_n(struct line *l, const char *s, size_t n)
         s += k;
         n -= k;
     }
+}
+
+/* The usual case inline, so that a constant's copy is a few moves. */
+static inline void put_n(struct line *l, const char *s, size_t n)
+{
+    if (n <= sizeof l->b - l->n) {
+        memcpy(l->b + l->n, s, n);
+        l->n += n;
+        return;
+    }
+    put_n_slow(l, s, n);
 }
 
 static void put(struct line *l, const char *s) { put_n(l, s, strlen(s)); }
@@ -76,20 +102,71 @@ static void put_string(struct line *l, const char *s)
     put_n(l, "\"", 1);
 }
 
+/* As tw_format_time writes it ("2023-11-14T22:13:58.680359000Z"); the part
+ * up to the second is kept from the last call. */
 static void put_time(struct line *l, int64_t ns)
 {
     char ts[48];
-    tw_format_time(ns, ts, sizeof ts);
-    put_n(l, "\"", 1);
-    put(l, ts);
-    put_n(l, "\"", 1);
+    struct jsonl_cache *c = l->cache;
+    int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+    if (frac < 0) {
+        frac += 1000000000;
+        sec--;
+    }
+    if (!c->has_sec || c->sec != sec) {
+        tw_format_time(ns, ts, sizeof ts);
+        /* only the usual form is kept (dates of years 1970 to 9999) */
+        c->has_sec = strlen(ts) == 30 && ts[19] == '.' && ts[29] == 'Z';
+        if (!c->has_sec) {
+            put_n(l, "\"", 1);
+            put(l, ts);
+            put_n(l, "\"", 1);
+            return;
+        }
+        c->sec = sec;
+        memcpy(c->second, ts, 19);
+    }
+    char out[32];
+    out[0] = '"';
+    memcpy(out + 1, c->second, 19);
+    out[20] = '.';
+    for (int i = 29; i >= 21; i--) {
+        out[i] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    out[30] = 'Z';
+    out[31] = '"';
+    put_n(l, out, 32);
 }
 
+/* file as a JSON string, formatted once per name */
+static void put_file(struct line *l, const char *file)
+{
+    struct jsonl_cache *c = l->cache;
+    if (c->file != file) {
+        /* escaped, a byte takes at most 6 ("\u001f"): too long to keep? */
+        if (strlen(file) > (sizeof c->file_json - 2) / 6) {
+            put_string(l, file);
+            return;
+        }
+        struct line tmp = {.out = NULL, .cache = c, .n = 0};
+        put_string(&tmp, file);
+        memcpy(c->file_json, tmp.b, tmp.n);
+        c->file_json_len = tmp.n;
+        c->file = file;
+    }
+    put_n(l, c->file_json, c->file_json_len);
+}
+
+/* "198.18.1.2:40000" or "[2001:db8::2]:40000": nothing to escape */
 static void put_endpoint(struct line *l, const struct tw_addr *a, uint16_t port)
 {
-    char buf[80];
-    tw_endpoint_format(a, port, buf, sizeof buf);
-    put_string(l, buf);
+    char buf[82];
+    buf[0] = '"';
+    tw_endpoint_format(a, port, buf + 1, sizeof buf - 2);
+    size_t n = strlen(buf);
+    buf[n] = '"';
+    put_n(l, buf, n + 1);
 }
 
 /* ns as seconds with 6 decimals, as printf's "%.6f" of ns / 1e9 prints it:
@@ -152,6 +229,7 @@ static void field_seconds6(struct line *l, const char *key, int64_t ns)
 static void begin(struct line *l, void *ctx, const char *type, const struct tw_flow_key *k)
 {
     l->out = ((struct jsonl *)ctx)->out;
+    l->cache = &((struct jsonl *)ctx)->cache;
     l->n = 0;
     put(l, "{\"type\":\"");
     put(l, type);
@@ -199,7 +277,8 @@ static void jsonl_attempt(void *ctx, const struct tw_attempt_record *r)
     put(&l, "\",\"evidence\":[");
     for (int i = 0; i < r->diag.n_evidence; i++) {
         const struct tw_evidence *e = &r->diag.evidence[i];
-        field_string(&l, i ? ",{\"file\":" : "{\"file\":", e->file ? e->file : r->file);
+        put(&l, i ? ",{\"file\":" : "{\"file\":");
+        put_file(&l, e->file ? e->file : r->file);
         field_u64(&l, ",\"frame\":", e->frame);
         field_time(&l, ",\"ts\":", e->ts_ns);
         put(&l, ",\"role\":\"");
@@ -211,7 +290,8 @@ static void jsonl_attempt(void *ctx, const struct tw_attempt_record *r)
     field_u64(&l, ",\"packets\":", r->n_packets);
     field_bool(&l, ",\"timestamp_proof\":", r->diag.rests_on_timestamps);
     field_bool(&l, ",\"evicted\":", r->is_evicted);
-    field_string(&l, ",\"file\":", r->file);
+    put(&l, ",\"file\":");
+    put_file(&l, r->file);
     field_string(&l, ",\"explanation\":", r->diag.why);
     put(&l, "}\n");
     flush(&l);
