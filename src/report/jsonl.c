@@ -71,7 +71,7 @@ static inline void put_n(struct line *l, const char *s, size_t n)
     put_n_slow(l, s, n);
 }
 
-static void put(struct line *l, const char *s) { put_n(l, s, strlen(s)); }
+static inline void put(struct line *l, const char *s) { put_n(l, s, strlen(s)); }
 
 static void put_u64(struct line *l, uint64_t v)
 {
@@ -195,31 +195,31 @@ static void put_seconds6(struct line *l, int64_t ns)
 
 
 /* ,"key": and its value; key is given quoted and punctuated */
-static void field_u64(struct line *l, const char *key, uint64_t v)
+static inline void field_u64(struct line *l, const char *key, uint64_t v)
 {
     put(l, key);
     put_u64(l, v);
 }
 
-static void field_string(struct line *l, const char *key, const char *v)
+static inline void field_string(struct line *l, const char *key, const char *v)
 {
     put(l, key);
     put_string(l, v);
 }
 
-static void field_time(struct line *l, const char *key, int64_t ns)
+static inline void field_time(struct line *l, const char *key, int64_t ns)
 {
     put(l, key);
     put_time(l, ns);
 }
 
-static void field_bool(struct line *l, const char *key, bool v)
+static inline void field_bool(struct line *l, const char *key, bool v)
 {
     put(l, key);
     put(l, v ? "true" : "false");
 }
 
-static void field_seconds6(struct line *l, const char *key, int64_t ns)
+static inline void field_seconds6(struct line *l, const char *key, int64_t ns)
 {
     put(l, key);
     put_seconds6(l, ns);
