@@ -5,9 +5,9 @@
 # random ISN: 3 attempts on one 4-tuple, none of them retransmitted. The
 # router drops every SYN from port 40000, so nothing answers: 3 timeouts.
 # The kernel's own SYNs (every other scenario) always carry an MSS option.
+# LAB_FAM=6 gives crafted_syn_v6.
 . "$(dirname "$0")/../lib.sh"
 lab_init "${1:-}"
-[ "$LAB_FAM" = 4 ] || lab_die "crafted_syn is IPv4 only (labsyn)"
 lab_nft_add "$IPX saddr $CLI tcp sport 40000 tcp dport $SERVER_PORT tcp flags & (syn | ack) == syn counter drop comment \"drop port 40000's SYNs\"" >/dev/null
 lab_capture_start
 echo "labsyn $CLI $SRV $SERVER_PORT 40000 3 200" > "$LAB_TMP/client-1.cmd"
