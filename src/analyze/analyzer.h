@@ -55,12 +55,12 @@ struct tw_analyze_result {
     char warning[256];        /* the last file's warning for people, or "" */
 };
 
-/* Analyses the capture at path ("-" for standard input). Everything read is
- * reported, and the summary record comes last, even when reading stops at
- * damage; then err says where and the status is returned. */
 /* Threads for n_threads as --threads gives it: itself, or (0) one per core. */
 int tw_analyze_threads(int n_threads);
 
+/* Analyses the capture at path ("-" for standard input). Everything read is
+ * reported, and the summary record comes last, even when reading stops at
+ * damage; then err says where and the status is returned. */
 enum tw_status tw_analyze_file(const char *path, const struct tw_analyze_options *opt,
                                struct tw_sink *sink, struct tw_analyze_result *res,
                                struct tw_error *err) TW_MUST_CHECK;

@@ -733,7 +733,7 @@ static const struct {
  * address may be forged. Said with any verdict; it changes none. */
 static void note_syn_without_mss(const struct view *v, struct tw_diagnosis *d)
 {
-    if (!v->a->has_syn || !v->a->is_syn_without_mss)
+    if (!v->a->is_syn_without_mss) /* set only from a SYN (attempt.c) */
         return;
     size_t n = strlen(d->why);
     snprintf(d->why + n, sizeof d->why - n, "%s%s", n ? " " : "",

@@ -29,7 +29,7 @@ struct list {
 struct slot {
     uint64_t hash;
     uint32_t hash_next;         /* next slot in the same bucket */
-    uint32_t lru_prev, lru_next;
+    struct link lru;               /* on the least-recently-active list */
     struct link closed;            /* on the closed list when is_closed */
     bool is_closed;
     /* live reporting (is_incremental) */
@@ -49,9 +49,9 @@ struct tw_table {
     uint32_t n_slots, n_buckets;
     uint32_t free_head;         /* free list through hash_next */
     uint32_t n_never_used;      /* slots [n_slots - n_never_used, n_slots) not handed out yet */
-    uint32_t lru_head, lru_tail; /* head = most recently active */
+    struct list lru;            /* every flow, least recently active first */
     struct list closed;         /* closed flows, least recently active first */
-    /* flows[lru_tail].last_ns, read once per tail rather than at every
+    /* flows[lru.first].last_ns, read once per tail rather than at every
      * packet (a cold line): forgotten when the tail changes or is looked
      * up (its time may change next) */
     bool is_tail_time_known;
@@ -151,8 +151,7 @@ tw_table *tw_table_new(const struct tw_table_limits *lim, tw_flow_done_fn done, 
      * after, so a small capture touches only the pages (huge or not) it uses. */
     t->free_head = NONE;
     t->n_never_used = t->n_slots;
-    t->lru_head = t->lru_tail = NONE;
-    t->closed = t->todo = (struct list){NONE, NONE};
+    t->lru = t->closed = t->todo = (struct list){NONE, NONE};
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     t->seed = mix64((uint64_t)now.tv_nsec ^ ((uint64_t)now.tv_sec << 20) ^ (uintptr_t)t);
@@ -168,35 +167,6 @@ void tw_table_free(tw_table *t)
     free(t->flows);
     free(t->buckets);
     free(t);
-}
-
-static void lru_unlink(tw_table *t, uint32_t i)
-{
-    struct slot *s = &t->slots[i];
-    if (s->lru_prev != NONE)
-        t->slots[s->lru_prev].lru_next = s->lru_next;
-    else
-        t->lru_head = s->lru_next;
-    if (s->lru_next != NONE) {
-        t->slots[s->lru_next].lru_prev = s->lru_prev;
-    } else {
-        t->lru_tail = s->lru_prev;
-        t->is_tail_time_known = false;
-    }
-}
-
-static void lru_push_head(tw_table *t, uint32_t i)
-{
-    struct slot *s = &t->slots[i];
-    s->lru_prev = NONE;
-    s->lru_next = t->lru_head;
-    if (t->lru_head != NONE)
-        t->slots[t->lru_head].lru_prev = i;
-    t->lru_head = i;
-    if (t->lru_tail == NONE) {
-        t->lru_tail = i;
-        t->is_tail_time_known = false;
-    }
 }
 
 /* Slot i's link at offset at of struct slot (offsetof: which list). */
@@ -228,6 +198,22 @@ static void list_push_last(tw_table *t, struct list *l, size_t at, uint32_t i)
     else
         l->first = i;
     l->last = i;
+}
+
+/* The least recently active flow, whose time expiry reads, changes when
+ * it leaves the list or the list was empty: the cached time goes. */
+static void lru_unlink(tw_table *t, uint32_t i)
+{
+    if (t->lru.first == i)
+        t->is_tail_time_known = false;
+    list_unlink(t, &t->lru, offsetof(struct slot, lru), i);
+}
+
+static void lru_push_newest(tw_table *t, uint32_t i)
+{
+    if (t->lru.first == NONE)
+        t->is_tail_time_known = false;
+    list_push_last(t, &t->lru, offsetof(struct slot, lru), i);
 }
 
 static void closed_unlink(tw_table *t, uint32_t i)
@@ -325,7 +311,7 @@ static uint32_t insert(tw_table *t, const struct tw_flow_key *k, uint64_t h)
         if (t->free_head == NONE && t->closed.first != NONE)
             finish(t, t->closed.first, TW_END_RELEASED);
         else if (t->free_head == NONE)
-            finish(t, t->lru_tail, TW_END_EVICTED);
+            finish(t, t->lru.first, TW_END_EVICTED);
         i = t->free_head;
         t->free_head = t->slots[i].hash_next;
     }
@@ -342,7 +328,7 @@ static uint32_t insert(tw_table *t, const struct tw_flow_key *k, uint64_t h)
     uint32_t *b = &t->buckets[h & (t->n_buckets - 1)];
     s->hash_next = *b;
     *b = i;
-    lru_push_head(t, i);
+    lru_push_newest(t, i);
     t->stats.live++;
     if (t->stats.live > t->stats.peak)
         t->stats.peak = t->stats.live;
@@ -353,13 +339,13 @@ static uint32_t insert(tw_table *t, const struct tw_flow_key *k, uint64_t h)
  * changes, so the tail's cached time goes if it is the tail too). */
 static void touch(tw_table *t, uint32_t i)
 {
-    if (t->lru_head == i) {
-        if (t->lru_tail == i)
+    if (t->lru.last == i) {
+        if (t->lru.first == i)
             t->is_tail_time_known = false;
         return;
     }
     lru_unlink(t, i);
-    lru_push_head(t, i);
+    lru_push_newest(t, i);
 }
 
 static bool flow_saw_syn(const struct tw_flow *flow)
@@ -493,8 +479,8 @@ void tw_table_note_closed(tw_table *t, const struct tw_flow *flow)
 
 void tw_table_expire(tw_table *t, int64_t now_ns)
 {
-    for (int n = 0; n < EXPIRE_PER_CALL && t->lru_tail != NONE; n++) {
-        uint32_t i = t->lru_tail;
+    for (int n = 0; n < EXPIRE_PER_CALL && t->lru.first != NONE; n++) {
+        uint32_t i = t->lru.first;
         if (!t->is_tail_time_known) {
             t->tail_last_ns = t->flows[i].last_ns;
             t->is_tail_time_known = true;
@@ -507,14 +493,14 @@ void tw_table_expire(tw_table *t, int64_t now_ns)
 
 void tw_table_foreach(tw_table *t, void (*fn)(void *ctx, const struct tw_flow *flow), void *ctx)
 {
-    for (uint32_t i = t->lru_head; i != NONE; i = t->slots[i].lru_next)
+    for (uint32_t i = t->lru.last; i != NONE; i = t->slots[i].lru.prev)
         fn(ctx, &t->flows[i]);
 }
 
 void tw_table_flush(tw_table *t)
 {
-    while (t->lru_tail != NONE)
-        finish(t, t->lru_tail, TW_END_CAPTURE);
+    while (t->lru.first != NONE)
+        finish(t, t->lru.first, TW_END_CAPTURE);
 }
 
 const struct tw_table_stats *tw_table_stats(const tw_table *t) { return &t->stats; }
