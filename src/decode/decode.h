@@ -77,6 +77,14 @@ static inline int tw_addr_cmp(const struct tw_addr *a, const struct tw_addr *b)
     return 0;
 }
 
+/* The order of two endpoints: address (as tw_addr_cmp), then port. */
+static inline int tw_endpoint_cmp(const struct tw_addr *a, uint16_t a_port,
+                                  const struct tw_addr *b, uint16_t b_port)
+{
+    int c = tw_addr_cmp(a, b);
+    return c ? c : (a_port > b_port) - (a_port < b_port);
+}
+
 enum { TW_TCP_FIN = 0x01, TW_TCP_SYN = 0x02, TW_TCP_RST = 0x04, TW_TCP_PSH = 0x08,
        TW_TCP_ACK = 0x10, TW_TCP_URG = 0x20, TW_TCP_ECE = 0x40, TW_TCP_CWR = 0x80 };
 

@@ -14,9 +14,7 @@ const char *const tw_connect_bucket_name[TW_CONNECT_BUCKETS] = {
 static int by_server_then_time(const void *pa, const void *pb)
 {
     const struct tw_attempt_brief *a = pa, *b = pb;
-    int c = tw_addr_cmp(&a->server, &b->server);
-    if (!c)
-        c = (a->server_port > b->server_port) - (a->server_port < b->server_port);
+    int c = tw_endpoint_cmp(&a->server, a->server_port, &b->server, b->server_port);
     if (!c)
         c = (a->first_ns > b->first_ns) - (a->first_ns < b->first_ns);
     return c;

@@ -119,24 +119,21 @@ static void report_connects(struct connects *c, int64_t now_ns,
     free(groups);
 }
 
-static int server_cmp(const struct tw_addr *a, uint16_t a_port, const struct tw_addr *b,
-                      uint16_t b_port)
-{
-    int d = tw_addr_cmp(a, b);
-    return d ? d : (a_port > b_port) - (a_port < b_port);
-}
-
 /* Live: whether this server endpoint has failed since it was last written
- * (seen, sorted as the groups are, walked along with them from *at). */
+ * (seen, sorted as tw_server_failures_group sorts, by tw_endpoint_cmp,
+ * walked along with the groups from *at). */
 static bool has_new_failures(const struct connects *c, size_t *at,
                              const struct tw_attempt_brief *b, uint64_t failed_since)
 {
-    while (*at < c->n_seen && server_cmp(&c->seen[*at].server, c->seen[*at].server_port,
-                                         &b->server, b->server_port) < 0)
-        (*at)++;
-    bool is_known = *at < c->n_seen && server_cmp(&c->seen[*at].server, c->seen[*at].server_port,
-                                                   &b->server, b->server_port) == 0;
-    return !is_known || c->seen[*at].failed_since != failed_since;
+    for (; *at < c->n_seen; (*at)++) {
+        const struct tw_server_failures_seen *s = &c->seen[*at];
+        int order = tw_endpoint_cmp(&s->server, s->server_port, &b->server, b->server_port);
+        if (order == 0)
+            return s->failed_since != failed_since;
+        if (order > 0)
+            break;
+    }
+    return true; /* not written before */
 }
 
 /* Where failures concentrate: per server endpoint, when they began and what
