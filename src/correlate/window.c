@@ -49,8 +49,8 @@
  * within this long from its first (a drifting clock moves little there). */
 #define TW_FIRST_PACKETS 32768
 #define TW_FIRST_SPAN_S 60.0
-/* Handshake packets of each side remembered while searching for the offset
- * (window.c, "searching"); a power of two. */
+/* Handshake packets of each side remembered, to search for the offset and
+ * to see the clock jump ("searching, and clock steps"); a power of two. */
 #define TW_SEARCH_SLOTS 65536
 /* Median of deltas: exact up to this many, then of a sample. */
 #define TW_DELTA_SAMPLE 65536
@@ -90,13 +90,11 @@ struct window {
     struct side x[2]; /* a, b */
     struct tw_window_result *res;
     double centre_s, max_dev_s;
-    bool has_estimate; /* some match gave the centre */
+    bool has_estimate; /* some match gave the centre; false: searching */
     struct syn_index *syns; /* both sides' handshake packets (searching, steps) */
-    bool is_searching;      /* the first estimate found nothing, and no match since */
     double step_candidate_s; /* a handshake packet's shift from the centre, not yet confirmed */
     bool has_step_candidate;
     int64_t last_match_ns;  /* merged time of the last match */
-    bool has_compare_from;
     int64_t compare_from_ns; /* on a's clock: what comes before is left out */
     double half_width_s;
     /* drift: lines through segment midpoints */
@@ -366,7 +364,6 @@ static void learn(struct window *w, const struct tw_seen *sa, const struct tw_se
         w->has_estimate = true;
         w->centre_s = d;
         w->max_dev_s = 0;
-        w->is_searching = false; /* matched within the window */
     }
     double dev = fabs(d - centre_at(w, sa->ts_ns));
     if (dev > w->max_dev_s)
@@ -511,7 +508,6 @@ static bool syns_start(struct window *w)
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; i < TW_SEARCH_SLOTS; i++)
             w->syns->ts_ns[k][i] = INT64_MIN;
-    w->is_searching = !w->has_estimate;
     return true;
 }
 
@@ -536,11 +532,9 @@ static void restart_at(struct window *w, double d, int64_t after_ns)
     int64_t reached_a = w->x[0].last_ts_ns;
     int64_t reached_b = w->x[1].last_ts_ns - (int64_t)llround(d * NS);
     w->compare_from_ns = (reached_a > reached_b ? reached_a : reached_b) + 1;
-    w->has_compare_from = true;
     forget_walked(w, 0, after_ns);
     forget_walked(w, 1, after_ns);
     w->has_estimate = true;
-    w->is_searching = false;
     w->has_step_candidate = false;
     w->centre_s = d;
     w->max_dev_s = 0;
@@ -578,7 +572,7 @@ static void syn_step(struct window *w, int k, const struct tw_seen *in)
     }
     int64_t t_a = k ? s->ts_ns[0][i] : in->ts_ns, t_b = k ? in->ts_ns : s->ts_ns[1][i];
     double d = ((double)t_b - (double)t_a) / NS;
-    if (w->is_searching) {
+    if (!w->has_estimate) { /* searching */
         restart_at(w, d, INT64_MIN);
         return;
     }
@@ -603,7 +597,7 @@ static void step(struct window *w, int k, const struct tw_seen *in)
     me->last_ts_ns = in->ts_ns;
     syn_step(w, k, in);
     int64_t t = merged_time(w, k, in);
-    if (w->has_compare_from && t < w->compare_from_ns) {
+    if (t < w->compare_from_ns) {
         w->res->n_uncompared++;
         return;
     }
@@ -683,6 +677,7 @@ bool tw_window_match(tw_capture_run *a, tw_capture_run *b, struct tw_window_resu
     if (!w)
         return false;
     w->res = res;
+    w->compare_from_ns = INT64_MIN; /* nothing left out yet */
     w->rng = 0x853c49e6748fea9bULL;
     w->sample[0] = malloc(TW_DELTA_SAMPLE * sizeof(double));
     w->sample[1] = malloc(TW_DELTA_SAMPLE * sizeof(double));
