@@ -2,6 +2,7 @@
  * Times and strings are formatted by hand rather than through printf: a
  * JSON run formats several of each per attempt, and printf's parsing cost
  * a third of its instructions. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -34,34 +35,57 @@ static void civil_date(int64_t days, int64_t *year, int *month, int *day)
     *year = yoe + era * 400 + (*month <= 2);
 }
 
+/* ns as seconds and nanoseconds, the nanoseconds in [0, 1e9). */
+static void split_ns(int64_t ns, int64_t *sec, int64_t *frac)
+{
+    *sec = ns / 1000000000;
+    *frac = ns % 1000000000;
+    if (*frac < 0) {
+        *frac += 1000000000;
+        (*sec)--;
+    }
+}
+
+/* 1970 to 9999: formatted by hand, 19 bytes to the second */
+static bool is_by_hand(int64_t sec) { return sec >= 0 && sec < INT64_C(253402300800); }
+
+static void format_second(int64_t sec, char second[19])
+{
+    int64_t year;
+    int month, day;
+    civil_date(sec / 86400, &year, &month, &day);
+    unsigned long long s = (unsigned long long)(sec % 86400);
+    char *p = digits(second, (unsigned long long)year, 4);
+    *p++ = '-';
+    p = digits(p, (unsigned long long)month, 2);
+    *p++ = '-';
+    p = digits(p, (unsigned long long)day, 2);
+    *p++ = 'T';
+    p = digits(p, s / 3600, 2);
+    *p++ = ':';
+    p = digits(p, s / 60 % 60, 2);
+    *p++ = ':';
+    digits(p, s % 60, 2);
+}
+
+/* The second's 19 bytes, then ".nnnnnnnnnZ" and the NUL (31 bytes). */
+static void format_by_hand(const char second[19], int64_t frac, char *buf)
+{
+    memcpy(buf, second, 19);
+    buf[19] = '.';
+    digits(buf + 20, (unsigned long long)frac, 9);
+    buf[29] = 'Z';
+    buf[30] = '\0';
+}
+
 void tw_format_time(int64_t ns, char *buf, unsigned long size)
 {
-    int64_t sec = ns / 1000000000, frac = ns % 1000000000;
-    if (frac < 0) {
-        frac += 1000000000;
-        sec--;
-    }
-    /* 1970 to 9999: by hand (31 bytes with the NUL) */
-    if (sec >= 0 && sec < INT64_C(253402300800) && size >= 31) {
-        int64_t year;
-        int month, day;
-        civil_date(sec / 86400, &year, &month, &day);
-        unsigned long long s = (unsigned long long)(sec % 86400);
-        char *p = digits(buf, (unsigned long long)year, 4);
-        *p++ = '-';
-        p = digits(p, (unsigned long long)month, 2);
-        *p++ = '-';
-        p = digits(p, (unsigned long long)day, 2);
-        *p++ = 'T';
-        p = digits(p, s / 3600, 2);
-        *p++ = ':';
-        p = digits(p, s / 60 % 60, 2);
-        *p++ = ':';
-        p = digits(p, s % 60, 2);
-        *p++ = '.';
-        p = digits(p, (unsigned long long)frac, 9);
-        *p++ = 'Z';
-        *p = '\0';
+    int64_t sec, frac;
+    split_ns(ns, &sec, &frac);
+    if (is_by_hand(sec) && size >= 31) {
+        char second[19];
+        format_second(sec, second);
+        format_by_hand(second, frac, buf);
         return;
     }
     time_t t = (time_t)sec;
@@ -72,6 +96,22 @@ void tw_format_time(int64_t ns, char *buf, unsigned long size)
     }
     snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac);
+}
+
+void tw_format_time_memo(struct tw_time_memo *m, int64_t ns, char *buf, unsigned long size)
+{
+    int64_t sec, frac;
+    split_ns(ns, &sec, &frac);
+    if (!is_by_hand(sec) || size < 31) {
+        tw_format_time(ns, buf, size);
+        return;
+    }
+    if (!m->is_set || m->sec != sec) {
+        format_second(sec, m->second);
+        m->sec = sec;
+        m->is_set = true;
+    }
+    format_by_hand(m->second, frac, buf);
 }
 
 const char *tw_json_escape(unsigned char c, char tmp[8])

@@ -14,13 +14,11 @@
 #include "report/sink.h"
 
 /* What attempt records repeat, formatted once: the second of the last
- * timestamp ("2023-11-14T22:13:58", 19 bytes), and the capture file's name
- * as a JSON string. A record names its file in each piece of evidence, and
- * its timestamps mostly fall in the same second as the last record's. */
+ * timestamp, and the capture file's name as a JSON string. A record names
+ * its file in each piece of evidence, and its timestamps mostly fall in the
+ * same second as the last record's. */
 struct jsonl_cache {
-    int64_t sec;
-    bool has_sec;
-    char second[20];
+    struct tw_time_memo time;
     const char *file;             /* the name whose JSON form is below (pointer) */
     char file_json[512];
     size_t file_json_len;
@@ -102,41 +100,14 @@ static void put_string(struct line *l, const char *s)
     put_n(l, "\"", 1);
 }
 
-/* As tw_format_time writes it ("2023-11-14T22:13:58.680359000Z"); the part
- * up to the second is kept from the last call. */
 static void put_time(struct line *l, int64_t ns)
 {
     char ts[48];
-    struct jsonl_cache *c = l->cache;
-    int64_t sec = ns / 1000000000, frac = ns % 1000000000;
-    if (frac < 0) {
-        frac += 1000000000;
-        sec--;
-    }
-    if (!c->has_sec || c->sec != sec) {
-        tw_format_time(ns, ts, sizeof ts);
-        /* only the usual form is kept (dates of years 1970 to 9999) */
-        c->has_sec = strlen(ts) == 30 && ts[19] == '.' && ts[29] == 'Z';
-        if (!c->has_sec) {
-            put_n(l, "\"", 1);
-            put(l, ts);
-            put_n(l, "\"", 1);
-            return;
-        }
-        c->sec = sec;
-        memcpy(c->second, ts, 19);
-    }
-    char out[32];
-    out[0] = '"';
-    memcpy(out + 1, c->second, 19);
-    out[20] = '.';
-    for (int i = 29; i >= 21; i--) {
-        out[i] = (char)('0' + frac % 10);
-        frac /= 10;
-    }
-    out[30] = 'Z';
-    out[31] = '"';
-    put_n(l, out, 32);
+    tw_format_time_memo(&l->cache->time, ns, ts + 1, sizeof ts - 2);
+    ts[0] = '"';
+    size_t n = strlen(ts);
+    ts[n] = '"';
+    put_n(l, ts, n + 1);
 }
 
 /* file as a JSON string, formatted once per name */

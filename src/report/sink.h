@@ -195,6 +195,14 @@ size_t tw_input_index(char *const *inputs, size_t n_inputs, const char *file);
 
 /* Shared formatting. */
 void tw_format_time(int64_t ns, char *buf, unsigned long size); /* 2026-11-26T13:39:21.123456789Z */
+/* The same, the part up to the second kept in m from the last call: a
+ * writer formats many times within one second (attempt records' evidence). */
+struct tw_time_memo {
+    int64_t sec;
+    bool is_set;
+    char second[19];
+};
+void tw_format_time_memo(struct tw_time_memo *m, int64_t ns, char *buf, unsigned long size);
 void tw_json_string(FILE *out, const char *s);
 /* How byte c is written inside a JSON string: NULL when as itself, else its
  * escape (built in tmp when it is \u00XX). */
