@@ -172,11 +172,14 @@ static size_t first_span(const struct tw_seen_key *v, size_t n)
     return k;
 }
 
-/* The deltas tB - tA of the packets among a[0, na) and b[0, nb) (sorted by
- * fingerprint) that appear in both; returns how many, written to d. */
-static size_t deltas_of_shared(const struct tw_seen_key *a, size_t na,
-                               const struct tw_seen_key *b, size_t nb, double *d)
+/* The deltas tB - tA of the packets among a[0, na) and b[0, nb) that
+ * appear in both (both sorted by fingerprint here); returns how many,
+ * written to d. */
+static size_t deltas_of_shared(struct tw_seen_key *a, size_t na, struct tw_seen_key *b,
+                               size_t nb, double *d)
 {
+    qsort(a, na, sizeof *a, by_fp);
+    qsort(b, nb, sizeof *b, by_fp);
     size_t n = 0;
     for (size_t i = 0, j = 0; i < na && j < nb;) {
         if (a[i].fp < b[j].fp) {
@@ -207,17 +210,10 @@ static size_t first_deltas(struct window *w, double **out)
     if (is_allocated) {
         size_t na = tw_run_peek(w->x[0].run, a, max_a < TW_FIRST_PACKETS ? max_a : TW_FIRST_PACKETS);
         size_t nb = tw_run_peek(w->x[1].run, b, max_b < TW_FIRST_PACKETS ? max_b : TW_FIRST_PACKETS);
-        size_t na_first = first_span(a, na), nb_first = first_span(b, nb);
-        qsort(a, na_first, sizeof *a, by_fp);
-        qsort(b, nb_first, sizeof *b, by_fp);
-        n = deltas_of_shared(a, na_first, b, nb_first, d);
-        if (n == 0) {
-            na = tw_run_peek(w->x[0].run, a, max_a);
-            nb = tw_run_peek(w->x[1].run, b, max_b);
-            qsort(a, na, sizeof *a, by_fp);
-            qsort(b, nb, sizeof *b, by_fp);
-            n = deltas_of_shared(a, na, b, nb, d);
-        }
+        n = deltas_of_shared(a, first_span(a, na), b, first_span(b, nb), d);
+        if (n == 0)
+            n = deltas_of_shared(a, tw_run_peek(w->x[0].run, a, max_a), b,
+                                 tw_run_peek(w->x[1].run, b, max_b), d);
     }
     free(a);
     free(b);
