@@ -82,8 +82,10 @@ static const struct tw_seen *head(struct side *s)
 /* Each side's handshake packets by fingerprint, direct-mapped (a newer one
  * takes an older one's slot): bounded, and a SYN is looked up only once. */
 struct syn_index {
-    uint64_t fp[2][TW_SEARCH_SLOTS];
-    int64_t ts_ns[2][TW_SEARCH_SLOTS]; /* INT64_MIN: empty */
+    struct syn_slot {
+        uint64_t fp;
+        int64_t ts_ns; /* INT64_MIN: empty */
+    } v[2][TW_SEARCH_SLOTS]; /* a probe reads one line */
 };
 
 struct window {
@@ -503,7 +505,7 @@ static bool syns_start(struct window *w)
         return false;
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; i < TW_SEARCH_SLOTS; i++)
-            w->syns->ts_ns[k][i] = INT64_MIN;
+            w->syns->v[k][i].ts_ns = INT64_MIN;
     return true;
 }
 
@@ -559,14 +561,13 @@ static void syn_step(struct window *w, int k, const struct tw_seen *in)
 {
     if (!(in->tcp_flags & 0x02))
         return;
-    struct syn_index *s = w->syns;
     size_t i = tw_mix_key(in->fp) & (TW_SEARCH_SLOTS - 1);
-    if (s->ts_ns[!k][i] == INT64_MIN || s->fp[!k][i] != in->fp) {
-        s->fp[k][i] = in->fp;
-        s->ts_ns[k][i] = in->ts_ns;
+    const struct syn_slot *copy = &w->syns->v[!k][i];
+    if (copy->ts_ns == INT64_MIN || copy->fp != in->fp) {
+        w->syns->v[k][i] = (struct syn_slot){in->fp, in->ts_ns};
         return;
     }
-    int64_t t_a = k ? s->ts_ns[0][i] : in->ts_ns, t_b = k ? in->ts_ns : s->ts_ns[1][i];
+    int64_t t_a = k ? copy->ts_ns : in->ts_ns, t_b = k ? in->ts_ns : copy->ts_ns;
     double d = ((double)t_b - (double)t_a) / NS;
     if (!w->has_estimate) { /* searching */
         restart_at(w, d, INT64_MIN);
