@@ -1,7 +1,7 @@
 /* Reading captures through libpcap, keeping record offsets ourselves.
  *
- * A regular classic pcap file is read through mmap instead (pcapmap.h),
- * which spares the kernel's copy of every byte into libpcap's buffer;
+ * A regular classic pcap file is read by our own reader instead
+ * (pcapread.h), in large blocks rather than libpcap's record at a time;
  * libpcap still opens it, checks its header and stands by to read from
  * the first record our reader does not take as is (an odd or cut record),
  * so messages about damaged files stay libpcap's.
@@ -45,7 +45,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "capture/pcapmap.h"
+#include "capture/pcapread.h"
 #include "capture/pcapng.h"
 
 /* A filter compiled for one link type (own reader only). */
@@ -57,10 +57,10 @@ struct filter {
 struct tw_capture {
     pcap_t *pcap;           /* libpcap's reader, or NULL when ng reads */
     tw_pcapng *ng;          /* our pcapng reader, for files libpcap refuses */
-    tw_pcapmap *map;        /* our classic pcap reader, while it reads (pcap stays open) */
-    int map_linktype;       /* libpcap's DLT_* for the file (map) */
-    struct bpf_program map_prog; /* the filter, run by us on mapped records */
-    bool has_map_prog;
+    tw_pcapread *direct;     /* our classic pcap reader, while it reads (pcap stays open) */
+    int direct_linktype;    /* libpcap's DLT_* for the file (direct) */
+    struct bpf_program direct_prog; /* the filter, run by us on our reader's records */
+    bool has_direct_prog;
     int ng_linktype;        /* DLT_* of the file's first interface (ng) */
     char *bpf_filter;       /* the expression, compiled per link type (ng) */
     struct filter *filters; /* one per link type met so far (ng) */
@@ -102,9 +102,9 @@ static tw_capture *finish_open(tw_capture *cap, const char *bpf_filter, struct t
             return NULL;
         }
         int rc = pcap_setfilter(cap->pcap, &prog); /* copies prog */
-        if (cap->map) {
-            cap->map_prog = prog;
-            cap->has_map_prog = true;
+        if (cap->direct) {
+            cap->direct_prog = prog;
+            cap->has_direct_prog = true;
         } else {
             pcap_freecode(&prog);
         }
@@ -253,12 +253,12 @@ tw_capture *tw_capture_open_file(const char *path, const char *bpf_filter, struc
     cap->can_tell = ftell(f) >= 0;
     cap->is_pcapng = detect_pcapng(f, cap->can_tell);
     cap->end_offset = cap->can_tell ? (uint64_t)ftell(f) : 24;
-    /* A regular classic pcap file is read through mmap (pcapmap.h); libpcap
+    /* A regular classic pcap file is read by our reader (pcapread.h); libpcap
      * has checked its header and stays open to read whatever our reader
      * leaves to it. */
     if (f != stdin && !cap->is_pcapng && cap->can_tell && cap->file_bytes) {
-        cap->map = tw_pcapmap_open(fileno(f), cap->file_bytes, (uint32_t)pcap_snapshot(cap->pcap));
-        cap->map_linktype = pcap_datalink(cap->pcap);
+        cap->direct = tw_pcapread_open(fileno(f), cap->file_bytes, (uint32_t)pcap_snapshot(cap->pcap));
+        cap->direct_linktype = pcap_datalink(cap->pcap);
     }
     return finish_open(cap, bpf_filter, err);
 }
@@ -344,21 +344,21 @@ static const struct tw_frame *next_own(tw_capture *cap, struct tw_error *err)
     }
 }
 
-/* The next mapped record that passes the filter; NULL at the end of the
- * file or at a record left to libpcap. Either way cap->map is then gone and
+/* The next record of our reader that passes the filter; NULL at the end of the
+ * file or at a record left to libpcap. Either way cap->direct is then gone and
  * libpcap's stream is where our reader stopped, so libpcap reads what is
  * left: the odd record onwards, or nothing (the end of the file). */
-static const struct tw_frame *next_map(tw_capture *cap, struct tw_error *err)
+static const struct tw_frame *next_direct(tw_capture *cap, struct tw_error *err)
 {
-    struct tw_pcapmap_record rec;
-    while (tw_pcapmap_next(cap->map, &rec) == 1) {
+    struct tw_pcapread_record rec;
+    while (tw_pcapread_next(cap->direct, &rec) == 1) {
         cap->end_offset = rec.offset + 16 + rec.caplen;
-        if (cap->has_map_prog) {
+        if (cap->has_direct_prog) {
             struct pcap_pkthdr hdr;
             memset(&hdr, 0, sizeof hdr);
             hdr.caplen = rec.caplen;
             hdr.len = rec.wirelen;
-            if (pcap_offline_filter(&cap->map_prog, &hdr, rec.bytes) == 0)
+            if (pcap_offline_filter(&cap->direct_prog, &hdr, rec.bytes) == 0)
                 continue; /* not counted, as with pcap_setfilter() */
         }
         cap->n_frames++;
@@ -367,17 +367,17 @@ static const struct tw_frame *next_map(tw_capture *cap, struct tw_error *err)
         cap->frame.ts_ns = clamped_ns(rec.ts_s, rec.frac_ns);
         cap->frame.caplen = rec.caplen;
         cap->frame.wirelen = rec.wirelen;
-        cap->frame.linktype = cap->map_linktype;
+        cap->frame.linktype = cap->direct_linktype;
         cap->frame.bytes = rec.bytes;
         return &cap->frame;
     }
-    uint64_t at = tw_pcapmap_offset(cap->map);
+    uint64_t at = tw_pcapread_offset(cap->direct);
     cap->end_offset = at;
     if (fseeko(pcap_file(cap->pcap), (off_t)at, SEEK_SET) != 0)
         tw_fail(err, TW_E_IO, cap->path, at, cap->n_frames + 1, "cannot seek: %s",
                 strerror(errno));
-    tw_pcapmap_free(cap->map);
-    cap->map = NULL;
+    tw_pcapread_free(cap->direct);
+    cap->direct = NULL;
     return NULL;
 }
 
@@ -386,8 +386,8 @@ const struct tw_frame *tw_capture_next_wait(tw_capture *cap, bool *is_idle, stru
     *is_idle = false;
     if (cap->ng)
         return next_own(cap, err);
-    if (cap->map) {
-        const struct tw_frame *fr = next_map(cap, err);
+    if (cap->direct) {
+        const struct tw_frame *fr = next_direct(cap, err);
         if (fr || err->status != TW_OK)
             return fr;
     }
@@ -506,9 +506,9 @@ void tw_capture_free(tw_capture *cap)
     if (cap->pcap)
         pcap_close(cap->pcap); /* closes the FILE too, stdin included */
     tw_pcapng_free(cap->ng);   /* closes its FILE too */
-    tw_pcapmap_free(cap->map);
-    if (cap->has_map_prog)
-        pcap_freecode(&cap->map_prog);
+    tw_pcapread_free(cap->direct);
+    if (cap->has_direct_prog)
+        pcap_freecode(&cap->direct_prog);
     for (size_t i = 0; i < cap->n_filters; i++)
         pcap_freecode(&cap->filters[i].prog);
     free(cap->filters);

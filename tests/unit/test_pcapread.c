@@ -1,12 +1,13 @@
-/* Unit tests for src/capture/pcapmap.c, the mmap reader of classic pcap
+/* Unit tests for src/capture/pcapread.c, our reader of classic pcap
  * files, as capture.c uses it: every file is read twice through
- * tw_capture_open_file(), once by path (a regular file: mmap) and once as
+ * tw_capture_open_file(), once by path (a regular file: our reader) and once as
  * standard input (libpcap alone), and both readings must give the same
  * frames (number, offset, time, lengths, bytes) and the same end: the same
  * error, offset and message on a damaged file. Files are built record by
  * record: both byte orders, micro- and nanoseconds, a record over the snap
  * length (left to libpcap), a file cut inside a record header and inside
- * its data, a filter, and records that span the reader's 1 MiB windows. */
+ * its data, a filter, and records that span the reader's buffer. Our reader is also run alone, to
+ * show that it reads across its buffer and hands over at the right record. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +21,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
-#include "capture/pcapmap.h"
+#include "capture/pcapread.h"
 
 struct file {
     uint8_t *b;
@@ -121,11 +122,11 @@ static void read_all(const char *path, const char *filter, struct seen *s)
     tw_capture_free(cap);
 }
 
-/* Reads f by path (mmap) and as standard input (libpcap); both must agree.
+/* Reads f by path (our reader) and as standard input (libpcap); both must agree.
  * Returns the frames read. */
 static size_t same_both_ways(const struct file *f, const char *filter, enum tw_status want)
 {
-    char path[] = "/tmp/tw_pcapmap_XXXXXX";
+    char path[] = "/tmp/tw_pcapread_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, f->b, f->n), (ssize_t)f->n);
@@ -223,7 +224,47 @@ static void test_across_windows(void **state)
     record(&f, 1764165701, 0, 54, 0);
     size_t n = same_both_ways(&f, NULL, TW_OK);
     assert_int_equal(n, 42);
-    assert_true(f.n > 2 * TW_PCAPMAP_WINDOW);
+    assert_true(f.n > 2 * TW_PCAPREAD_BUFFER);
+    free(f.b);
+}
+
+/* Our reader alone on the file above: it reads every record up to the one
+ * longer than its buffer, records that straddle its buffer's end included,
+ * then stops at that record's offset for libpcap. */
+static void test_reader_hands_over_at_long_record(void **state)
+{
+    (void)state;
+    struct file f;
+    header(&f, false, false, 262144);
+    uint64_t long_at = 0;
+    for (uint32_t i = 0; i < 40; i++)
+        record(&f, 1764165600 + i, i, 54 + i * 6007, i * 6007);
+    long_at = f.n;
+    record(&f, 1764165700, 0, 262144, 262144 - 54);
+    record(&f, 1764165701, 0, 54, 0);
+    char path[] = "/tmp/tw_pcapread_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, f.b, f.n), (ssize_t)f.n);
+    tw_pcapread *m = tw_pcapread_open(fd, f.n, 262144);
+    assert_non_null(m);
+    struct tw_pcapread_record rec;
+    uint64_t at = 24;
+    for (uint32_t i = 0; i < 40; i++) {
+        assert_int_equal(tw_pcapread_next(m, &rec), 1);
+        assert_true(rec.offset == at);
+        assert_int_equal(rec.caplen, 54 + i * 6007);
+        assert_int_equal(rec.ts_s, 1764165600 + i);
+        assert_memory_equal(rec.bytes, f.b + at + 16, rec.caplen);
+        at += 16 + rec.caplen;
+    }
+    assert_true(at > 2 * TW_PCAPREAD_BUFFER);
+    assert_int_equal(tw_pcapread_next(m, &rec), -1);
+    assert_true(tw_pcapread_offset(m) == long_at);
+    assert_int_equal(tw_pcapread_next(m, &rec), -1);
+    tw_pcapread_free(m);
+    close(fd);
+    unlink(path);
     free(f.b);
 }
 
@@ -235,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_cut_anywhere),
         cmocka_unit_test(test_filter),
         cmocka_unit_test(test_across_windows),
+        cmocka_unit_test(test_reader_hands_over_at_long_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
