@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
+
 const int64_t tw_connect_bucket_ns[TW_CONNECT_BUCKETS - 1] = {
     10000000LL, 100000000LL, 500000000LL, 1000000000LL, 3000000000LL, 10000000000LL,
 };
@@ -11,44 +13,183 @@ const char *const tw_connect_bucket_name[TW_CONNECT_BUCKETS] = {
     "<10ms", "<100ms", "<500ms", "<1s", "<3s", "<10s", ">=10s",
 };
 
-static int by_server_then_time(const void *pa, const void *pb)
+/* A server endpoint's attempts so far. */
+struct server_entry {
+    struct tw_addr server;
+    uint16_t server_port;
+    bool has_failure;
+    enum tw_verdict first_verdict; /* of its earliest failed attempt */
+    int64_t since_ns;              /* that attempt's first packet */
+    uint64_t failed;
+    uint64_t attempts_since;       /* worked out by tw_server_tally_failures */
+};
+
+/* One attempt, as much as the count of attempts since a failure needs. */
+struct server_attempt {
+    uint32_t server;               /* index in entries */
+    int64_t first_ns;
+};
+
+struct tw_server_tally {
+    size_t budget_bytes;
+    struct server_entry *entries;
+    size_t n_entries, cap_entries;
+    uint32_t *slots;               /* open addressing: entry index + 1, 0 empty */
+    size_t n_slots;                /* a power of two, at least twice n_entries */
+    struct server_attempt *attempts;
+    size_t n_attempts, cap_attempts;
+    struct tw_server_failures *out;
+    size_t cap_out;
+    bool is_partial;
+};
+
+tw_server_tally *tw_server_tally_new(size_t budget_bytes)
 {
-    const struct tw_attempt_brief *a = pa, *b = pb;
-    int c = tw_endpoint_cmp(&a->server, a->server_port, &b->server, b->server_port);
-    if (!c)
-        c = (a->first_ns > b->first_ns) - (a->first_ns < b->first_ns);
-    return c;
+    tw_server_tally *t = calloc(1, sizeof *t);
+    if (t)
+        t->budget_bytes = budget_bytes;
+    return t;
 }
 
-size_t tw_server_failures_group(struct tw_attempt_brief *briefs, size_t n,
-                                struct tw_server_failures *out, size_t max)
+void tw_server_tally_free(tw_server_tally *t)
 {
-    if (n)
-        qsort(briefs, n, sizeof *briefs, by_server_then_time);
-    size_t n_out = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && briefs[j].server_port == briefs[i].server_port &&
-               memcmp(briefs[j].server.b, briefs[i].server.b, 16) == 0)
-            j++;
-        /* from the first failure of this endpoint on */
-        size_t k = i;
-        while (k < j && !tw_verdict_is_failure(briefs[k].verdict))
-            k++;
-        if (k < j && n_out < max) {
-            struct tw_server_failures *f = &out[n_out++];
-            f->first = i;
-            f->n = j - i;
-            f->since_ns = briefs[k].first_ns;
-            f->first_verdict = briefs[k].verdict;
-            f->attempts_since = j - k;
-            f->failed_since = 0;
-            for (size_t m = k; m < j; m++)
-                f->failed_since += tw_verdict_is_failure(briefs[m].verdict) != 0;
-        }
-        i = j;
+    if (!t)
+        return;
+    free(t->entries);
+    free(t->slots);
+    free(t->attempts);
+    free(t->out);
+    free(t);
+}
+
+void tw_server_tally_clear(tw_server_tally *t)
+{
+    t->n_entries = 0;
+    t->n_attempts = 0;
+    t->is_partial = false;
+    if (t->slots)
+        memset(t->slots, 0, t->n_slots * sizeof *t->slots);
+}
+
+bool tw_server_tally_is_partial(const tw_server_tally *t) { return t->is_partial; }
+
+static size_t endpoint_slot(const tw_server_tally *t, const struct tw_addr *a, uint16_t port)
+{
+    uint64_t w0, w1;
+    memcpy(&w0, a->b, 8);
+    memcpy(&w1, a->b + 8, 8);
+    uint64_t h = (w0 * 0x9e3779b97f4a7c15ULL) ^ (w1 + port) * 0xc2b2ae3d27d4eb4fULL;
+    h ^= h >> 29;
+    size_t i = (size_t)h & (t->n_slots - 1);
+    while (t->slots[i]) {
+        const struct server_entry *e = &t->entries[t->slots[i] - 1];
+        if (e->server_port == port && memcmp(e->server.b, a->b, 16) == 0)
+            break;
+        i = (i + 1) & (t->n_slots - 1);
     }
-    return n_out;
+    return i;
+}
+
+/* Room for one more endpoint in the hash: twice as many slots as entries. */
+static bool grow_slots(tw_server_tally *t)
+{
+    if (2 * (t->n_entries + 1) <= t->n_slots)
+        return true;
+    size_t n = t->n_slots ? 2 * t->n_slots : 64;
+    uint32_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return false;
+    free(t->slots);
+    t->slots = slots;
+    t->n_slots = n;
+    for (size_t k = 0; k < t->n_entries; k++) {
+        const struct server_entry *e = &t->entries[k];
+        t->slots[endpoint_slot(t, &e->server, e->server_port)] = (uint32_t)(k + 1);
+    }
+    return true;
+}
+
+static size_t used_bytes(const tw_server_tally *t)
+{
+    return t->cap_entries * sizeof *t->entries + t->n_slots * sizeof *t->slots +
+           t->cap_attempts * sizeof *t->attempts;
+}
+
+void tw_server_tally_add(tw_server_tally *t, const struct tw_attempt_brief *b)
+{
+    /* each array may double within what is left of the budget */
+    size_t left = t->budget_bytes > used_bytes(t) ? t->budget_bytes - used_bytes(t) : 0;
+    size_t i = t->n_slots ? endpoint_slot(t, &b->server, b->server_port) : 0;
+    if (!t->n_slots || !t->slots[i]) {
+        if (t->n_entries >= UINT32_MAX - 1 ||
+            !tw_grow((void **)&t->entries, &t->cap_entries, t->n_entries, sizeof *t->entries, 64,
+                     t->cap_entries + left / sizeof *t->entries) ||
+            !grow_slots(t)) {
+            t->is_partial = true;
+            return;
+        }
+        i = endpoint_slot(t, &b->server, b->server_port);
+        t->entries[t->n_entries] = (struct server_entry){.server = b->server,
+                                                         .server_port = b->server_port};
+        t->slots[i] = (uint32_t)++t->n_entries;
+        left = t->budget_bytes > used_bytes(t) ? t->budget_bytes - used_bytes(t) : 0;
+    }
+    if (!tw_grow((void **)&t->attempts, &t->cap_attempts, t->n_attempts, sizeof *t->attempts,
+                 1024, t->cap_attempts + left / sizeof *t->attempts)) {
+        t->is_partial = true;
+        return;
+    }
+    uint32_t k = t->slots[i] - 1;
+    t->attempts[t->n_attempts++] = (struct server_attempt){k, b->first_ns};
+    struct server_entry *e = &t->entries[k];
+    if (tw_verdict_is_failure(b->verdict)) {
+        /* the earliest by first packet; of two at once, the one judged first */
+        if (!e->has_failure || b->first_ns < e->since_ns) {
+            e->since_ns = b->first_ns;
+            e->first_verdict = b->verdict;
+        }
+        e->has_failure = true;
+        e->failed++;
+    }
+}
+
+static int by_endpoint(const void *pa, const void *pb)
+{
+    const struct tw_server_failures *a = pa, *b = pb;
+    return tw_endpoint_cmp(&a->server, a->server_port, &b->server, b->server_port);
+}
+
+size_t tw_server_tally_failures(tw_server_tally *t, const struct tw_server_failures **out)
+{
+    *out = NULL;
+    size_t n = 0;
+    for (size_t k = 0; k < t->n_entries; k++) {
+        n += t->entries[k].has_failure;
+        t->entries[k].attempts_since = 0;
+    }
+    if (!n || !tw_grow((void **)&t->out, &t->cap_out, n - 1, sizeof *t->out, 16, SIZE_MAX))
+        return 0;
+    for (size_t i = 0; i < t->n_attempts; i++) {
+        const struct server_attempt *a = &t->attempts[i];
+        struct server_entry *e = &t->entries[a->server];
+        e->attempts_since += e->has_failure && a->first_ns >= e->since_ns;
+    }
+    size_t m = 0;
+    for (size_t k = 0; k < t->n_entries; k++) {
+        const struct server_entry *e = &t->entries[k];
+        if (e->has_failure)
+            t->out[m++] = (struct tw_server_failures){
+                .server = e->server,
+                .server_port = e->server_port,
+                .since_ns = e->since_ns,
+                .attempts_since = e->attempts_since,
+                .failed_since = e->failed,
+                .first_verdict = e->first_verdict,
+            };
+    }
+    qsort(t->out, m, sizeof *t->out, by_endpoint);
+    *out = t->out;
+    return m;
 }
 
 int tw_connect_bucket(int64_t duration_ns)

@@ -65,19 +65,40 @@ bool tw_connect_is_final(const struct tw_attempt_brief *last, int64_t now_ns,
 /* Fills a brief from an attempt record. */
 void tw_attempt_brief_of(const struct tw_attempt_record *rec, struct tw_attempt_brief *b);
 
-/* Failures per server endpoint over time: from the first failed attempt on,
- * how many attempts there were and how many failed. */
+/* Failures per server endpoint over time: from its first failed attempt
+ * on (by first packet), how many attempts there were and how many failed.
+ * Counted as attempts are judged, in whatever order they come, within a
+ * memory budget: a few bytes per server endpoint and 16 per attempt (its
+ * endpoint and first packet, for the attempts since a failure that may
+ * come later with an earlier first packet). */
 struct tw_server_failures {
-    size_t first, n;         /* briefs [first, first + n), sorted by server then time */
-    int64_t since_ns;        /* the first failed attempt */
-    uint64_t attempts_since, failed_since;
+    struct tw_addr server;
+    uint16_t server_port;
+    int64_t since_ns;        /* the first failed attempt's first packet */
+    uint64_t attempts_since; /* attempts whose first packet is not before since_ns */
+    uint64_t failed_since;   /* failed attempts (all of them are since since_ns) */
     enum tw_verdict first_verdict;
 };
 
-/* Sorts briefs by (server, first packet) and fills one entry per server
- * endpoint that had a failed attempt (up to max); returns how many. */
-size_t tw_server_failures_group(struct tw_attempt_brief *briefs, size_t n,
-                                struct tw_server_failures *out, size_t max);
+typedef struct tw_server_tally tw_server_tally;
+
+tw_server_tally *tw_server_tally_new(size_t budget_bytes);
+void tw_server_tally_free(tw_server_tally *t);
+
+/* Counts one judged attempt. Past the budget it is left out and the tally
+ * is partial from then on. */
+void tw_server_tally_add(tw_server_tally *t, const struct tw_attempt_brief *b);
+
+/* True when an attempt was left out since the last clear. */
+bool tw_server_tally_is_partial(const tw_server_tally *t);
+
+/* One entry per server endpoint that had a failed attempt, ordered by
+ * tw_endpoint_cmp: *out points into the tally, valid until its next call.
+ * Returns how many (0 and *out NULL when memory ran short). */
+size_t tw_server_tally_failures(tw_server_tally *t, const struct tw_server_failures **out);
+
+/* Forgets every attempt and endpoint (the next file starts afresh). */
+void tw_server_tally_clear(tw_server_tally *t);
 
 /* Connect-time histogram buckets (upper bounds, ns; the last is open). */
 #define TW_CONNECT_BUCKETS 7

@@ -4,9 +4,9 @@
  * when (a connect that ended in a connection once nothing older is still
  * open between its endpoints, a failed one once its retry window has
  * passed too), and the connect goes out then; whatever is left goes out before the file's
- * summary. A brief of every attempt of the file is kept apart for the
- * failures per server. Both within the budget; past it the connects cover
- * only the first attempts and the summary says so. The failures per server
+ * summary. Every attempt of the file is also counted for the failures per
+ * server (diagnose/connect.h). Both within the budget; past it the connects
+ * cover only the first attempts and the summary says so. The failures per server
  * go out before the summary and, live, as they change: once a second at
  * most, for each server endpoint with a failure since the last time. */
 #include <stdlib.h>
@@ -18,12 +18,11 @@
 struct connects {
     struct tw_sink inner;
     int64_t app_timeout_ns;
-    size_t max_briefs;                 /* for each of the two arrays */
+    size_t max_briefs;                 /* in pending */
     const char *file;                  /* of the attempts being grouped */
     struct tw_attempt_brief *pending;  /* attempts of connects not written yet */
     size_t n_pending, cap_pending;
-    struct tw_attempt_brief *briefs;   /* every attempt of the file (failures per server) */
-    size_t n_briefs, cap_briefs;
+    tw_server_tally *servers;          /* every attempt of the file (failures per server) */
     bool is_partial;
     struct tw_file_summary tally;      /* the connects written so far (connect fields only) */
     /* live: the failures per server last written, sorted as grouped, and when */
@@ -42,23 +41,19 @@ struct tw_server_failures_seen {
 /* Live, failures per server are looked at this often (capture time). */
 #define FAILURES_EVERY_NS 1000000000LL
 
-static bool keep(struct tw_attempt_brief **a, size_t *n, size_t *cap, size_t max,
-                 const struct tw_attempt_record *rec)
-{
-    if (!tw_grow((void **)a, cap, *n, sizeof **a, 1024, max))
-        return false;
-    tw_attempt_brief_of(rec, &(*a)[(*n)++]);
-    return true;
-}
-
 static void pass_attempt(void *ctx, const struct tw_attempt_record *rec)
 {
     struct connects *c = ctx;
     c->file = rec->file;
-    if (!keep(&c->pending, &c->n_pending, &c->cap_pending, c->max_briefs, rec))
+    struct tw_attempt_brief b;
+    tw_attempt_brief_of(rec, &b);
+    if (tw_grow((void **)&c->pending, &c->cap_pending, c->n_pending, sizeof *c->pending, 1024,
+                c->max_briefs))
+        c->pending[c->n_pending++] = b;
+    else
         c->is_partial = true;
     if (c->inner.server_failures)
-        (void)keep(&c->briefs, &c->n_briefs, &c->cap_briefs, c->max_briefs, rec);
+        tw_server_tally_add(c->servers, &b);
     c->inner.attempt(c->inner.ctx, rec);
 }
 
@@ -120,16 +115,16 @@ static void report_connects(struct connects *c, int64_t now_ns,
 }
 
 /* Live: whether this server endpoint has failed since it was last written
- * (seen, sorted as tw_server_failures_group sorts, by tw_endpoint_cmp,
- * walked along with the groups from *at). */
+ * (seen, sorted by tw_endpoint_cmp as the failures are, walked along with
+ * them from *at). */
 static bool has_new_failures(const struct connects *c, size_t *at,
-                             const struct tw_attempt_brief *b, uint64_t failed_since)
+                             const struct tw_server_failures *f)
 {
     for (; *at < c->n_seen; (*at)++) {
         const struct tw_server_failures_seen *s = &c->seen[*at];
-        int order = tw_endpoint_cmp(&s->server, s->server_port, &b->server, b->server_port);
+        int order = tw_endpoint_cmp(&s->server, s->server_port, &f->server, f->server_port);
         if (order == 0)
-            return s->failed_since != failed_since;
+            return s->failed_since != f->failed_since;
         if (order > 0)
             break;
     }
@@ -141,21 +136,18 @@ static bool has_new_failures(const struct connects *c, size_t *at,
  * endpoints that failed again since the last call, or for the first time. */
 static void report_server_failures(struct connects *c, const char *file, bool is_changes_only)
 {
-    if (!c->inner.server_failures || !c->n_briefs)
+    if (!c->inner.server_failures)
         return;
-    struct tw_server_failures *f = malloc(c->n_briefs * sizeof *f);
-    if (!f)
-        return;
-    size_t n = tw_server_failures_group(c->briefs, c->n_briefs, f, c->n_briefs);
+    const struct tw_server_failures *f;
+    size_t n = tw_server_tally_failures(c->servers, &f);
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct tw_attempt_brief *b = &c->briefs[f[i].first];
-        if (is_changes_only && !has_new_failures(c, &at, b, f[i].failed_since))
+        if (is_changes_only && !has_new_failures(c, &at, &f[i]))
             continue;
         struct tw_server_failures_record rec = {
             .file = file,
-            .server = b->server,
-            .server_port = b->server_port,
+            .server = f[i].server,
+            .server_port = f[i].server_port,
             .since_ns = f[i].since_ns,
             .attempts_since = f[i].attempts_since,
             .failed_since = f[i].failed_since,
@@ -166,14 +158,11 @@ static void report_server_failures(struct connects *c, const char *file, bool is
     /* what was written, for the next live call */
     c->n_seen = 0;
     if (tw_grow((void **)&c->seen, &c->cap_seen, n ? n - 1 : 0, sizeof *c->seen, 64, SIZE_MAX)) {
-        for (size_t i = 0; i < n; i++) {
-            const struct tw_attempt_brief *b = &c->briefs[f[i].first];
-            c->seen[i] = (struct tw_server_failures_seen){b->server, b->server_port,
+        for (size_t i = 0; i < n; i++)
+            c->seen[i] = (struct tw_server_failures_seen){f[i].server, f[i].server_port,
                                                          f[i].failed_since};
-        }
         c->n_seen = n;
     }
-    free(f);
 }
 
 static void pass_settled(void *ctx, int64_t now_ns, const struct tw_attempt_brief *open,
@@ -204,9 +193,10 @@ static void pass_summary(void *ctx, const struct tw_file_summary *sum)
     s.connects_over_app_timeout = c->tally.connects_over_app_timeout;
     memcpy(s.connect_histogram, c->tally.connect_histogram, sizeof s.connect_histogram);
     report_server_failures(c, sum->file, false);
+    s.is_server_failures_partial = tw_server_tally_is_partial(c->servers);
     c->n_seen = 0;
     memset(&c->tally, 0, sizeof c->tally);
-    c->n_briefs = 0;
+    tw_server_tally_clear(c->servers);
     c->n_pending = 0;
     c->is_partial = false;
     c->inner.summary(c->inner.ctx, &s);
@@ -224,7 +214,7 @@ static void free_connects(void *ctx)
     struct connects *c = ctx;
     c->inner.free(c->inner.ctx);
     free(c->pending);
-    free(c->briefs);
+    tw_server_tally_free(c->servers);
     free(c->seen);
     free(c);
 }
@@ -235,10 +225,16 @@ bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app
     struct connects *c = calloc(1, sizeof *c);
     if (!c)
         return false;
+    /* five eighths for the pending briefs and the connects grouped from
+     * them, three for the failures per server (16 bytes an attempt) */
+    c->servers = tw_server_tally_new(budget_bytes / 8 * 3);
+    if (!c->servers) {
+        free(c);
+        return false;
+    }
     c->inner = inner;
     c->app_timeout_ns = app_timeout_ns;
-    /* the two arrays of briefs, and the connects grouped from the pending one */
-    c->max_briefs = budget_bytes / (2 * sizeof(struct tw_attempt_brief) + sizeof(struct tw_connect));
+    c->max_briefs = budget_bytes / 8 * 5 / (sizeof(struct tw_attempt_brief) + sizeof(struct tw_connect));
     tw_sink_pass_through(outer, c); /* folded records and the rest go on as they are */
     outer->attempt = pass_attempt;
     outer->settled = pass_settled;

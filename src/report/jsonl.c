@@ -629,6 +629,8 @@ static void jsonl_summary(void *ctx, const struct tw_file_summary *s)
                     (unsigned long long)s->connects_over_app_timeout);
         if (s->is_connects_partial)
             fputs(",\"connects_partial\":true", out);
+        if (s->is_server_failures_partial)
+            fputs(",\"server_failures_partial\":true", out);
     }
     fprintf(out, ",\"live\":%llu,\"peak\":%llu,\"evicted\":%llu,\"released\":%llu,\"expired\":%llu",
             (unsigned long long)s->table.live, (unsigned long long)s->table.peak,

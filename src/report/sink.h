@@ -68,6 +68,7 @@ struct tw_file_summary {
     uint64_t connects, connects_retried, connects_failed, connects_over_app_timeout;
     uint64_t connect_histogram[TW_CONNECT_BUCKETS];
     bool is_connects_partial;     /* too many attempts to group them all */
+    bool is_server_failures_partial; /* too many attempts to count them all per server */
     uint64_t rst_senders[TW_SENDER_COUNT];
     /* live captures only (-i): libpcap's counters (pcap_stats), so that the
      * reader knows when evidence is missing: packets the kernel dropped for

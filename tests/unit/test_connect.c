@@ -62,23 +62,76 @@ static void test_retries_group(void **state)
     assert_false(c[4].is_connected);
 }
 
+/* Counted as attempts are judged, not in time order: the failure that
+ * began it all may come after attempts that followed it. */
 static void test_server_failures_since(void **state)
 {
     (void)state;
     struct tw_attempt_brief b[] = {
-        brief(1, 40000, 0, 1, TW_VERDICT_OK, true),
-        brief(2, 40001, 100, 101, TW_VERDICT_OK, true),
-        brief(3, 40002, 200, 1200, TW_VERDICT_TIMEOUT, false),
         brief(4, 40003, 300, 301, TW_VERDICT_OK, true),
         brief(5, 40004, 400, 1400, TW_VERDICT_SYNACK_LOST_RST, false),
+        brief(1, 40000, 0, 1, TW_VERDICT_OK, true),
+        brief(2, 40001, 100, 101, TW_VERDICT_OK, true),
+        brief(3, 40002, 200, 1200, TW_VERDICT_TIMEOUT, false), /* the first failure, judged last */
+        brief(6, 40005, 50, 51, TW_VERDICT_OK, true),
     };
-    struct tw_server_failures f[4];
-    size_t n = tw_server_failures_group(b, 5, f, 4);
+    b[5].server.b[15] = 8; /* another server, which never failed */
+    tw_server_tally *t = tw_server_tally_new(1 << 20);
+    assert_non_null(t);
+    for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
+        tw_server_tally_add(t, &b[i]);
+    const struct tw_server_failures *f;
+    size_t n = tw_server_tally_failures(t, &f);
     assert_int_equal(n, 1);
+    assert_int_equal(f[0].server.b[15], 9);
+    assert_int_equal(f[0].server_port, 8080);
     assert_int_equal(f[0].since_ns, 200 * MS);
     assert_int_equal(f[0].first_verdict, TW_VERDICT_TIMEOUT);
     assert_int_equal(f[0].attempts_since, 3);
     assert_int_equal(f[0].failed_since, 2);
+    assert_false(tw_server_tally_is_partial(t));
+    /* the next file starts afresh */
+    tw_server_tally_clear(t);
+    assert_int_equal(tw_server_tally_failures(t, &f), 0);
+    tw_server_tally_free(t);
+}
+
+/* Many endpoints (the hash grows) come out in endpoint order; past the
+ * budget the tally says it is partial. */
+static void test_server_failures_many(void **state)
+{
+    (void)state;
+    tw_server_tally *t = tw_server_tally_new(1 << 20);
+    assert_non_null(t);
+    for (int i = 999; i >= 0; i--) {
+        struct tw_attempt_brief ok = brief(1, 40000, i, i + 1, TW_VERDICT_OK, true);
+        struct tw_attempt_brief bad = brief(1, 40001, i + 10, i + 11, TW_VERDICT_REFUSED, false);
+        ok.server_port = bad.server_port = (uint16_t)(1000 + i);
+        tw_server_tally_add(t, &ok);
+        tw_server_tally_add(t, &bad);
+    }
+    const struct tw_server_failures *f;
+    size_t n = tw_server_tally_failures(t, &f);
+    assert_int_equal(n, 1000);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(f[i].server_port, 1000 + i);
+        assert_int_equal(f[i].attempts_since, 1);
+        assert_int_equal(f[i].failed_since, 1);
+        assert_int_equal(f[i].since_ns, ((int64_t)i + 10) * MS);
+    }
+    assert_false(tw_server_tally_is_partial(t));
+    tw_server_tally_free(t);
+    t = tw_server_tally_new(16 * 1024);
+    assert_non_null(t);
+    for (int i = 0; i < 2000; i++) {
+        struct tw_attempt_brief bad = brief(1, 40001, i, i + 1, TW_VERDICT_REFUSED, false);
+        tw_server_tally_add(t, &bad);
+    }
+    assert_true(tw_server_tally_is_partial(t));
+    n = tw_server_tally_failures(t, &f);
+    assert_int_equal(n, 1);
+    assert_true(f[0].failed_since < 2000);
+    tw_server_tally_free(t);
 }
 
 static void test_histogram_buckets(void **state)
@@ -271,6 +324,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retries_group),
         cmocka_unit_test(test_server_failures_since),
+        cmocka_unit_test(test_server_failures_many),
         cmocka_unit_test(test_histogram_buckets),
         cmocka_unit_test(test_connect_final),
         cmocka_unit_test(test_connects_live),
