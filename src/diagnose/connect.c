@@ -232,7 +232,13 @@ void tw_attempt_brief_of(const struct tw_attempt_record *rec, struct tw_attempt_
         }
 }
 
-static int by_endpoints_then_time(const void *pa, const void *pb)
+static bool same_endpoints(const struct tw_attempt_brief *a, const struct tw_attempt_brief *b)
+{
+    return a->server_port == b->server_port && tw_addr_cmp(&a->client, &b->client) == 0 &&
+           tw_addr_cmp(&a->server, &b->server) == 0;
+}
+
+int tw_attempt_brief_cmp(const void *pa, const void *pb)
 {
     const struct tw_attempt_brief *a = pa, *b = pb;
     int c = tw_addr_cmp(&a->client, &b->client);
@@ -247,16 +253,23 @@ static int by_endpoints_then_time(const void *pa, const void *pb)
     return c;
 }
 
-static bool same_endpoints(const struct tw_attempt_brief *a, const struct tw_attempt_brief *b)
-{
-    return a->server_port == b->server_port && tw_addr_cmp(&a->client, &b->client) == 0 &&
-           tw_addr_cmp(&a->server, &b->server) == 0;
-}
-
 void tw_attempt_briefs_sort(struct tw_attempt_brief *briefs, size_t n)
 {
     if (n)
-        qsort(briefs, n, sizeof *briefs, by_endpoints_then_time);
+        qsort(briefs, n, sizeof *briefs, tw_attempt_brief_cmp);
+}
+
+bool tw_connect_is_retry(const struct tw_attempt_brief *prev, const struct tw_attempt_brief *b)
+{
+    /* A retry: same client and server, the previous try failed (the
+     * application saw no connection), its SYNs had stopped (an application
+     * gives a try up by closing its socket, and Linux then sends nothing
+     * more: lab connect_retry_new_ports; SYNs still sent after this one
+     * began are a connection made at the same time) and this one began soon
+     * after. An attempt whose SYN is not in the capture starts nothing new. */
+    return same_endpoints(prev, b) && !prev->is_completed && prev->verdict != TW_VERDICT_UNKNOWN &&
+           prev->last_syn_ns < b->first_ns &&
+           b->first_ns - prev->done_ns <= TW_CONNECT_RETRY_WINDOW_NS;
 }
 
 bool tw_connect_is_final(const struct tw_attempt_brief *last, int64_t now_ns,
@@ -274,7 +287,7 @@ bool tw_connect_is_final(const struct tw_attempt_brief *last, int64_t now_ns,
         struct tw_attempt_brief key = *last;
         key.first_ns = INT64_MIN;
         key.client_port = 0;
-        if (by_endpoints_then_time(&open[mid], &key) < 0)
+        if (tw_attempt_brief_cmp(&open[mid], &key) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -288,18 +301,7 @@ size_t tw_connects_group(struct tw_attempt_brief *briefs, size_t n, struct tw_co
     tw_attempt_briefs_sort(briefs, n);
     size_t n_connects = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct tw_attempt_brief *prev = i ? &briefs[i - 1] : NULL;
-        /* A retry: same client and server, the previous try failed (the
-         * application saw no connection), its SYNs had stopped (an
-         * application gives a try up by closing its socket, and Linux then
-         * sends nothing more: lab connect_retry_new_ports; SYNs still sent
-         * after this one began are a connection made at the same time) and
-         * this one began soon after. An attempt whose SYN is not in the
-         * capture starts nothing new. */
-        bool is_retry = prev && n_connects && same_endpoints(prev, &briefs[i]) &&
-                        !prev->is_completed && prev->verdict != TW_VERDICT_UNKNOWN &&
-                        prev->last_syn_ns < briefs[i].first_ns &&
-                        briefs[i].first_ns - prev->done_ns <= TW_CONNECT_RETRY_WINDOW_NS;
+        bool is_retry = i && n_connects && tw_connect_is_retry(&briefs[i - 1], &briefs[i]);
         if (!is_retry) {
             if (n_connects < max_connects) {
                 struct tw_connect *c = &out[n_connects];

@@ -48,8 +48,14 @@ size_t tw_connects_group(struct tw_attempt_brief *briefs, size_t n, struct tw_co
                          size_t max_connects);
 
 /* Sorts briefs by (client, server, first packet): the order of
- * tw_connects_group, and the one tw_connect_is_final wants `open` in. */
+ * tw_connects_group, and the one tw_connect_is_final wants `open` in.
+ * tw_attempt_brief_cmp is that order, for qsort. */
 void tw_attempt_briefs_sort(struct tw_attempt_brief *briefs, size_t n);
+int tw_attempt_brief_cmp(const void *a, const void *b);
+
+/* Whether b, next after prev in that order, is a retry of prev's connect
+ * (the rule tw_connects_group applies). */
+bool tw_connect_is_retry(const struct tw_attempt_brief *prev, const struct tw_attempt_brief *b);
 
 /* Live: whether the connect whose last attempt (in start order) is `last`
  * can no longer change at capture time now_ns, when `open` (sorted) lists

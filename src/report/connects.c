@@ -4,15 +4,18 @@
  * when (a connect that ended in a connection once nothing older is still
  * open between its endpoints, a failed one once its retry window has
  * passed too), and the connect goes out then; whatever is left goes out before the file's
- * summary. Every attempt of the file is also counted for the failures per
- * server (diagnose/connect.h). Both within the budget; past it the connects
- * cover only the first attempts and the summary says so. The failures per server
+ * summary. Past the budget the pending attempts are sorted and written to a
+ * temporary file (base/spillsort.h), and from then on the connects wait
+ * for the end, where the runs on file and those in memory are merged and
+ * grouped as they stream past. Every attempt of the file is also counted for
+ * the failures per server (diagnose/connect.h). The failures per server
  * go out before the summary and, live, as they change: once a second at
  * most, for each server endpoint with a failure since the last time. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/grow.h"
+#include "base/spillsort.h"
 #include "report/sink.h"
 
 struct connects {
@@ -22,6 +25,11 @@ struct connects {
     const char *file;                  /* of the attempts being grouped */
     struct tw_attempt_brief *pending;  /* attempts of connects not written yet */
     size_t n_pending, cap_pending;
+    tw_spillsort *spilled;             /* pending attempts past the budget, sorted runs */
+    bool can_spill;                    /* false once the temporary file failed */
+    bool is_live;                      /* settled() was called */
+    struct tw_attempt_brief *group;    /* at the end, after a spill: the connect streaming past */
+    size_t n_group, cap_group;
     tw_server_tally *servers;          /* every attempt of the file (failures per server) */
     bool is_partial;
     struct tw_file_summary tally;      /* the connects written so far (connect fields only) */
@@ -38,6 +46,9 @@ struct tw_server_failures_seen {
     uint64_t failed_since;
 };
 
+/* Briefs per run on the temporary file, reading a file. */
+#define RUN_BRIEFS 4096
+
 /* Live, failures per server are looked at this often (capture time). */
 #define FAILURES_EVERY_NS 1000000000LL
 
@@ -47,6 +58,18 @@ static void pass_attempt(void *ctx, const struct tw_attempt_record *rec)
     c->file = rec->file;
     struct tw_attempt_brief b;
     tw_attempt_brief_of(rec, &b);
+    /* From a file, runs of RUN_BRIEFS: sorting one in this thread holds the
+     * records behind it up for a fraction of a millisecond, not 10 ms (and
+     * the whole sorts in less); live, only when the budget is full, since
+     * the connects then wait for the end. */
+    size_t run = c->is_live || !c->can_spill || c->max_briefs < RUN_BRIEFS ? c->max_briefs
+                                                                             : RUN_BRIEFS;
+    if (c->n_pending >= run && c->can_spill) {
+        if (tw_spillsort_add_run(c->spilled, c->pending, c->n_pending))
+            c->n_pending = 0;
+        else
+            c->can_spill = false; /* the temporary file cannot be written */
+    }
     if (tw_grow((void **)&c->pending, &c->cap_pending, c->n_pending, sizeof *c->pending, 1024,
                 c->max_briefs))
         c->pending[c->n_pending++] = b;
@@ -57,13 +80,14 @@ static void pass_attempt(void *ctx, const struct tw_attempt_record *rec)
     c->inner.attempt(c->inner.ctx, rec);
 }
 
-/* Writes one connect (attempts [g->first, g->first + g->n) of pending) and
+/* Writes one connect (attempts [g->first, g->first + g->n) of briefs) and
  * counts it. */
-static void report_one(struct connects *c, const struct tw_connect *g)
+static void report_one(struct connects *c, const struct tw_attempt_brief *briefs,
+                       const struct tw_connect *g)
 {
     struct tw_connect_record rec = {
         .file = c->file,
-        .attempts = &c->pending[g->first],
+        .attempts = &briefs[g->first],
         .n_attempts = g->n,
         .start_ns = g->start_ns,
         .duration_ns = g->end_ns - g->start_ns,
@@ -85,9 +109,44 @@ static void report_one(struct connects *c, const struct tw_connect *g)
 /* Groups the pending attempts and writes the connects that can no longer
  * change at now_ns with `open` still open (every one when open is NULL: at
  * the end); the attempts of the others stay. */
+/* After a spill: the attempts stream past in order (tw_spillsort_merge);
+ * each connect is gathered in c->group and written when the next attempt
+ * starts another. */
+static void write_group(struct connects *c)
+{
+    if (!c->n_group)
+        return;
+    const struct tw_attempt_brief *last = &c->group[c->n_group - 1];
+    struct tw_connect g = {0, c->n_group, c->group[0].first_ns, last->done_ns, last->is_completed};
+    report_one(c, c->group, &g);
+    c->n_group = 0;
+}
+
+static void stream_attempt(void *ctx, const void *item)
+{
+    struct connects *c = ctx;
+    const struct tw_attempt_brief *b = item;
+    if (c->n_group && !tw_connect_is_retry(&c->group[c->n_group - 1], b))
+        write_group(c);
+    /* a connect of more attempts than the budget holds keeps its first ones */
+    if (tw_grow((void **)&c->group, &c->cap_group, c->n_group, sizeof *c->group, 16, c->max_briefs))
+        c->group[c->n_group++] = *b;
+    else
+        c->is_partial = true;
+}
+
 static void report_connects(struct connects *c, int64_t now_ns,
                             const struct tw_attempt_brief *open, size_t n_open)
 {
+    if (tw_spillsort_n_items(c->spilled)) {
+        if (open)
+            return; /* live: they wait for the end */
+        if (!tw_spillsort_merge(c->spilled, c->pending, c->n_pending, stream_attempt, c))
+            c->is_partial = true;
+        write_group(c);
+        c->n_pending = 0;
+        return;
+    }
     if (!c->n_pending)
         return;
     struct tw_connect *groups = malloc(c->n_pending * sizeof *groups);
@@ -103,7 +162,7 @@ static void report_connects(struct connects *c, int64_t now_ns,
     for (size_t i = 0; i < n; i++) {
         const struct tw_connect *g = &groups[i];
         if (!open || tw_connect_is_final(&c->pending[g->first + g->n - 1], now_ns, open, n_open)) {
-            report_one(c, g);
+            report_one(c, c->pending, g);
             continue;
         }
         /* kept: moved down, never over a group still to be read */
@@ -169,6 +228,7 @@ static void pass_settled(void *ctx, int64_t now_ns, const struct tw_attempt_brie
                          size_t n_open)
 {
     struct connects *c = ctx;
+    c->is_live = true;
     if (open) /* else some are not listed: wait */
         report_connects(c, now_ns, open, n_open);
     if (now_ns >= c->next_failures_ns && c->file) {
@@ -214,6 +274,8 @@ static void free_connects(void *ctx)
     struct connects *c = ctx;
     c->inner.free(c->inner.ctx);
     free(c->pending);
+    free(c->group);
+    tw_spillsort_free(c->spilled);
     tw_server_tally_free(c->servers);
     free(c->seen);
     free(c);
@@ -228,10 +290,14 @@ bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app
     /* five eighths for the pending briefs and the connects grouped from
      * them, three for the failures per server (16 bytes an attempt) */
     c->servers = tw_server_tally_new(budget_bytes / 8 * 3);
-    if (!c->servers) {
+    c->spilled = tw_spillsort_new(sizeof(struct tw_attempt_brief), tw_attempt_brief_cmp);
+    if (!c->servers || !c->spilled) {
+        tw_server_tally_free(c->servers);
+        tw_spillsort_free(c->spilled);
         free(c);
         return false;
     }
+    c->can_spill = true;
     c->inner = inner;
     c->app_timeout_ns = app_timeout_ns;
     c->max_briefs = budget_bytes / 8 * 5 / (sizeof(struct tw_attempt_brief) + sizeof(struct tw_connect));

@@ -319,6 +319,74 @@ static void test_server_failures_live(void **state)
     sink.free(sink.ctx);
 }
 
+/* Past the budget the attempts go to a temporary file in sorted runs and
+ * are merged at the end: the connects are those of an unbounded budget. */
+static void feed_client(struct tw_sink *sink, uint8_t client, uint16_t port, int64_t first_ms,
+                        int64_t last_ms, enum tw_verdict v)
+{
+    struct tw_attempt_record r;
+    memset(&r, 0, sizeof r);
+    r.file = "big.pcap";
+    r.key.client.b[14] = client;
+    r.key.server.b[15] = 9;
+    r.key.client_port = port;
+    r.key.server_port = 8080;
+    r.is_isn_known = true;
+    r.isn = (uint32_t)first_ms;
+    r.first_ns = first_ms * MS;
+    r.last_ns = last_ms * MS;
+    r.last_syn_ns = first_ms * MS;
+    r.diag.verdict = v;
+    sink->attempt(sink->ctx, &r);
+}
+
+static void grouped(size_t budget_bytes, struct seen *out)
+{
+    memset(out, 0, sizeof *out);
+    struct tw_sink inner = {.ctx = out, .attempt = seen_attempt, .rst = seen_rst,
+                            .connect = seen_connect, .summary = seen_summary, .free = seen_free};
+    struct tw_sink sink;
+    assert_true(tw_report_connects(&sink, inner, 0, budget_bytes));
+    /* 250 clients, judged out of order: a refused try, then a retry from
+     * the next port 1 s later that succeeds (one connect of two attempts),
+     * and an attempt a minute later (a connect of its own) */
+    for (int round = 2; round >= 0; round--)
+        for (int k = 0; k < 250; k++) {
+            uint8_t client = (uint8_t)((k * 7) % 250);
+            if (round == 0)
+                feed_client(&sink, client, 40000, 100 + k, 101 + k, TW_VERDICT_REFUSED);
+            else if (round == 1)
+                feed_client(&sink, client, 40001, 1100 + k, 1102 + k, TW_VERDICT_OK);
+            else
+                feed_client(&sink, client, 40002, 60000 + k, 60001 + k, TW_VERDICT_OK);
+        }
+    struct tw_file_summary sum;
+    memset(&sum, 0, sizeof sum);
+    sum.file = "big.pcap";
+    sink.summary(sink.ctx, &sum);
+    sink.free(sink.ctx);
+}
+
+static void test_connects_spilled(void **state)
+{
+    (void)state;
+    struct seen all, spilled;
+    grouped(1 << 20, &all);
+    grouped(4096, &spilled); /* 21 briefs in memory: 36 runs on file */
+    assert_int_equal(all.sum.connects, 500);
+    assert_int_equal(all.sum.connects_retried, 250);
+    assert_false(all.sum.is_connects_partial);
+    assert_int_equal(spilled.sum.connects, all.sum.connects);
+    assert_int_equal(spilled.sum.connects_retried, all.sum.connects_retried);
+    assert_int_equal(spilled.sum.connects_failed, all.sum.connects_failed);
+    assert_memory_equal(spilled.sum.connect_histogram, all.sum.connect_histogram,
+                        sizeof all.sum.connect_histogram);
+    assert_false(spilled.sum.is_connects_partial);
+    assert_int_equal(spilled.n_connects, all.n_connects); /* records: the retried ones */
+    assert_int_equal(spilled.n_attempts_last, all.n_attempts_last);
+    assert_int_equal(spilled.start_last_ns, all.start_last_ns);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_connect_final),
         cmocka_unit_test(test_connects_live),
         cmocka_unit_test(test_server_failures_live),
+        cmocka_unit_test(test_connects_spilled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
