@@ -537,6 +537,20 @@ static bool match_icmp_error(const struct view *v, struct tw_diagnosis *d)
     return true;
 }
 
+/* An earlier attempt on the flow whose client sequence numbers hold ack:
+ * its ISN+1 (a handshake the server had not finished) or up to 16 MiB of
+ * data after it (a connection the server still held established). */
+static const struct tw_attempt *held_connection(const struct view *v, uint32_t ack)
+{
+    const struct tw_flow *flow = v->in->flow;
+    for (int i = v->in->index - 1; i >= 0; i--) {
+        const struct tw_attempt *p = &flow->attempts[i];
+        if (p->has_syn && (uint32_t)(ack - (p->isn + 1)) < (1u << 24))
+            return p;
+    }
+    return NULL;
+}
+
 /* spec row port_reuse_challenge: the server answered the SYN with a bare ACK
  * that acknowledges another connection on the same 4-tuple (RFC 5961
  * section 4: a SYN on a synchronized connection gets a challenge ACK). */
@@ -561,17 +575,40 @@ static bool match_port_reuse_challenge(const struct view *v, struct tw_diagnosis
     add_handshake(d, v);
     add_evidence(d, challenge, "challenge_ack");
     add_evidence(d, rst, "client_rst");
-    int n =
-        snprintf(d->why, sizeof d->why,
-                 tw_tr(v->in->is_localized,
-                       "The server still held another connection on this 4-tuple and answered the "
-                       "SYN with a challenge ACK (frame %llu, ack = %u, not ISN+1 = %u)"),
-                 (unsigned long long)challenge->frame, challenge->ack, a->isn + 1);
+    const struct tw_attempt *held = held_connection(v, challenge->ack);
+    bool is_localized = v->in->is_localized;
+    int n;
+    if (held)
+        n = snprintf(d->why, sizeof d->why,
+                     tw_tr(is_localized,
+                           "The server still held the earlier connection on this 4-tuple (ISN %u, "
+                           "frame %llu) and answered the SYN with a challenge ACK (frame %llu, ack = "
+                           "%u, in that connection's sequence numbers, not ISN+1 = %u)"),
+                     held->isn, (unsigned long long)held->first_frame,
+                     (unsigned long long)challenge->frame, challenge->ack, a->isn + 1);
+    else
+        n = snprintf(d->why, sizeof d->why,
+                     tw_tr(is_localized,
+                           "The SYN was answered with a bare ACK (frame %llu, ack = %u, not ISN+1 = "
+                           "%u) that acknowledges no earlier connection in this capture: the server "
+                           "held a connection on this 4-tuple older than the capture, or a "
+                           "SYN-authentication device in front of it (DDoS protection) tested the "
+                           "client"),
+                     (unsigned long long)challenge->frame, challenge->ack, a->isn + 1);
+    /* One host answers with one initial TTL over one path: another TTL
+     * than its SYN+ACK's means another sender. */
+    if (n > 0 && (size_t)n < sizeof d->why && v->first_synack && challenge->ttl &&
+        v->first_synack->ttl && challenge->ttl != v->first_synack->ttl)
+        n += snprintf(d->why + n, sizeof d->why - (size_t)n,
+                      tw_tr(is_localized, "; its TTL (%u) is not that of the server's SYN+ACK "
+                                          "(%u): another box sent it"),
+                      challenge->ttl, v->first_synack->ttl);
     if (n > 0 && (size_t)n < sizeof d->why)
         snprintf(d->why + n, sizeof d->why - (size_t)n, "%s%s",
-                 rst ? tw_tr(v->in->is_localized, "; the client reset that connection") : "",
-                 v->completed ? tw_tr(v->in->is_localized, " and the retried SYN then succeeded.")
-                              : ".");
+                 !rst    ? ""
+                 : held ? tw_tr(is_localized, "; the client reset that connection")
+                        : tw_tr(is_localized, "; the client answered it with a RST"),
+                 v->completed ? tw_tr(is_localized, " and the retried SYN then succeeded.") : ".");
     return true;
 }
 

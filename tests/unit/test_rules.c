@@ -511,12 +511,54 @@ static void port_reuse_at(enum tw_vantage vantage)
     tl_assert_role(&d, f4, "syn_retrans");
     tl_assert_role(&d, f5, "synack");
     tl_assert_role(&d, f6, "ack");
+    /* the ACK acknowledges nothing this capture holds: the server's older
+     * connection or a SYN-authentication box, not said which */
     char part[96];
-    snprintf(part, sizeof part, "challenge ACK (frame 2, ack = %u, not ISN+1 = %u)", 0xdeadbeefu,
+    snprintf(part, sizeof part, "bare ACK (frame 2, ack = %u, not ISN+1 = %u)", 0xdeadbeefu,
              X + 1);
     tl_assert_why(&d, part);
-    tl_assert_why(&d, "the client reset that connection");
+    tl_assert_why(&d, "acknowledges no earlier connection in this capture");
+    tl_assert_why(&d, "SYN-authentication device");
+    tl_assert_why(&d, "the client answered it with a RST");
     tl_assert_why(&d, "the retried SYN then succeeded.");
+    tl_free(t);
+}
+
+/* The connection the server still held is in the capture: the ACK
+ * acknowledges its data (lab port_reuse_stale, where ack = ISN + 101), and
+ * the explanation names it. A challenge ACK with another TTL than the
+ * server's SYN+ACK came from another box. */
+static void test_port_reuse_challenge_names_held_connection(void **state)
+{
+    (void)state;
+    const uint32_t P = 4047414528u;
+    struct tl *t = tl_new();
+    uint64_t f1 = tl_syn(t, 0, P, 100);
+    tl_synack(t, 1, S, P + 1, 50000, 100);
+    tl_ack(t, 2, P + 1, S + 1, 102, 50000);
+    tl_data(t, 3, true, P + 1, S + 1, 100);
+    tl_syn(t, 500, X, 600);
+    t->server_ttl = 63;
+    tl_server_ack(t, 501, S + 1, P + 101);
+    t->server_ttl = 52;
+    tl_client_rst(t, 501.1, P + 101);
+    tl_syn(t, 510, X, 610);
+    tl_synack(t, 511, S + 7, X + 1, 50010, 610);
+    tl_ack(t, 512, X + 1, S + 8, 612, 50010);
+    assert_int_equal(t->flow->n_attempts, 2);
+    struct tw_diagnosis d;
+    tl_judge(t, 1, TW_VANTAGE_CLIENT, &d);
+    tl_assert_verdict(&d, TW_VERDICT_PORT_REUSE_CHALLENGE);
+    char part[160];
+    snprintf(part, sizeof part,
+             "still held the earlier connection on this 4-tuple (ISN %u, frame %llu)", P,
+             (unsigned long long)f1);
+    tl_assert_why(&d, part);
+    snprintf(part, sizeof part, "ack = %u, in that connection's sequence numbers, not ISN+1 = %u",
+             P + 101, X + 1);
+    tl_assert_why(&d, part);
+    tl_assert_why(&d, "its TTL (63) is not that of the server's SYN+ACK (52): another box sent it");
+    tl_assert_why(&d, "the client reset that connection");
     tl_free(t);
 }
 
@@ -1034,6 +1076,7 @@ int main(void)
         cmocka_unit_test(test_synack_lost_rst_needs_ack_after_retry),
         cmocka_unit_test(test_port_reuse_challenge_client),
         cmocka_unit_test(test_port_reuse_challenge_server),
+        cmocka_unit_test(test_port_reuse_challenge_names_held_connection),
         cmocka_unit_test(test_port_reuse_challenge_acking_completed_attempt),
         cmocka_unit_test(test_refused_client),
         cmocka_unit_test(test_refused_server),
