@@ -30,6 +30,7 @@ struct connects {
     bool is_live;                      /* settled() was called */
     struct tw_attempt_brief *group;    /* at the end, after a spill: the connect streaming past */
     size_t n_group, cap_group;
+    size_t n_streamed;                 /* attempts that streamed past so far */
     tw_server_tally *servers;          /* every attempt of the file (failures per server) */
     bool is_partial;
     struct tw_file_summary tally;      /* the connects written so far (connect fields only) */
@@ -126,6 +127,7 @@ static void stream_attempt(void *ctx, const void *item)
 {
     struct connects *c = ctx;
     const struct tw_attempt_brief *b = item;
+    c->n_streamed++;
     if (c->n_group && !tw_connect_is_retry(&c->group[c->n_group - 1], b))
         write_group(c);
     /* a connect of more attempts than the budget holds keeps its first ones */
@@ -141,11 +143,16 @@ static void report_connects(struct connects *c, int64_t now_ns,
     if (tw_spillsort_n_items(c->spilled)) {
         if (open)
             return; /* live: they wait for the end */
-        if (!tw_spillsort_merge(c->spilled, c->pending, c->n_pending, stream_attempt, c))
-            c->is_partial = true;
+        size_t n_before = c->n_streamed;
+        bool is_ok = tw_spillsort_merge(c->spilled, c->pending, c->n_pending, stream_attempt, c);
         write_group(c);
-        c->n_pending = 0;
-        return;
+        if (!is_ok)
+            c->is_partial = true;
+        if (is_ok || c->n_streamed != n_before) {
+            c->n_pending = 0;
+            return;
+        }
+        /* the file could not be read back at all: group what memory holds */
     }
     if (!c->n_pending)
         return;
