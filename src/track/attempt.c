@@ -8,6 +8,7 @@
  * newest one. */
 #include "track/attempt.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "base/seq.h"
@@ -50,16 +51,16 @@ static struct tw_attempt *newest(struct tw_flow *flow)
     return flow->n_attempts ? &flow->attempts[flow->n_attempts - 1] : NULL;
 }
 
+static bool has_event(const struct tw_attempt *a, enum tw_event_kind kind)
+{
+    return (a->event_kinds >> kind) & 1u;
+}
+
 bool tw_attempt_completed(const struct tw_attempt *a)
 {
     if (a->n_ack > 0)
         return true;
-    bool client_data = false, server_data = false;
-    for (int i = 0; i < a->n_events; i++) {
-        client_data |= a->events[i].kind == TW_EV_CLIENT_DATA;
-        server_data |= a->events[i].kind == TW_EV_SERVER_DATA;
-    }
-    return client_data && server_data;
+    return has_event(a, TW_EV_CLIENT_DATA) && has_event(a, TW_EV_SERVER_DATA);
 }
 
 /* The newest attempt holding a server ACK (filed as TW_EV_SERVER_ACK) whose
@@ -104,7 +105,10 @@ static struct tw_attempt *open_attempt(struct tw_flow *flow, const struct tw_pac
                                        enum tw_side side)
 {
     struct tw_attempt *a = &flow->attempts[flow->n_attempts++];
-    memset(a, 0, sizeof *a);
+    /* The fields, not the timeline: an event is written whole as it is added
+     * (add_event), and nothing reads past n_events. Clearing all 24 events
+     * wrote 18 cold cache lines for every new attempt. */
+    memset(a, 0, offsetof(struct tw_attempt, events));
     a->first_ns = pkt->ts_ns;
     a->first_frame = pkt->frame;
     if (is_client_syn(pkt, side)) {
@@ -114,14 +118,6 @@ static struct tw_attempt *open_attempt(struct tw_flow *flow, const struct tw_pac
         a->is_syn_without_mss = !pkt->tcp.has_mss;
     }
     return a;
-}
-
-static bool has_event(const struct tw_attempt *a, enum tw_event_kind kind)
-{
-    for (int i = 0; i < a->n_events; i++)
-        if (a->events[i].kind == kind)
-            return true;
-    return false;
 }
 
 static void add_event(struct tw_attempt *a, const struct tw_packet *pkt, enum tw_side side,
@@ -139,6 +135,7 @@ static void add_event(struct tw_attempt *a, const struct tw_packet *pkt, enum tw
     }
     struct tw_event *e = &a->events[a->n_events++];
     memset(e, 0, sizeof *e);
+    a->event_kinds |= (uint16_t)(1u << kind);
     e->frame = pkt->frame;
     e->ts_ns = pkt->ts_ns;
     e->kind = (uint8_t)kind;

@@ -41,6 +41,7 @@ enum tw_event_kind {
 #undef X
         TW_EV_COUNT
 };
+_Static_assert(TW_EV_COUNT <= 16, "tw_attempt.event_kinds has a bit per kind");
 
 const char *tw_event_name(enum tw_event_kind k);
 
@@ -73,7 +74,8 @@ struct tw_attempt {
     uint32_t n_syn, n_synack, n_ack, n_packets;
     uint32_t n_events_dropped;  /* timeline full: counted, not kept */
     uint8_t n_events;
-    struct tw_event events[TW_MAX_EVENTS];
+    uint16_t event_kinds;   /* bit k: an event of kind k is among events */
+    struct tw_event events[TW_MAX_EVENTS]; /* [0, n_events) hold events, the rest garbage */
 };
 
 /* Which side of a flow sent a packet. */
