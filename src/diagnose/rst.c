@@ -175,7 +175,7 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
         /* RFC 9293 section 3.10.7.3: in SYN-SENT, an ACK that does not
          * acknowledge our SYN gets <SEQ=SEG.ACK><CTL=RST>. */
         const struct tw_event *ack = server_ack_with(a, rst->seq);
-        if (ack) {
+        if (ack && !tw_attempt_acks_client_data(a, ack->ack)) {
             bool older = a != &in->flow->attempts[in->flow->n_attempts - 1];
             if (older && ack->ack == a->isn + 1 && !tw_attempt_completed(a)) {
                 snprintf(

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "base/i18n.h"
-#include "base/seq.h"
 #include "diagnose/diagnose.h"
 
 #define NS_PER_S 1000000000LL
@@ -561,8 +560,8 @@ static bool match_port_reuse_challenge(const struct view *v, struct tw_diagnosis
     for (int i = 0; i < a->n_events && !challenge; i++) {
         const struct tw_event *e = &a->events[i];
         if (e->kind == TW_EV_SERVER_ACK && !tw_attempt_acks_syn(a, e->ack) &&
-            before(e, v->first_synack) &&
-            v->first_syn && e > v->first_syn)
+            before(e, v->first_synack) && v->first_syn && e > v->first_syn &&
+            !tw_attempt_acks_client_data(a, e->ack))
             challenge = e;
     }
     if (!challenge)

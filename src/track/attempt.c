@@ -56,11 +56,36 @@ static bool has_event(const struct tw_attempt *a, enum tw_event_kind kind)
     return (a->event_kinds >> kind) & 1u;
 }
 
+bool tw_attempt_acks_client_data(const struct tw_attempt *a, uint32_t ack)
+{
+    for (int i = 0; i < a->n_events; i++) {
+        const struct tw_event *e = &a->events[i];
+        if (e->kind == TW_EV_CLIENT_DATA)
+            return tw_seq_in(ack, e->seq + 1, e->payload_len);
+    }
+    return false;
+}
+
+/* The server acknowledged the client's data: it had the connection
+ * synchronized, whatever the capture shows of the handshake. */
+static bool server_acked_client_data(const struct tw_attempt *a)
+{
+    for (int i = 0; i < a->n_events; i++) {
+        const struct tw_event *e = &a->events[i];
+        if (e->kind == TW_EV_SERVER_ACK && tw_attempt_acks_client_data(a, e->ack))
+            return true;
+    }
+    return false;
+}
+
 bool tw_attempt_completed(const struct tw_attempt *a)
 {
     if (a->n_ack > 0)
         return true;
-    return has_event(a, TW_EV_CLIENT_DATA) && has_event(a, TW_EV_SERVER_DATA);
+    if (has_event(a, TW_EV_CLIENT_DATA) && has_event(a, TW_EV_SERVER_DATA))
+        return true;
+    return has_event(a, TW_EV_SERVER_ACK) && has_event(a, TW_EV_CLIENT_DATA) &&
+           server_acked_client_data(a);
 }
 
 /* The newest attempt holding a server ACK (filed as TW_EV_SERVER_ACK) whose

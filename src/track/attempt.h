@@ -153,7 +153,16 @@ bool tw_flow_is_closed(const struct tw_flow *flow);
 /* Time of the client's last SYN among a's events; 0 when it has none. */
 int64_t tw_attempt_last_syn_ns(const struct tw_attempt *a);
 
-/* The handshake's third packet was seen, or data flowed both ways. */
+/* ack acknowledges at least one byte of the client's first data segment in
+ * a: an ACK of a's own data, never a challenge ACK (which answers a SYN with
+ * another connection's numbers before this one sent any; RFC 5961 section 4). */
+bool tw_attempt_acks_client_data(const struct tw_attempt *a, uint32_t ack);
+
+/* The handshake's third packet was seen, or data flowed both ways, or the
+ * server acknowledged the client's data (it had the connection
+ * synchronized, whatever the capture shows of the handshake: a split
+ * handshake, where the server answers the SYN with a SYN and the client with
+ * a SYN+ACK, RFC 9293 section 3.5's simultaneous open). */
 bool tw_attempt_completed(const struct tw_attempt *a);
 
 /* "198.18.1.2:40000" or "[2001:db8::2]:40000" */

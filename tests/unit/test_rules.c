@@ -524,6 +524,27 @@ static void port_reuse_at(enum tw_vantage vantage)
     tl_free(t);
 }
 
+/* A split handshake (suricata-verify tcp-split-handshake-01: the server
+ * answers the SYN with a SYN, the client with a SYN+ACK), then 4 bytes the
+ * server acknowledges and a RST: the server's ACK of the client's data is
+ * no challenge ACK, and it shows the connection was synchronized. */
+static void test_split_handshake_is_no_challenge(void **state)
+{
+    (void)state;
+    struct tl *t = tl_new();
+    tl_syn(t, 0, X, 0);
+    tl_send(t, 0.5, false, TW_TCP_SYN, S, 0, 0, 0, 0);
+    tl_send(t, 1.1, true, TW_TCP_SYN | TW_TCP_ACK, X, S + 1, 0, 0, 0);
+    tl_server_ack(t, 1.6, S + 1, X + 1);
+    tl_data(t, 2.2, true, X + 1, S + 1, 4);
+    tl_server_ack(t, 3.7, S + 1, X + 5);
+    tl_client_rst(t, 4.3, X + 5);
+    struct tw_diagnosis d;
+    tl_judge(t, 0, TW_VANTAGE_CLIENT, &d);
+    tl_assert_verdict(&d, TW_VERDICT_OK);
+    tl_free(t);
+}
+
 /* The connection the server still held is in the capture: the ACK
  * acknowledges its data (lab port_reuse_stale, where ack = ISN + 101), and
  * the explanation names it. A challenge ACK with another TTL than the
@@ -1077,6 +1098,7 @@ int main(void)
         cmocka_unit_test(test_port_reuse_challenge_client),
         cmocka_unit_test(test_port_reuse_challenge_server),
         cmocka_unit_test(test_port_reuse_challenge_names_held_connection),
+        cmocka_unit_test(test_split_handshake_is_no_challenge),
         cmocka_unit_test(test_port_reuse_challenge_acking_completed_attempt),
         cmocka_unit_test(test_refused_client),
         cmocka_unit_test(test_refused_server),
