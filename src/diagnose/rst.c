@@ -363,7 +363,8 @@ void tw_rst_explain(const struct tw_rst_input *in, struct tw_rst_result *out)
     out->accepted = judge_acceptance(in, accept, sizeof accept);
     if (out->sender == TW_SENDER_MIDDLE)
         snprintf(out->why, sizeof out->why,
-                 tw_tr(in->is_localized, "Sent by a box in the path, not the %s: %s. %s; %s."),
+                 tw_tr(in->is_localized, "Sent by a box in the path, not the %1$s: %2$s. "
+                                         "Forged in the %1$s's name, it reads: %3$s; %4$s."),
                  side_word(in->side, in->is_localized), who, cause, accept);
     else
         snprintf(out->why, sizeof out->why, tw_tr(in->is_localized, "%s; %s."), cause, accept);
