@@ -135,6 +135,19 @@ static bool has_kind(const struct tw_attempt *a, enum tw_event_kind k)
     return false;
 }
 
+/* A RST the same side sent earlier in this attempt: after it, that side
+ * has no connection, and answers what still comes as such. */
+static const struct tw_event *earlier_own_rst(const struct tw_rst_input *in)
+{
+    enum tw_event_kind kind = in->side == TW_FROM_CLIENT ? TW_EV_CLIENT_RST : TW_EV_SERVER_RST;
+    for (int i = 0; i < in->attempt->n_events; i++) {
+        const struct tw_event *e = &in->attempt->events[i];
+        if (e->kind == kind && e->frame < in->pkt->frame)
+            return e;
+    }
+    return NULL;
+}
+
 static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, size_t size)
 {
     const struct tw_attempt *a = in->attempt;
@@ -247,9 +260,13 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
                  s_word, r_word, (unsigned long long)R->last_frame);
         return TW_RST_DATA_AFTER_CLOSE;
     }
-    /* An active reset continues the sender's own sequence space
-     * (tcp_send_active_reset: seq = SND.NXT, with ACK). */
-    if (S->has_seq && has_ack && rst->seq == S->snd_nxt) {
+    /* An active reset continues the sender's own sequence space: RFC 9293
+     * section 3.10.4's ABORT sends <SEQ=SND.NXT><CTL=RST> (Windows does,
+     * without ACK; Linux's tcp_send_active_reset adds the ACK). Without ACK
+     * it is also how a host without the connection answers a segment
+     * (below); when the receiver's last ack equals it, that reading is kept. */
+    bool is_no_connection_answer = !has_ack && R->has_ack && rst->seq == R->last_ack;
+    if (S->has_seq && rst->seq == S->snd_nxt && !is_no_connection_answer) {
         snprintf(
             why, size,
             tw_tr(in->is_localized,
@@ -261,8 +278,17 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
     }
     /* RFC 9293 section 3.10.7.1: a segment for no connection, carrying an
      * ACK, gets <SEQ=SEG.ACK><CTL=RST>. */
-    if (!has_ack && R->has_ack && rst->seq == R->last_ack) {
-        if (S->has_seq)
+    if (is_no_connection_answer) {
+        const struct tw_event *own = earlier_own_rst(in);
+        if (own)
+            snprintf(why, size,
+                     tw_tr(in->is_localized,
+                           "Its seq = %u equals the ack field of the %s's segment in frame %llu, "
+                           "as a host without the connection answers: the %s had reset the "
+                           "connection itself (frame %llu)"),
+                     rst->seq, r_word, (unsigned long long)R->last_frame, s_word,
+                     (unsigned long long)own->frame);
+        else if (S->has_seq)
             snprintf(
                 why, size,
                 tw_tr(in->is_localized,
