@@ -1,4 +1,10 @@
-/* Sorted runs on a temporary file, merged through a heap (spillsort.h). */
+/* Sorted runs on temporary files, merged through a heap (spillsort.h).
+ *
+ * Runs are kept in levels, one temporary file each: new runs go to level 0;
+ * when a level holds TW_SPILLSORT_FAN_IN runs they are merged into one run
+ * of the next level and the level's file is emptied. Each item is thus
+ * written once per level (a few times in all: log base FAN_IN of the runs),
+ * not once per merge, and the final merge reads at most FAN_IN runs. */
 #include "base/spillsort.h"
 
 #include <errno.h>
@@ -8,28 +14,37 @@
 #include <string.h>
 #include <unistd.h>
 
+#define LEVELS 8 /* 4,096 items a run: 4096 * 64^8 items before running out */
+
 struct run {
-    uint64_t offset;   /* of its first item in the file */
+    uint64_t offset;   /* of its first item in its level's file */
     size_t n;          /* items */
+};
+
+struct level {
+    FILE *file;        /* NULL until its first run */
+    uint64_t file_bytes;
+    struct run runs[TW_SPILLSORT_FAN_IN];
+    size_t n_runs;
 };
 
 struct tw_spillsort {
     size_t item_bytes;
     tw_spillsort_cmp cmp;
-    FILE *file;        /* NULL until the first run */
-    uint64_t file_bytes;
-    struct run runs[TW_SPILLSORT_MAX_RUNS];
-    size_t n_runs, n_items;
+    struct level levels[LEVELS];
+    size_t n_items;    /* on file */
+    unsigned char *bufs; /* TW_SPILLSORT_FAN_IN read buffers, allocated once */
 };
 
 /* A run being read back, or the caller's array (is_memory). */
 struct source {
     const unsigned char *item;  /* current item */
+    FILE *file;                 /* runs */
     unsigned char *buf;         /* runs: TW_SPILLSORT_BUFFER items */
     size_t in_buf, at;          /* items in buf, index of item */
     uint64_t next_offset;       /* runs: file offset of the first item not in buf */
     size_t unread;              /* items not read into buf (runs) or left (array) */
-    size_t age;                 /* ties: the lower first */
+    size_t age;                 /* ties: the lower (older) first */
     bool is_memory;
 };
 
@@ -47,8 +62,10 @@ void tw_spillsort_free(tw_spillsort *s)
 {
     if (!s)
         return;
-    if (s->file)
-        fclose(s->file);
+    for (int l = 0; l < LEVELS; l++)
+        if (s->levels[l].file)
+            fclose(s->levels[l].file);
+    free(s->bufs);
     free(s);
 }
 
@@ -60,7 +77,7 @@ static bool refill(const tw_spillsort *s, struct source *src)
     size_t n = src->unread < TW_SPILLSORT_BUFFER ? src->unread : TW_SPILLSORT_BUFFER;
     size_t bytes = n * s->item_bytes, got = 0;
     while (got < bytes) {
-        ssize_t r = pread(fileno(s->file), src->buf + got, bytes - got,
+        ssize_t r = pread(fileno(src->file), src->buf + got, bytes - got,
                           (off_t)(src->next_offset + got));
         if (r < 0 && errno == EINTR)
             continue;
@@ -123,38 +140,44 @@ static void sift_down(const tw_spillsort *s, struct source **heap, size_t n, siz
     }
 }
 
-/* Merges the runs and items[0, n) (sorted) through fn; forgets the runs. */
-static bool merge_all(tw_spillsort *s, const void *items, size_t n,
-                      void (*fn)(void *ctx, const void *item), void *ctx)
+/* Merges the runs of levels [from, to] (at most FAN_IN in all) and
+ * items[0, n) (sorted) through fn, and forgets those runs. Older levels and
+ * runs come first on ties, the array last. */
+static bool merge_levels(tw_spillsort *s, int from, int to, const void *items, size_t n,
+                         void (*fn)(void *ctx, const void *item), void *ctx)
 {
-    struct source src[TW_SPILLSORT_MAX_RUNS + 1];
-    struct source *heap[TW_SPILLSORT_MAX_RUNS + 1];
-    unsigned char *bufs = NULL;
-    size_t n_heap = 0;
+    struct source src[TW_SPILLSORT_FAN_IN + 1];
+    struct source *heap[TW_SPILLSORT_FAN_IN + 1];
+    size_t n_src = 0, n_heap = 0;
     bool is_error = false;
-    if (s->n_runs) {
-        bufs = malloc(s->n_runs * TW_SPILLSORT_BUFFER * s->item_bytes);
-        if (!bufs || fflush(s->file) != 0) {
-            free(bufs);
+    if (!s->bufs && !(s->bufs = malloc((size_t)TW_SPILLSORT_FAN_IN * TW_SPILLSORT_BUFFER *
+                                       s->item_bytes)))
+        return false;
+    for (int l = to; l >= from; l--) {
+        struct level *lv = &s->levels[l];
+        if (lv->n_runs && fflush(lv->file) != 0)
             return false;
+        for (size_t k = 0; k < lv->n_runs; k++) {
+            if (n_src == TW_SPILLSORT_FAN_IN)
+                return false; /* callers keep within FAN_IN */
+            struct source *r = &src[n_src];
+            *r = (struct source){.file = lv->file,
+                                 .buf = s->bufs + n_src * TW_SPILLSORT_BUFFER * s->item_bytes,
+                                 .next_offset = lv->runs[k].offset,
+                                 .unread = lv->runs[k].n,
+                                 .age = n_src};
+            n_src++;
+            if (!r->unread)
+                continue;
+            if (!refill(s, r))
+                is_error = true;
+            else
+                heap[n_heap++] = r;
         }
     }
-    for (size_t k = 0; k < s->n_runs && !is_error; k++) {
-        struct source *r = &src[k];
-        *r = (struct source){.buf = bufs + k * TW_SPILLSORT_BUFFER * s->item_bytes,
-                             .next_offset = s->runs[k].offset,
-                             .unread = s->runs[k].n,
-                             .age = k};
-        if (!r->unread)
-            continue;
-        if (!refill(s, r))
-            is_error = true;
-        else
-            heap[n_heap++] = r;
-    }
     if (n && !is_error) {
-        struct source *m = &src[s->n_runs];
-        *m = (struct source){.item = items, .unread = n, .age = s->n_runs, .is_memory = true};
+        struct source *m = &src[n_src];
+        *m = (struct source){.item = items, .unread = n, .age = n_src, .is_memory = true};
         heap[n_heap++] = m;
     }
     for (size_t i = n_heap; i-- > 0;)
@@ -165,18 +188,36 @@ static bool merge_all(tw_spillsort *s, const void *items, size_t n,
             heap[0] = heap[--n_heap];
         sift_down(s, heap, n_heap, 0);
     }
-    free(bufs);
-    s->n_runs = 0;
-    s->n_items = 0;
-    s->file_bytes = 0;
-    if (s->file && ftruncate(fileno(s->file), 0) != 0)
-        is_error = true;
+    for (int l = from; l <= to; l++) {
+        struct level *lv = &s->levels[l];
+        for (size_t k = 0; k < lv->n_runs; k++)
+            s->n_items -= lv->runs[k].n;
+        lv->n_runs = 0;
+        lv->file_bytes = 0;
+        if (lv->file && ftruncate(fileno(lv->file), 0) != 0)
+            is_error = true;
+    }
     return !is_error;
+}
+
+/* Appends items[0, n) (sorted) to level l as one run. */
+static bool append_run(tw_spillsort *s, int l, const void *items, size_t n)
+{
+    struct level *lv = &s->levels[l];
+    if (!lv->file && !(lv->file = tmpfile()))
+        return false;
+    if (fseeko(lv->file, (off_t)lv->file_bytes, SEEK_SET) != 0 ||
+        fwrite(items, s->item_bytes, n, lv->file) != n)
+        return false;
+    lv->runs[lv->n_runs++] = (struct run){lv->file_bytes, n};
+    lv->file_bytes += (uint64_t)n * s->item_bytes;
+    s->n_items += n;
+    return true;
 }
 
 struct writer {
     FILE *out;
-    size_t item_bytes;
+    size_t item_bytes, n;
     bool is_ok;
 };
 
@@ -185,25 +226,27 @@ static void write_item(void *ctx, const void *item)
     struct writer *w = ctx;
     if (w->is_ok && fwrite(item, w->item_bytes, 1, w->out) != 1)
         w->is_ok = false;
+    w->n++;
 }
 
-/* Merges every run into one, on a new file. */
-static bool consolidate(tw_spillsort *s)
+/* Level l is full: its runs become one run at the end of level l + 1. */
+static bool push_down(tw_spillsort *s, int l)
 {
-    struct writer w = {tmpfile(), s->item_bytes, true};
-    if (!w.out)
+    if (l + 1 == LEVELS)
         return false;
-    size_t n = s->n_items;
-    if (!merge_all(s, NULL, 0, write_item, &w) || !w.is_ok || fflush(w.out) != 0) {
-        fclose(w.out);
+    struct level *next = &s->levels[l + 1];
+    if (next->n_runs == TW_SPILLSORT_FAN_IN && !push_down(s, l + 1))
         return false;
-    }
-    fclose(s->file);
-    s->file = w.out;
-    s->runs[0] = (struct run){0, n};
-    s->n_runs = 1;
-    s->n_items = n;
-    s->file_bytes = (uint64_t)n * s->item_bytes;
+    if (!next->file && !(next->file = tmpfile()))
+        return false;
+    if (fseeko(next->file, (off_t)next->file_bytes, SEEK_SET) != 0)
+        return false;
+    struct writer w = {next->file, s->item_bytes, 0, true};
+    if (!merge_levels(s, l, l, NULL, 0, write_item, &w) || !w.is_ok)
+        return false;
+    next->runs[next->n_runs++] = (struct run){next->file_bytes, w.n};
+    next->file_bytes += (uint64_t)w.n * s->item_bytes;
+    s->n_items += w.n;
     return true;
 }
 
@@ -211,18 +254,10 @@ bool tw_spillsort_add_run(tw_spillsort *s, void *items, size_t n)
 {
     if (!n)
         return true;
-    if (!s->file && !(s->file = tmpfile()))
-        return false;
-    if (s->n_runs == TW_SPILLSORT_MAX_RUNS && !consolidate(s))
+    if (s->levels[0].n_runs == TW_SPILLSORT_FAN_IN && !push_down(s, 0))
         return false;
     qsort(items, n, s->item_bytes, s->cmp);
-    if (fseeko(s->file, (off_t)s->file_bytes, SEEK_SET) != 0 ||
-        fwrite(items, s->item_bytes, n, s->file) != n)
-        return false;
-    s->runs[s->n_runs++] = (struct run){s->file_bytes, n};
-    s->file_bytes += (uint64_t)n * s->item_bytes;
-    s->n_items += n;
-    return true;
+    return append_run(s, 0, items, n);
 }
 
 bool tw_spillsort_merge(tw_spillsort *s, void *items, size_t n,
@@ -230,5 +265,15 @@ bool tw_spillsort_merge(tw_spillsort *s, void *items, size_t n,
 {
     if (n)
         qsort(items, n, s->item_bytes, s->cmp);
-    return merge_all(s, items, n, fn, ctx);
+    /* at most FAN_IN runs for the final merge: push the lowest levels down */
+    for (int l = 0; l + 1 < LEVELS; l++) {
+        size_t total = 0;
+        for (int k = l; k < LEVELS; k++)
+            total += s->levels[k].n_runs;
+        if (total <= TW_SPILLSORT_FAN_IN)
+            break;
+        if (s->levels[l].n_runs && !push_down(s, l))
+            return false;
+    }
+    return merge_levels(s, 0, LEVELS - 1, items, n, fn, ctx);
 }

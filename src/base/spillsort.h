@@ -3,9 +3,10 @@
  * The caller fills an array up to its budget; when it is full, the array is
  * sorted and written to a temporary file as one run, and filling starts
  * again. At the end the runs and what is left in the array are merged, in
- * order, and each item is handed to a callback. Memory stays bounded: at
- * most TW_SPILLSORT_MAX_RUNS runs are kept (past that they are merged into
- * one first), each read back through a buffer of TW_SPILLSORT_BUFFER items.
+ * order, and each item is handed to a callback. Memory stays bounded: runs
+ * are merged TW_SPILLSORT_FAN_IN at a time, each read back through a buffer
+ * of TW_SPILLSORT_BUFFER items, and an item is written once per level of
+ * merging (log base FAN_IN of the runs), never once per run added.
  * Of items that compare equal, the older run's come first (the array's
  * last); within a run their order is qsort's. */
 #ifndef TW_BASE_SPILLSORT_H
@@ -14,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TW_SPILLSORT_MAX_RUNS 64
+#define TW_SPILLSORT_FAN_IN 64
 #define TW_SPILLSORT_BUFFER 256
 
 typedef struct tw_spillsort tw_spillsort;

@@ -88,8 +88,16 @@ static void test_more_runs_than_kept(void **state)
 {
     (void)state;
     size_t on_file;
-    sort_through(30000, 100, &on_file); /* 299 runs: merged into one four times */
+    sort_through(30000, 100, &on_file); /* 299 runs: 64 at a time into the next level */
     assert_int_equal(on_file, 29900);
+}
+
+static void test_levels_cascade(void **state)
+{
+    (void)state;
+    size_t on_file;
+    sort_through(50000, 10, &on_file); /* 4,999 runs: a level merged into the next 78 times */
+    assert_int_equal(on_file, 49990);
 }
 
 static void test_nothing_on_file(void **state)
@@ -124,6 +132,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runs_merged),
         cmocka_unit_test(test_more_runs_than_kept),
+        cmocka_unit_test(test_levels_cascade),
         cmocka_unit_test(test_nothing_on_file),
         cmocka_unit_test(test_ties_oldest_run_first),
     };
