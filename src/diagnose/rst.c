@@ -148,6 +148,43 @@ static const struct tw_event *earlier_own_rst(const struct tw_rst_input *in)
     return NULL;
 }
 
+/* The RST answers the other side's last segment as a host without the
+ * connection does (RFC 9293 section 3.10.7.1: <SEQ=SEG.ACK><CTL=RST>). */
+static enum tw_rst_cause explain_no_connection(const struct tw_rst_input *in, char *why,
+                                               size_t size, const char *s_word,
+                                               const char *r_word)
+{
+    const struct tw_segment *rst = &in->pkt->tcp;
+    const struct tw_side_state *S = &in->flow->sides[in->side];
+    const struct tw_side_state *R = &in->flow->sides[!in->side];
+    const struct tw_event *own = earlier_own_rst(in);
+    if (own)
+        snprintf(why, size,
+                 tw_tr(in->is_localized,
+                       "Its seq = %u equals the ack field of the %s's segment in frame %llu, "
+                       "as a host without the connection answers: the %s had reset the "
+                       "connection itself (frame %llu)"),
+                 rst->seq, r_word, (unsigned long long)R->last_frame, s_word,
+                 (unsigned long long)own->frame);
+    else if (S->has_seq)
+        snprintf(
+            why, size,
+            tw_tr(in->is_localized,
+                  "Its seq = %u equals the ack field of the %s's segment in frame %llu, as a "
+                  "host without the connection answers; the %s took part in it earlier, so it "
+                  "lost "
+                  "it (restart, timeout, or a NAT entry expired)"),
+            rst->seq, r_word, (unsigned long long)R->last_frame, s_word);
+    else
+        snprintf(
+            why, size,
+            tw_tr(in->is_localized,
+                  "Its seq = %u equals the ack field of the %s's segment in frame %llu, as a "
+                  "host without the connection answers"),
+            rst->seq, r_word, (unsigned long long)R->last_frame);
+    return TW_RST_NO_CONNECTION;
+}
+
 static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, size_t size)
 {
     const struct tw_attempt *a = in->attempt;
@@ -240,6 +277,11 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
                  n, S->n_probes > 0 ? tw_tr(in->is_localized, "unanswered ") : "", s_word);
         return TW_RST_KEEPALIVE_TIMEOUT;
     }
+    /* After its own RST the sender has no connection: what it answers
+     * then is the answer of a host without one, whatever came before. */
+    bool is_no_connection_answer = !has_ack && R->has_ack && rst->seq == R->last_ack;
+    if (is_no_connection_answer && earlier_own_rst(in))
+        return explain_no_connection(in, why, size, s_word, r_word);
     /* Both FINs exchanged: the sender is in TIME-WAIT or gone. */
     if (S->sent_fin && R->sent_fin && S->has_ack && S->last_ack == R->snd_nxt) {
         snprintf(
@@ -251,8 +293,8 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
         return TW_RST_TIME_WAIT;
     }
     /* Data for a socket the application closed (an orphan in FIN-WAIT)
-     * is answered with a RST (Linux tcp_rcv_state_process, "data after
-     * close"). */
+     * is answered with a RST (RFC 1122 section 4.2.2.13: data received
+     * after CLOSE; Linux tcp_rcv_state_process, "data after close"). */
     if (S->sent_fin && R->last_payload > 0) {
         snprintf(why, size,
                  tw_tr(in->is_localized,
@@ -260,12 +302,23 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
                  s_word, r_word, (unsigned long long)R->last_frame);
         return TW_RST_DATA_AFTER_CLOSE;
     }
+    /* The same when the data came before the other side's last segment
+     * (a bare ACK): the sender's FIN had not acknowledged it, so it arrived
+     * after the close. */
+    uint32_t r_data_end = R->snd_nxt - (R->sent_fin ? 1u : 0u);
+    if (S->sent_fin && R->sent_data && S->has_ack && tw_seq_lt(S->last_ack, r_data_end)) {
+        snprintf(why, size,
+                 tw_tr(in->is_localized,
+                       "The %s had closed (sent FIN) before it acknowledged the %s's data (its "
+                       "last ack %u, the data running to %u): data after the close"),
+                 s_word, r_word, S->last_ack, r_data_end);
+        return TW_RST_DATA_AFTER_CLOSE;
+    }
     /* An active reset continues the sender's own sequence space: RFC 9293
      * section 3.10.4's ABORT sends <SEQ=SND.NXT><CTL=RST> (Windows does,
      * without ACK; Linux's tcp_send_active_reset adds the ACK). Without ACK
      * it is also how a host without the connection answers a segment
      * (below); when the receiver's last ack equals it, that reading is kept. */
-    bool is_no_connection_answer = !has_ack && R->has_ack && rst->seq == R->last_ack;
     if (S->has_seq && rst->seq == S->snd_nxt && !is_no_connection_answer) {
         snprintf(
             why, size,
@@ -278,34 +331,8 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
     }
     /* RFC 9293 section 3.10.7.1: a segment for no connection, carrying an
      * ACK, gets <SEQ=SEG.ACK><CTL=RST>. */
-    if (is_no_connection_answer) {
-        const struct tw_event *own = earlier_own_rst(in);
-        if (own)
-            snprintf(why, size,
-                     tw_tr(in->is_localized,
-                           "Its seq = %u equals the ack field of the %s's segment in frame %llu, "
-                           "as a host without the connection answers: the %s had reset the "
-                           "connection itself (frame %llu)"),
-                     rst->seq, r_word, (unsigned long long)R->last_frame, s_word,
-                     (unsigned long long)own->frame);
-        else if (S->has_seq)
-            snprintf(
-                why, size,
-                tw_tr(in->is_localized,
-                      "Its seq = %u equals the ack field of the %s's segment in frame %llu, as a "
-                      "host without the connection answers; the %s took part in it earlier, so it "
-                      "lost "
-                      "it (restart, timeout, or a NAT entry expired)"),
-                rst->seq, r_word, (unsigned long long)R->last_frame, s_word);
-        else
-            snprintf(
-                why, size,
-                tw_tr(in->is_localized,
-                      "Its seq = %u equals the ack field of the %s's segment in frame %llu, as a "
-                      "host without the connection answers"),
-                rst->seq, r_word, (unsigned long long)R->last_frame);
-        return TW_RST_NO_CONNECTION;
-    }
+    if (is_no_connection_answer)
+        return explain_no_connection(in, why, size, s_word, r_word);
     snprintf(why, size, tw_tr(in->is_localized, "Its seq = %u%s matches no known signature"),
              rst->seq, has_ack ? tw_tr(in->is_localized, " with ACK") : "");
     return TW_RST_UNKNOWN;

@@ -1,7 +1,8 @@
 /* RST causes (diagnose/rst.c) on hand-built timelines, for the signatures
  * the lab's Linux cannot send: an abort without the ACK flag, as RFC 9293
  * section 3.10.4 writes it and Windows sends it (a suricata-verify capture,
- * ssl_version_negated, has them). What Linux sends is tested on lab
+ * ssl_version_negated, has them), and a BSD-like host's RST to data that
+ * came after its FIN. What Linux sends is tested on lab
  * captures (tests/fixtures/rst_*). */
 #include "timeline.h"
 
@@ -89,12 +90,39 @@ static void test_bare_rst_answering_ack_is_no_connection(void **state)
     tl_free(t);
 }
 
+/* The client closes (FIN, ack still at the server's ISN+1) while the
+ * server's data and FIN are on the way; the data arrives after the close
+ * and is answered with a RST (RFC 1122 section 4.2.2.13), even though the
+ * server's last segment, an ACK of the FIN, carries none (suricata-verify
+ * output-eve-ftp-data). The next RST is a host without the connection. */
+static void test_data_after_close_before_last_segment(void **state)
+{
+    (void)state;
+    struct tl *t = tl_new();
+    tl_syn(t, 0, X, 0);
+    tl_synack(t, 1, S, X + 1, 0, 0);
+    tl_ack(t, 2, X + 1, S + 1, 0, 0);
+    tl_data(t, 3, true, X + 1, S + 1, 722);
+    tl_send(t, 3.5, false, TW_TCP_FIN | TW_TCP_PSH | TW_TCP_ACK, S + 1, X + 723, 125, 0, 0);
+    tl_send(t, 4, true, TW_TCP_FIN | TW_TCP_ACK, X + 723, S + 1, 0, 0, 0);
+    tl_server_ack(t, 4.1, S + 127, X + 724);
+    uint64_t first, second;
+    struct tw_rst_result r = rst_from_client(t, 10, X + 723, TW_TCP_RST, &first);
+    assert_int_equal(r.cause, TW_RST_DATA_AFTER_CLOSE);
+    assert_non_null(strstr(r.why, "before it acknowledged the server's data"));
+    r = rst_from_client(t, 16, X + 724, TW_TCP_RST, &second);
+    assert_int_equal(r.cause, TW_RST_NO_CONNECTION);
+    assert_non_null(strstr(r.why, "the client had reset the connection itself"));
+    tl_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_abort_without_ack),
         cmocka_unit_test(test_no_connection_after_own_abort),
         cmocka_unit_test(test_bare_rst_answering_ack_is_no_connection),
+        cmocka_unit_test(test_data_after_close_before_last_segment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
