@@ -34,6 +34,9 @@ struct tw_spillsort {
     struct level levels[LEVELS];
     size_t n_items;    /* on file */
     unsigned char *bufs; /* TW_SPILLSORT_FAN_IN read buffers, allocated once */
+    size_t *order;     /* sort_items: 2 * cap_order indices, kept between calls */
+    size_t cap_order;
+    unsigned char *spare; /* one item */
 };
 
 /* A run being read back, or the caller's array (is_memory). */
@@ -51,9 +54,13 @@ struct source {
 tw_spillsort *tw_spillsort_new(size_t item_bytes, tw_spillsort_cmp cmp)
 {
     tw_spillsort *s = calloc(1, sizeof *s);
-    if (s) {
-        s->item_bytes = item_bytes;
-        s->cmp = cmp;
+    if (!s)
+        return NULL;
+    s->item_bytes = item_bytes;
+    s->cmp = cmp;
+    if (!(s->spare = malloc(item_bytes))) {
+        free(s);
+        return NULL;
     }
     return s;
 }
@@ -66,10 +73,64 @@ void tw_spillsort_free(tw_spillsort *s)
         if (s->levels[l].file)
             fclose(s->levels[l].file);
     free(s->bufs);
+    free(s->order);
+    free(s->spare);
     free(s);
 }
 
 size_t tw_spillsort_n_items(const tw_spillsort *s) { return s->n_items; }
+
+/* Sorts items[0, n) stably, in place: the indices are merge-sorted (in
+ * memory kept from one call to the next: qsort allocated and freed a
+ * buffer of the run's size every time), then the items are moved along the
+ * permutation's cycles. False when memory is short. */
+static bool sort_items(tw_spillsort *s, unsigned char *items, size_t n)
+{
+    if (n < 2)
+        return true;
+    if (n > s->cap_order) {
+        size_t *o = realloc(s->order, 2 * n * sizeof *o);
+        if (!o)
+            return false;
+        s->order = o;
+        s->cap_order = n;
+    }
+    size_t *a = s->order, *b = s->order + n, size = s->item_bytes;
+    for (size_t i = 0; i < n; i++)
+        a[i] = i;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                b[k++] = s->cmp(items + a[j] * size, items + a[i] * size) < 0 ? a[j++] : a[i++];
+            while (i < mid)
+                b[k++] = a[i++];
+            while (j < hi)
+                b[k++] = a[j++];
+        }
+        size_t *t = a;
+        a = b;
+        b = t;
+    }
+    /* a[i]: the item that belongs at i; done when a[i] == i */
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] == i)
+            continue;
+        memcpy(s->spare, items + i * size, size);
+        size_t j = i;
+        while (a[j] != i) {
+            size_t from = a[j];
+            memcpy(items + j * size, items + from * size, size);
+            a[j] = j;
+            j = from;
+        }
+        memcpy(items + j * size, s->spare, size);
+        a[j] = j;
+    }
+    return true;
+}
 
 /* Reads the next items of a run into its buffer; false on a read error. */
 static bool refill(const tw_spillsort *s, struct source *src)
@@ -256,15 +317,14 @@ bool tw_spillsort_add_run(tw_spillsort *s, void *items, size_t n)
         return true;
     if (s->levels[0].n_runs == TW_SPILLSORT_FAN_IN && !push_down(s, 0))
         return false;
-    qsort(items, n, s->item_bytes, s->cmp);
-    return append_run(s, 0, items, n);
+    return sort_items(s, items, n) && append_run(s, 0, items, n);
 }
 
 bool tw_spillsort_merge(tw_spillsort *s, void *items, size_t n,
                         void (*fn)(void *ctx, const void *item), void *ctx)
 {
-    if (n)
-        qsort(items, n, s->item_bytes, s->cmp);
+    if (!sort_items(s, items, n))
+        return false;
     /* at most FAN_IN runs for the final merge: push the lowest levels down */
     for (int l = 0; l + 1 < LEVELS; l++) {
         size_t total = 0;

@@ -7,8 +7,8 @@
  * are merged TW_SPILLSORT_FAN_IN at a time, each read back through a buffer
  * of TW_SPILLSORT_BUFFER items, and an item is written once per level of
  * merging (log base FAN_IN of the runs), never once per run added.
- * Of items that compare equal, the older run's come first (the array's
- * last); within a run their order is qsort's. */
+ * Of items that compare equal, the older come first: runs are sorted
+ * stably, and merged oldest run first (the array last). */
 #ifndef TW_BASE_SPILLSORT_H
 #define TW_BASE_SPILLSORT_H
 

@@ -1,6 +1,7 @@
 /* Unit tests for src/base/spillsort.c: more items than memory holds, in
  * sorted runs on a temporary file, merged in order; more runs than it keeps
- * open (merged into one first); of equal items, the oldest run's first. */
+ * at once (merged a level at a time); equal items in the order they were
+ * added (runs sorted stably, merged oldest first). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,14 +26,6 @@ static int by_key(const void *pa, const void *pb)
     return (a->key > b->key) - (a->key < b->key);
 }
 
-/* Keys, then the order of adding: no ties (qsort need not be stable). */
-static int by_key_then_added(const void *pa, const void *pb)
-{
-    const struct item *a = pa, *b = pb;
-    int c = by_key(pa, pb);
-    return c ? c : (a->added > b->added) - (a->added < b->added);
-}
-
 struct out {
     size_t n;
     struct item last;
@@ -52,7 +45,8 @@ static void take(void *ctx, const void *p)
 /* n items, budget in memory: keys repeat (ties across runs) */
 static void sort_through(size_t n, size_t budget, size_t *n_on_file)
 {
-    tw_spillsort *s = tw_spillsort_new(sizeof(struct item), by_key_then_added);
+    /* keys only: equal keys must come out in the order they were added */
+    tw_spillsort *s = tw_spillsort_new(sizeof(struct item), by_key);
     assert_non_null(s);
     struct item *mem = calloc(budget, sizeof *mem);
     assert_non_null(mem);
