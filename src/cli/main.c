@@ -467,7 +467,8 @@ int main(int argc, char **argv)
     /* connects: attempts grouped into the application's connect()s */
     if (ok && (!o.is_wsfilter || html)) {
         struct tw_sink inner = sink;
-        ok = tw_report_connects(&sink, inner, o.app_timeout_ns, o.memcap_bytes / 8);
+        ok = tw_report_connects(&sink, inner, o.app_timeout_ns, o.memcap_bytes / 8,
+                                o.interface != NULL);
         if (!ok)
             inner.free(inner.ctx);
     }

@@ -27,7 +27,7 @@ struct connects {
     size_t n_pending, cap_pending;
     tw_spillsort *spilled;             /* pending attempts past the budget, sorted runs */
     bool can_spill;                    /* false once the temporary file failed */
-    bool is_live;                      /* settled() was called */
+    bool is_live;                      /* a live capture: connects go out as they settle */
     struct tw_attempt_brief *group;    /* at the end, after a spill: the connect streaming past */
     size_t n_group, cap_group;
     size_t n_streamed;                 /* attempts that streamed past so far */
@@ -235,7 +235,6 @@ static void pass_settled(void *ctx, int64_t now_ns, const struct tw_attempt_brie
                          size_t n_open)
 {
     struct connects *c = ctx;
-    c->is_live = true;
     if (open) /* else some are not listed: wait */
         report_connects(c, now_ns, open, n_open);
     if (now_ns >= c->next_failures_ns && c->file) {
@@ -289,7 +288,7 @@ static void free_connects(void *ctx)
 }
 
 bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app_timeout_ns,
-                        size_t budget_bytes)
+                        size_t budget_bytes, bool is_live)
 {
     struct connects *c = calloc(1, sizeof *c);
     if (!c)
@@ -305,6 +304,7 @@ bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app
         return false;
     }
     c->can_spill = true;
+    c->is_live = is_live;
     c->inner = inner;
     c->app_timeout_ns = app_timeout_ns;
     c->max_briefs = budget_bytes / 8 * 5 / (sizeof(struct tw_attempt_brief) + sizeof(struct tw_connect));

@@ -131,11 +131,14 @@ void tw_report_collect(struct tw_sink *sink, struct tw_collector *c);
  * each as soon as settled() says it can no longer change (live) and the rest
  * before the file's summary, whose histogram counts them all.
  * app_timeout_ns 0: no --app-timeout. It keeps a brief of each attempt of
- * the file within budget_bytes; past that the summary says the connects are
- * partial. The wrapper owns inner after this
- * call (its free frees inner too). False when out of memory. */
+ * the file within budget_bytes, and past that on a temporary file, merged
+ * at the end (is_live: only past the budget, after which the connects wait
+ * for the end; reading a file, in runs of a few thousand); the summary says
+ * the connects are partial only when that file cannot be written. The
+ * wrapper owns inner after this call (its free frees inner too). False when
+ * out of memory. */
 bool tw_report_connects(struct tw_sink *outer, struct tw_sink inner, int64_t app_timeout_ns,
-                        size_t budget_bytes);
+                        size_t budget_bytes, bool is_live);
 
 /* For a sink that wraps another and passes most calls on (-w's): ctx must
  * start with the inner struct tw_sink (its first member). Fills *outer with

@@ -225,7 +225,7 @@ static void test_connects_live(void **state)
                             .connect = seen_connect, .summary = seen_summary,
                             .free = seen_free};
     struct tw_sink sink;
-    assert_true(tw_report_connects(&sink, inner, 0, 1 << 20));
+    assert_true(tw_report_connects(&sink, inner, 0, 1 << 20, true));
     /* a refused connect() at 0 s, retried at 1 s: the retry times out
      * (reported at 5 s), then a third try at 5.5 s is refused */
     feed(&sink, 40001, 0, 1, TW_VERDICT_REFUSED);
@@ -292,7 +292,7 @@ static void test_server_failures_live(void **state)
                             .connect = no_connect, .server_failures = failures_seen,
                             .summary = no_summary, .free = seen_free};
     struct tw_sink sink;
-    assert_true(tw_report_connects(&sink, inner, 0, 1 << 20));
+    assert_true(tw_report_connects(&sink, inner, 0, 1 << 20, true));
     struct tw_attempt_brief other = brief(2, 40009, 0, 0, TW_VERDICT_UNKNOWN, false);
     feed(&sink, 40001, 0, 1, TW_VERDICT_OK);
     sink.settled(sink.ctx, 100 * MS, &other, 1);
@@ -340,13 +340,13 @@ static void feed_client(struct tw_sink *sink, uint8_t client, uint16_t port, int
     sink->attempt(sink->ctx, &r);
 }
 
-static void grouped(size_t budget_bytes, struct seen *out)
+static void grouped(size_t budget_bytes, bool is_live, struct seen *out)
 {
     memset(out, 0, sizeof *out);
     struct tw_sink inner = {.ctx = out, .attempt = seen_attempt, .rst = seen_rst,
                             .connect = seen_connect, .summary = seen_summary, .free = seen_free};
     struct tw_sink sink;
-    assert_true(tw_report_connects(&sink, inner, 0, budget_bytes));
+    assert_true(tw_report_connects(&sink, inner, 0, budget_bytes, is_live));
     /* 250 clients, judged out of order: a refused try, then a retry from
      * the next port 1 s later that succeeds (one connect of two attempts),
      * and an attempt a minute later (a connect of its own) */
@@ -360,6 +360,13 @@ static void grouped(size_t budget_bytes, struct seen *out)
             else
                 feed_client(&sink, client, 40002, 60000 + k, 60001 + k, TW_VERDICT_OK);
         }
+    /* live, once briefs went to the file, nothing goes out before the end */
+    if (is_live) {
+        sink.settled(sink.ctx, INT64_MAX / 2, NULL, 0);
+        struct tw_attempt_brief none = brief(200, 1, 0, 0, TW_VERDICT_UNKNOWN, false);
+        sink.settled(sink.ctx, INT64_MAX / 2, &none, 1);
+        assert_int_equal(out->n_connects, 0);
+    }
     struct tw_file_summary sum;
     memset(&sum, 0, sizeof sum);
     sum.file = "big.pcap";
@@ -370,9 +377,10 @@ static void grouped(size_t budget_bytes, struct seen *out)
 static void test_connects_spilled(void **state)
 {
     (void)state;
-    struct seen all, spilled;
-    grouped(1 << 20, &all);
-    grouped(4096, &spilled); /* 21 briefs in memory: 36 runs on file */
+    struct seen all, spilled, live;
+    grouped(1 << 20, false, &all);
+    grouped(4096, false, &spilled); /* 21 briefs in memory: 36 runs on file */
+    grouped(4096, true, &live);
     assert_int_equal(all.sum.connects, 500);
     assert_int_equal(all.sum.connects_retried, 250);
     assert_false(all.sum.is_connects_partial);
@@ -385,6 +393,9 @@ static void test_connects_spilled(void **state)
     assert_int_equal(spilled.n_connects, all.n_connects); /* records: the retried ones */
     assert_int_equal(spilled.n_attempts_last, all.n_attempts_last);
     assert_int_equal(spilled.start_last_ns, all.start_last_ns);
+    assert_int_equal(live.sum.connects, all.sum.connects);
+    assert_int_equal(live.n_connects, all.n_connects);
+    assert_false(live.sum.is_connects_partial);
 }
 
 int main(void)

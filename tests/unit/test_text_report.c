@@ -99,7 +99,7 @@ static void test_live_connect_line_at_once(void **state)
     mem_report_open(&m, true);
     FILE *out = m.out;
     struct tw_sink sink;
-    assert_true(tw_report_connects(&sink, m.sink, 0, 1 << 20));
+    assert_true(tw_report_connects(&sink, m.sink, 0, 1 << 20, false));
     struct tw_attempt_record r;
     record(&r, 7, 8080, TW_VERDICT_REFUSED, 1700000000);
     sink.attempt(sink.ctx, &r);
