@@ -40,9 +40,11 @@ struct writer {
  * absorbs a delay, theirs is the run's critical path. On two cores the three
  * threads share, and at the same priority the scheduler often ran the writer
  * in the tracker's place (big.pcap JSON, --threads 2: 0.51 s -> 0.48 s side
- * by side). Linux keeps a nice value per thread; failing to set it is
- * harmless. */
-#define WRITER_NICE 5
+ * by side with nice 5; nice 10, once the writer also sorted the connects'
+ * briefs: 0.44 -> 0.43 s, 15 runs each, and nice 0 took 0.46 s). When its
+ * queue fills, the tracker waits and the writer gets the core anyway.
+ * Linux keeps a nice value per thread; failing to set it is harmless. */
+#define WRITER_NICE 10
 
 static void *run(void *arg)
 {
