@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/cursor.h"
+#include "base/hash.h"
 
 /* Nested layers decoded at most: VLAN tags, IPv6 extension headers, MPLS
  * labels, and each tunnel header (PPPoE, GRE, VXLAN, Geneve, an IP header
@@ -75,6 +76,16 @@ static inline int tw_addr_cmp(const struct tw_addr *a, const struct tw_addr *b)
         }
     }
     return 0;
+}
+
+/* An endpoint's hash, keyed with seed (base/hash.h). The flow table adds
+ * the two endpoints' so that either orientation finds the same bucket. */
+static inline uint64_t tw_endpoint_hash(uint64_t seed, const struct tw_addr *a, uint16_t port)
+{
+    uint64_t w0, w1;
+    memcpy(&w0, a->b, 8);
+    memcpy(&w1, a->b + 8, 8);
+    return tw_mix64((seed ^ w0) * 0x9e3779b97f4a7c15ULL + (w1 ^ port));
 }
 
 /* The order of two endpoints: address (as tw_addr_cmp), then port. */

@@ -32,6 +32,7 @@ struct server_attempt {
 
 struct tw_server_tally {
     size_t budget_bytes;
+    uint64_t seed;                 /* servers are the capture's to choose: keyed */
     struct server_entry *entries;
     size_t n_entries, cap_entries;
     uint32_t *slots;               /* open addressing: entry index + 1, 0 empty */
@@ -46,8 +47,10 @@ struct tw_server_tally {
 tw_server_tally *tw_server_tally_new(size_t budget_bytes)
 {
     tw_server_tally *t = calloc(1, sizeof *t);
-    if (t)
-        t->budget_bytes = budget_bytes;
+    if (!t)
+        return NULL;
+    t->budget_bytes = budget_bytes;
+    t->seed = tw_hash_seed(t);
     return t;
 }
 
@@ -75,12 +78,7 @@ bool tw_server_tally_is_partial(const tw_server_tally *t) { return t->is_partial
 
 static size_t endpoint_slot(const tw_server_tally *t, const struct tw_addr *a, uint16_t port)
 {
-    uint64_t w0, w1;
-    memcpy(&w0, a->b, 8);
-    memcpy(&w1, a->b + 8, 8);
-    uint64_t h = (w0 * 0x9e3779b97f4a7c15ULL) ^ (w1 + port) * 0xc2b2ae3d27d4eb4fULL;
-    h ^= h >> 29;
-    size_t i = (size_t)h & (t->n_slots - 1);
+    size_t i = (size_t)tw_endpoint_hash(t->seed, a, port) & (t->n_slots - 1);
     while (t->slots[i]) {
         const struct server_entry *e = &t->entries[t->slots[i] - 1];
         if (e->server_port == port && memcmp(e->server.b, a->b, 16) == 0)

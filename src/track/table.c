@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #define NONE UINT32_MAX
@@ -63,32 +62,13 @@ struct tw_table {
     struct tw_table_stats stats;
 };
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-/* One endpoint's share of a key's hash. */
-static uint64_t endpoint_hash(uint64_t seed, const struct tw_addr *a, uint16_t port)
-{
-    uint64_t w0, w1;
-    memcpy(&w0, a->b, 8);
-    memcpy(&w1, a->b + 8, 8);
-    return mix64((seed ^ w0) * 0x9e3779b97f4a7c15ULL + (w1 ^ port));
-}
-
 /* The same for both orientations of a 4-tuple (the sum of the endpoints'
  * shares), so that a packet's flow is looked for in one bucket whichever
  * side sent it; keyed with the run's seed. */
 static uint64_t seeded_hash(uint64_t seed, const struct tw_flow_key *k)
 {
-    return mix64(endpoint_hash(seed, &k->client, k->client_port) +
-                 endpoint_hash(seed, &k->server, k->server_port));
+    return tw_mix64(tw_endpoint_hash(seed, &k->client, k->client_port) +
+                    tw_endpoint_hash(seed, &k->server, k->server_port));
 }
 
 static bool key_eq(const struct tw_flow_key *a, const struct tw_flow_key *b)
@@ -152,9 +132,7 @@ tw_table *tw_table_new(const struct tw_table_limits *lim, tw_flow_done_fn done, 
     t->free_head = NONE;
     t->n_never_used = t->n_slots;
     t->lru = t->closed = t->todo = (struct list){NONE, NONE};
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    t->seed = mix64((uint64_t)now.tv_nsec ^ ((uint64_t)now.tv_sec << 20) ^ (uintptr_t)t);
+    t->seed = tw_hash_seed(t);
     t->stats.capacity = t->n_slots;
     return t;
 }
