@@ -3,15 +3,7 @@
  * second copy of a packet on a mirrored port (analyze/). */
 #include "correlate/correlate.h"
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 31;
-    x *= 0x7fb5d329728ea185ULL;
-    x ^= x >> 27;
-    x *= 0x81dadef4bc2dd44dULL;
-    x ^= x >> 33;
-    return x;
-}
+#include "base/hash.h"
 
 /* What stays the same when a packet crosses a router or a NAT: sequence
  * numbers, flags, length, TCP timestamps, and the IPv4 ID (masquerading
@@ -20,13 +12,13 @@ static uint64_t mix64(uint64_t x)
 uint64_t tw_packet_fingerprint(const struct tw_packet *p)
 {
     const struct tw_segment *s = &p->tcp;
-    uint64_t h = mix64(0x9e3779b97f4a7c15ULL ^ s->seq);
-    h = mix64(h ^ ((s->flags & TW_TCP_ACK) ? s->ack : 0));
-    h = mix64(h ^ ((uint64_t)(s->flags & 0x3f) << 32 | s->payload_len));
+    uint64_t h = tw_mix64(0x9e3779b97f4a7c15ULL ^ s->seq);
+    h = tw_mix64(h ^ ((s->flags & TW_TCP_ACK) ? s->ack : 0));
+    h = tw_mix64(h ^ ((uint64_t)(s->flags & 0x3f) << 32 | s->payload_len));
     if (s->has_ts)
-        h = mix64(h ^ ((uint64_t)s->tsval << 32 | s->tsecr));
+        h = tw_mix64(h ^ ((uint64_t)s->tsval << 32 | s->tsecr));
     if (p->has_ip_id)
-        h = mix64(h ^ (0x10000u | p->ip_id));
+        h = tw_mix64(h ^ (0x10000u | p->ip_id));
     return h;
 }
 
