@@ -7,7 +7,8 @@
  * not once per merge, and the final merge reads at most FAN_IN runs. */
 #include "base/spillsort.h"
 
-#include <errno.h>
+#include "base/io.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,16 +137,9 @@ static bool sort_items(tw_spillsort *s, unsigned char *items, size_t n)
 static bool refill(const tw_spillsort *s, struct source *src)
 {
     size_t n = src->unread < TW_SPILLSORT_BUFFER ? src->unread : TW_SPILLSORT_BUFFER;
-    size_t bytes = n * s->item_bytes, got = 0;
-    while (got < bytes) {
-        ssize_t r = pread(fileno(src->file), src->buf + got, bytes - got,
-                          (off_t)(src->next_offset + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        got += (size_t)r;
-    }
+    size_t bytes = n * s->item_bytes;
+    if (tw_pread_all(fileno(src->file), src->buf, bytes, src->next_offset) != bytes)
+        return false;
     src->next_offset += bytes;
     src->unread -= n;
     src->in_buf = n;

@@ -15,11 +15,11 @@
  * (bench/README.md: 5 % less CPU and wall time on big.pcap). */
 #include "capture/pcapread.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "base/cursor.h"
+#include "base/io.h"
 
 #define MAGIC_USEC 0xa1b2c3d4u
 #define MAGIC_NSEC 0xa1b23c4du
@@ -58,16 +58,8 @@ static bool load(tw_pcapread *m, uint64_t at, uint64_t n)
     m->buf_len = 0;
     if (n > len)
         return false;
-    while (m->buf_len < len) {
-        ssize_t got = pread(m->fd, m->buf + m->buf_len, (size_t)(len - m->buf_len),
-                            (off_t)(at + m->buf_len));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return false;
-        m->buf_len += (size_t)got;
-    }
-    return true;
+    m->buf_len = tw_pread_all(m->fd, m->buf, (size_t)len, at);
+    return m->buf_len == len;
 }
 
 /* A cursor on [at, at + n) of the file, in the buffer; short when it cannot be. */

@@ -56,25 +56,34 @@ static bool has_event(const struct tw_attempt *a, enum tw_event_kind kind)
     return (a->event_kinds >> kind) & 1u;
 }
 
+/* The client's first data segment of a; NULL when there is none. */
+static const struct tw_event *first_client_data(const struct tw_attempt *a)
+{
+    for (int i = 0; i < a->n_events; i++)
+        if (a->events[i].kind == TW_EV_CLIENT_DATA)
+            return &a->events[i];
+    return NULL;
+}
+
+/* ack covers at least one byte of data. */
+static bool acks_data(const struct tw_event *data, uint32_t ack)
+{
+    return data && tw_seq_in(ack, data->seq + 1, data->payload_len);
+}
+
 bool tw_attempt_acks_client_data(const struct tw_attempt *a, uint32_t ack)
 {
-    for (int i = 0; i < a->n_events; i++) {
-        const struct tw_event *e = &a->events[i];
-        if (e->kind == TW_EV_CLIENT_DATA)
-            return tw_seq_in(ack, e->seq + 1, e->payload_len);
-    }
-    return false;
+    return acks_data(first_client_data(a), ack);
 }
 
 /* The server acknowledged the client's data: it had the connection
  * synchronized, whatever the capture shows of the handshake. */
 static bool server_acked_client_data(const struct tw_attempt *a)
 {
-    for (int i = 0; i < a->n_events; i++) {
-        const struct tw_event *e = &a->events[i];
-        if (e->kind == TW_EV_SERVER_ACK && tw_attempt_acks_client_data(a, e->ack))
+    const struct tw_event *data = first_client_data(a);
+    for (int i = 0; data && i < a->n_events; i++)
+        if (a->events[i].kind == TW_EV_SERVER_ACK && acks_data(data, a->events[i].ack))
             return true;
-    }
     return false;
 }
 
