@@ -40,16 +40,15 @@ struct tw_spillsort {
     unsigned char *spare; /* one item */
 };
 
-/* A run being read back, or the caller's array (is_memory). */
+/* A run being read back, or the caller's array (no file). */
 struct source {
     const unsigned char *item;  /* current item */
-    FILE *file;                 /* runs */
+    FILE *file;                 /* runs; NULL: the caller's array */
     unsigned char *buf;         /* runs: TW_SPILLSORT_BUFFER items */
     size_t in_buf, at;          /* items in buf, index of item */
     uint64_t next_offset;       /* runs: file offset of the first item not in buf */
     size_t unread;              /* items not read into buf (runs) or left (array) */
     size_t age;                 /* ties: the lower (older) first */
-    bool is_memory;
 };
 
 tw_spillsort *tw_spillsort_new(size_t item_bytes, tw_spillsort_cmp cmp)
@@ -152,7 +151,7 @@ static bool refill(const tw_spillsort *s, struct source *src)
  * *is_error). */
 static bool advance(const tw_spillsort *s, struct source *src, bool *is_error)
 {
-    if (src->is_memory) {
+    if (!src->file) { /* the array */
         if (!src->unread)
             return false;
         src->unread--;
@@ -232,7 +231,7 @@ static bool merge_levels(tw_spillsort *s, int from, int to, const void *items, s
     }
     if (n && !is_error) {
         struct source *m = &src[n_src];
-        *m = (struct source){.item = items, .unread = n, .age = n_src, .is_memory = true};
+        *m = (struct source){.item = items, .unread = n, .age = n_src};
         heap[n_heap++] = m;
     }
     for (size_t i = n_heap; i-- > 0;)
