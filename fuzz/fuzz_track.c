@@ -43,7 +43,7 @@ static void flow_done(void *ctx, struct tw_flow *flow, enum tw_flow_end why)
     struct run *r = ctx;
     (void)why;
     for (int i = 0; i < flow->n_attempts; i++) {
-        tw_vantage_observe(&r->votes, &flow->attempts[i]);
+        tw_vantage_observe(&r->votes, tw_flow_attempt(flow, i));
         judge(r, flow, i);
     }
 }

@@ -110,7 +110,7 @@ static void emit(struct run *r, const struct tw_attempt_record *rec)
 
 static void judge(struct run *r, const struct tw_flow *flow, int index, struct tw_attempt_record *rec)
 {
-    const struct tw_attempt *a = &flow->attempts[index];
+    const struct tw_attempt *a = tw_flow_attempt(flow, index);
     memset(rec, 0, sizeof *rec);
     rec->file = r->sum.file;
     rec->key = flow->key;
@@ -134,7 +134,7 @@ static void flow_done(void *ctx, struct tw_flow *flow, enum tw_flow_end why)
     int n_reported = tw_table_n_reported(r->table, flow); /* live: already out */
     if (!r->is_at_end && r->opt->vantage < 0) {
         for (int i = n_reported; i < flow->n_attempts; i++)
-            tw_vantage_observe(&r->votes, &flow->attempts[i]);
+            tw_vantage_observe(&r->votes, tw_flow_attempt(flow, i));
         decide_vantage(r, false);
     }
     if (why == TW_END_CAPTURE && r->is_judged_at_end)
@@ -150,7 +150,7 @@ static void observe_flow(void *ctx, const struct tw_flow *flow)
 {
     struct run *r = ctx;
     for (int i = tw_table_n_reported(r->table, flow); i < flow->n_attempts; i++)
-        tw_vantage_observe(&r->votes, &flow->attempts[i]);
+        tw_vantage_observe(&r->votes, tw_flow_attempt(flow, i));
 }
 
 static int addr_cmp(const struct tw_flow_key *a, const struct tw_flow_key *b)
@@ -184,7 +184,7 @@ static void note_pending(void *ctx, const struct tw_flow *flow)
             return;
         }
         r->pending[r->n_pending++] =
-            (struct pending){flow->attempts[i].first_ns, flow, i};
+            (struct pending){tw_flow_attempt(flow, i)->first_ns, flow, i};
     }
 }
 
@@ -289,7 +289,7 @@ static const struct tw_attempt *track(struct run *r, tw_table *table, const stru
         struct tw_attempt_record rec;
         if (tw_table_n_reported(table, flow) == 0) {
             if (r->opt->vantage < 0) {
-                tw_vantage_observe(&r->votes, &flow->attempts[0]);
+                tw_vantage_observe(&r->votes, tw_flow_attempt(flow, 0));
                 decide_vantage(r, false);
             }
             judge(r, flow, 0, &rec);
@@ -337,7 +337,7 @@ static int64_t settle_flow(void *ctx, struct tw_flow *flow, int *n_reported)
             return at;
         if (r->opt->vantage < 0) {
             enum tw_vantage before = r->vantage;
-            tw_vantage_observe(&r->votes, &flow->attempts[i]);
+            tw_vantage_observe(&r->votes, tw_flow_attempt(flow, i));
             decide_vantage(r, false);
             if (r->vantage != before)
                 judge(r, flow, i, &rec);
@@ -361,7 +361,7 @@ static void note_open(void *ctx, const struct tw_flow *flow, int index)
     b->server = flow->key.server;
     b->client_port = flow->key.client_port;
     b->server_port = flow->key.server_port;
-    b->first_ns = flow->attempts[index].first_ns;
+    b->first_ns = tw_flow_attempt(flow, index)->first_ns;
 }
 
 /* Tells the sink which attempts are still open, for what spans several

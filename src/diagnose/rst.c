@@ -202,7 +202,7 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
      * 4-tuple tells it from a closed port. */
     bool answers_syn = in->side == TW_FROM_SERVER && a->has_syn && !a->has_synack && has_ack &&
                        tw_attempt_acks_syn(a, rst->ack);
-    if (answers_syn && a != &in->flow->attempts[0] && S->sent_fin) {
+    if (answers_syn && a != tw_flow_attempt(in->flow, 0) && S->sent_fin) {
         snprintf(
             why, size,
             tw_tr(in->is_localized,
@@ -226,7 +226,7 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
          * acknowledge our SYN gets <SEQ=SEG.ACK><CTL=RST>. */
         const struct tw_event *ack = server_ack_with(a, rst->seq);
         if (ack && !tw_attempt_acks_client_data(a, ack->ack)) {
-            bool older = a != &in->flow->attempts[in->flow->n_attempts - 1];
+            bool older = a != tw_flow_attempt(in->flow, in->flow->n_attempts - 1);
             if (older && ack->ack == a->isn + 1 && !tw_attempt_completed(a)) {
                 snprintf(
                     why, size,

@@ -46,9 +46,9 @@ static void make_view(const struct tw_judge_input *in, struct view *v)
 {
     memset(v, 0, sizeof *v);
     v->in = in;
-    v->a = &in->flow->attempts[in->index];
+    v->a = tw_flow_attempt(in->flow, in->index);
     if (in->index + 1 < in->flow->n_attempts)
-        v->later = &in->flow->attempts[in->index + 1];
+        v->later = tw_flow_attempt(in->flow, in->index + 1);
     const struct tw_attempt *a = v->a;
     for (int i = 0; i < a->n_events; i++) {
         const struct tw_event *e = &a->events[i];
@@ -234,7 +234,7 @@ static bool server_spoke_between(const struct view *v, int64_t from_ns, int64_t 
 {
     const struct tw_flow *flow = v->in->flow;
     for (int i = 0; i < flow->n_attempts; i++) {
-        const struct tw_attempt *a = &flow->attempts[i];
+        const struct tw_attempt *a = tw_flow_attempt(flow, i);
         for (int j = 0; j < a->n_events; j++) {
             const struct tw_event *e = &a->events[j];
             if (!e->from_client && e->kind != TW_EV_ICMP_ERROR && e->ts_ns >= from_ns &&
@@ -543,7 +543,7 @@ static const struct tw_attempt *held_connection(const struct view *v, uint32_t a
 {
     const struct tw_flow *flow = v->in->flow;
     for (int i = v->in->index - 1; i >= 0; i--) {
-        const struct tw_attempt *p = &flow->attempts[i];
+        const struct tw_attempt *p = tw_flow_attempt(flow, i);
         if (p->has_syn && (uint32_t)(ack - (p->isn + 1)) < (1u << 24))
             return p;
     }

@@ -32,8 +32,8 @@ const char *tw_event_name(enum tw_event_kind k)
 static struct tw_attempt *find_by_isn(struct tw_flow *flow, uint32_t isn)
 {
     for (int i = flow->n_attempts - 1; i >= 0; i--)
-        if (flow->attempts[i].has_syn && flow->attempts[i].isn == isn)
-            return &flow->attempts[i];
+        if (tw_flow_attempt(flow, i)->has_syn && tw_flow_attempt(flow, i)->isn == isn)
+            return tw_flow_attempt(flow, i);
     return NULL;
 }
 
@@ -41,14 +41,14 @@ static struct tw_attempt *find_by_isn(struct tw_flow *flow, uint32_t isn)
 static struct tw_attempt *find_acking(struct tw_flow *flow, uint32_t ack)
 {
     for (int i = flow->n_attempts - 1; i >= 0; i--)
-        if (tw_attempt_acks_syn(&flow->attempts[i], ack))
-            return &flow->attempts[i];
+        if (tw_attempt_acks_syn(tw_flow_attempt(flow, i), ack))
+            return tw_flow_attempt(flow, i);
     return NULL;
 }
 
 static struct tw_attempt *newest(struct tw_flow *flow)
 {
-    return flow->n_attempts ? &flow->attempts[flow->n_attempts - 1] : NULL;
+    return flow->n_attempts ? tw_flow_attempt(flow, flow->n_attempts - 1) : NULL;
 }
 
 static bool has_event(const struct tw_attempt *a, enum tw_event_kind kind)
@@ -102,7 +102,7 @@ bool tw_attempt_completed(const struct tw_attempt *a)
 static struct tw_attempt *find_challenged(struct tw_flow *flow, uint32_t ack)
 {
     for (int i = flow->n_attempts - 1; i >= 0; i--) {
-        struct tw_attempt *a = &flow->attempts[i];
+        struct tw_attempt *a = tw_flow_attempt(flow, i);
         for (int j = 0; j < a->n_events; j++)
             if (a->events[j].kind == TW_EV_SERVER_ACK && a->events[j].ack == ack)
                 return a;
@@ -130,15 +130,15 @@ void tw_flow_retire_oldest(struct tw_flow *flow)
 {
     if (flow->n_attempts == 0)
         return;
-    memmove(&flow->attempts[0], &flow->attempts[1],
-            (size_t)(flow->n_attempts - 1) * sizeof flow->attempts[0]);
+    for (int i = 0; i + 1 < flow->n_attempts; i++)
+        *tw_flow_attempt(flow, i) = *tw_flow_attempt(flow, i + 1);
     flow->n_attempts--;
 }
 
 static struct tw_attempt *open_attempt(struct tw_flow *flow, const struct tw_packet *pkt,
                                        enum tw_side side)
 {
-    struct tw_attempt *a = &flow->attempts[flow->n_attempts++];
+    struct tw_attempt *a = tw_flow_attempt(flow, flow->n_attempts++);
     /* The fields, not the timeline: an event is written whole as it is added
      * (add_event), and nothing reads past n_events. Clearing all 24 events
      * wrote 18 cold cache lines for every new attempt. */
@@ -229,7 +229,7 @@ bool tw_flow_is_closed(const struct tw_flow *flow)
 {
     if (!flow->n_attempts)
         return false;
-    const struct tw_attempt *a = &flow->attempts[flow->n_attempts - 1];
+    const struct tw_attempt *a = tw_flow_attempt(flow, flow->n_attempts - 1);
     return a->saw_fin[TW_FROM_CLIENT] && a->saw_fin[TW_FROM_SERVER];
 }
 
@@ -255,8 +255,8 @@ static struct tw_attempt *file_client(struct tw_flow *flow, const struct tw_pack
     }
     if (!a && (seg->flags & TW_TCP_ACK)) {
         for (int i = flow->n_attempts - 1; i >= 0 && !a; i--)
-            if (flow->attempts[i].has_synack && flow->attempts[i].server_isn + 1 == seg->ack)
-                a = &flow->attempts[i];
+            if (tw_flow_attempt(flow, i)->has_synack && tw_flow_attempt(flow, i)->server_isn + 1 == seg->ack)
+                a = tw_flow_attempt(flow, i);
     }
     if (!a)
         a = newest(flow);

@@ -118,8 +118,21 @@ struct tw_flow {
     uint64_t capture_gap_bytes;
     uint8_t n_attempts;
     bool is_evicted;        /* judged early because the table was full */
-    struct tw_attempt attempts[TW_FLOW_ATTEMPTS]; /* oldest first */
+    /* Attempts oldest first: the first here, the others in `later`, room
+     * the owner keeps apart (TW_FLOW_ATTEMPTS - 1 of them). Few flows hold
+     * more than one attempt, so the table never writes most of that room,
+     * and memory it never writes costs neither the kernel's zeroing nor
+     * RSS. Reach them through tw_flow_attempt(). */
+    struct tw_attempt *later;
+    struct tw_attempt first;
 };
+
+/* Attempt i (0: the oldest) of flow, i < TW_FLOW_ATTEMPTS. Takes a const
+ * flow and returns a mutable attempt, as strchr does. */
+static inline struct tw_attempt *tw_flow_attempt(const struct tw_flow *flow, int i)
+{
+    return i == 0 ? (struct tw_attempt *)&flow->first : &flow->later[i - 1];
+}
 
 /* True when pkt would open a new attempt on flow (a client SYN with an ISN
  * the flow has not seen, or the first packet of a flow whose SYN was never
@@ -128,7 +141,7 @@ struct tw_flow {
 bool tw_flow_opens_attempt(const struct tw_flow *flow, const struct tw_packet *pkt,
                            enum tw_side side);
 
-/* Drops attempts[0] and shifts the others down. */
+/* Drops the oldest attempt and shifts the others down. */
 void tw_flow_retire_oldest(struct tw_flow *flow);
 
 /* Files pkt (a TCP segment, or an ICMP error quoting this flow) into the

@@ -25,7 +25,7 @@ static struct tw_rst_result rst_from_client(struct tl *t, double t_ms, uint32_t 
     memset(&err, 0, sizeof err);
     tw_hosts *hosts = tw_hosts_new(&err);
     assert_non_null(hosts);
-    struct tw_rst_input in = {t->flow, &t->flow->attempts[t->flow->n_attempts - 1], &p,
+    struct tw_rst_input in = {t->flow, tw_flow_attempt(t->flow, t->flow->n_attempts - 1), &p,
                               TW_FROM_CLIENT, hosts, false};
     struct tw_rst_result res;
     tw_rst_explain(&in, &res);

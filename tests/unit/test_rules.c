@@ -912,7 +912,7 @@ static void test_unknown_no_syn(void **state)
     tl_data(t, 20, false, S + 1, X + 101, 500);
     tl_ack(t, 20.1, X + 101, S + 501, 0, 0);
     assert_int_equal(t->flow->n_attempts, 1);
-    assert_false(t->flow->attempts[0].has_syn);
+    assert_false(tw_flow_attempt(t->flow, 0)->has_syn);
     struct tw_diagnosis d;
     static const enum tw_vantage vantages[] = {TW_VANTAGE_CLIENT, TW_VANTAGE_SERVER,
                                                TW_VANTAGE_MIDDLE};
@@ -945,7 +945,7 @@ static enum tw_vantage vantage_of(struct tl *t, char *why, size_t why_size)
     struct tw_vantage_votes v;
     memset(&v, 0, sizeof v);
     for (int i = 0; i < t->flow->n_attempts; i++)
-        tw_vantage_observe(&v, &t->flow->attempts[i]);
+        tw_vantage_observe(&v, tw_flow_attempt(t->flow, i));
     return tw_vantage_decide(&v, false, why, why_size);
 }
 

@@ -46,8 +46,8 @@ static void test_side_syn_sender_is_client(void **state)
     assert_int_equal(f->key.client_port, 80);
     assert_int_equal(f->key.server_port, 8080);
     assert_int_equal(f->n_attempts, 1);
-    assert_true(f->attempts[0].has_syn);
-    assert_int_equal(f->attempts[0].isn, X);
+    assert_true(tw_flow_attempt(f, 0)->has_syn);
+    assert_int_equal(tw_flow_attempt(f, 0)->isn, X);
     tl_synack(t, 20, S, X + 1, 50000, 100);
     assert_int_equal(t->last_side, TW_FROM_SERVER);
     assert_ptr_equal(t->flow, f);
@@ -66,8 +66,8 @@ static void test_side_synack_receiver_is_client(void **state)
     assert_int_equal(t->last_side, TW_FROM_SERVER);
     assert_true(addr_eq(&t->flow->key.client, &t->client));
     assert_int_equal(t->flow->key.client_port, 80);
-    assert_false(t->flow->attempts[0].has_syn);
-    assert_event(&t->flow->attempts[0], 0, TW_EV_SYNACK_OTHER, 1);
+    assert_false(tw_flow_attempt(t->flow, 0)->has_syn);
+    assert_event(tw_flow_attempt(t->flow, 0), 0, TW_EV_SYNACK_OTHER, 1);
     tl_free(t);
 }
 
@@ -80,8 +80,8 @@ static void test_side_higher_port_is_client(void **state)
     assert_int_equal(t->last_side, TW_FROM_SERVER);
     assert_true(addr_eq(&t->flow->key.client, &t->client));
     assert_int_equal(t->flow->key.client_port, 40000);
-    assert_false(t->flow->attempts[0].has_syn);
-    assert_event(&t->flow->attempts[0], 0, TW_EV_SERVER_DATA, 1);
+    assert_false(tw_flow_attempt(t->flow, 0)->has_syn);
+    assert_event(tw_flow_attempt(t->flow, 0), 0, TW_EV_SERVER_DATA, 1);
     tl_data(t, 1, true, X + 1, S + 101, 10);
     assert_int_equal(t->last_side, TW_FROM_CLIENT);
     assert_int_equal(tw_table_stats(t->table)->live, 1);
@@ -104,7 +104,7 @@ static void test_side_guess_corrected_by_syn(void **state)
     tl_data(t, 0, true, X + 1, S + 1, 100); /* guessed: 50051 is the client */
     tl_syn(t, 60000, Z, 100);
     assert_int_equal(t->last_side, TW_FROM_CLIENT);
-    assert_true(t->flow->attempts[t->flow->n_attempts - 1].has_syn);
+    assert_true(tw_flow_attempt(t->flow, t->flow->n_attempts - 1)->has_syn);
     tl_free(t);
 }
 
@@ -116,7 +116,7 @@ static void test_retransmitted_syn_same_attempt(void **state)
     struct tl *t = tl_new();
     uint64_t f1 = tl_syn(t, 0, X, 100);
     uint64_t f2 = tl_syn(t, 1000, X, 1100);
-    const struct tw_attempt *a = &t->flow->attempts[0];
+    const struct tw_attempt *a = tw_flow_attempt(t->flow, 0);
     assert_int_equal(t->flow->n_attempts, 1);
     assert_int_equal(a->n_syn, 2);
     assert_int_equal(a->n_events, 2);
@@ -138,23 +138,23 @@ static void test_new_isn_new_attempt(void **state)
     tl_syn(t, 0, X, 100);
     uint64_t fz = tl_syn(t, 5000, Z, 5100);
     assert_int_equal(t->flow->n_attempts, 2);
-    assert_int_equal(t->flow->attempts[0].isn, X);
-    assert_int_equal(t->flow->attempts[1].isn, Z);
-    assert_int_equal(t->flow->attempts[1].first_frame, fz);
+    assert_int_equal(tw_flow_attempt(t->flow, 0)->isn, X);
+    assert_int_equal(tw_flow_attempt(t->flow, 1)->isn, Z);
+    assert_int_equal(tw_flow_attempt(t->flow, 1)->first_frame, fz);
     /* A late SYN+ACK for x (ack = x+1) and the client's RST (seq = x+1)
      * belong to x, though z is the newest. */
     uint64_t sa = tl_synack(t, 5010, S, X + 1, 50000, 100);
     uint64_t rst = tl_client_rst(t, 5010.1, X + 1);
-    const struct tw_attempt *x = &t->flow->attempts[0];
+    const struct tw_attempt *x = tw_flow_attempt(t->flow, 0);
     assert_true(x->has_synack);
     assert_int_equal(x->server_isn, S);
     assert_event(x, 1, TW_EV_SYNACK, sa);
     assert_event(x, 2, TW_EV_CLIENT_RST, rst);
-    assert_int_equal(t->flow->attempts[1].n_events, 1);
+    assert_int_equal(tw_flow_attempt(t->flow, 1)->n_events, 1);
     /* A SYN+ACK acknowledging neither ISN goes to the newest as "other". */
     uint64_t other = tl_synack(t, 5020, S, 12345, 50000, 100);
-    assert_event(&t->flow->attempts[1], 1, TW_EV_SYNACK_OTHER, other);
-    assert_false(t->flow->attempts[1].has_synack);
+    assert_event(tw_flow_attempt(t->flow, 1), 1, TW_EV_SYNACK_OTHER, other);
+    assert_false(tw_flow_attempt(t->flow, 1)->has_synack);
     tl_free(t);
 }
 
@@ -174,7 +174,7 @@ static void test_seed_case_filing(void **state)
     uint64_t sa = tl_synack(t, 8020, 777, Z + 1, 58000, 8100);
     uint64_t ack = tl_ack(t, 8020.1, Z + 1, 778, 8120, 58000);
     assert_int_equal(t->flow->n_attempts, 2);
-    const struct tw_attempt *x = &t->flow->attempts[0], *z = &t->flow->attempts[1];
+    const struct tw_attempt *x = tw_flow_attempt(t->flow, 0), *z = tw_flow_attempt(t->flow, 1);
     assert_int_equal(x->n_events, 5);
     assert_event(x, 3, TW_EV_SERVER_ACK, stale);
     assert_event(x, 4, TW_EV_CLIENT_RST, rst);
@@ -202,7 +202,7 @@ static void test_challenge_ack_filed_under_newest(void **state)
     tl_syn(t, 0, X, 100);
     uint64_t ch = tl_server_ack(t, 20, 777000, 0xdeadbeefu);
     uint64_t rst = tl_client_rst(t, 20.1, 0xdeadbeefu);
-    const struct tw_attempt *a = &t->flow->attempts[0];
+    const struct tw_attempt *a = tw_flow_attempt(t->flow, 0);
     assert_event(a, 1, TW_EV_SERVER_ACK, ch);
     assert_event(a, 2, TW_EV_CLIENT_RST, rst);
     tl_free(t);
@@ -218,7 +218,7 @@ static void test_ack_data_fin_filing(void **state)
     tl_synack(t, 20, S, X + 1, 50000, 100);
     uint64_t ack = tl_ack(t, 20.1, X + 1, S + 1, 120, 50000);
     tl_ack(t, 20.2, X + 1, S + 1, 121, 50000);
-    const struct tw_attempt *a = &t->flow->attempts[0];
+    const struct tw_attempt *a = tw_flow_attempt(t->flow, 0);
     assert_int_equal(a->n_ack, 2);
     assert_event(a, 2, TW_EV_ACK, ack);
     assert_int_equal(a->n_events, 3);
@@ -227,8 +227,8 @@ static void test_ack_data_fin_filing(void **state)
     tl_syn(u, 0, X, 100);
     tl_synack(u, 20, S, X + 1, 50000, 100);
     tl_ack(u, 20.1, X + 1, S + 2, 120, 50000);
-    assert_int_equal(u->flow->attempts[0].n_ack, 0);
-    assert_false(tw_attempt_completed(&u->flow->attempts[0]));
+    assert_int_equal(tw_flow_attempt(u->flow, 0)->n_ack, 0);
+    assert_false(tw_attempt_completed(tw_flow_attempt(u->flow, 0)));
     tl_free(u);
 
     uint64_t d1 = tl_data(t, 30, true, X + 1, S + 1, 100);
@@ -254,10 +254,10 @@ static void test_completed_by_data(void **state)
     tl_syn(t, 0, X, 100);
     tl_synack(t, 20, S, X + 1, 50000, 100);
     uint64_t d = tl_data(t, 30, true, X + 1, S + 1, 100);
-    assert_int_equal(t->flow->attempts[0].n_ack, 1);
-    assert_event(&t->flow->attempts[0], 2, TW_EV_ACK, d);
-    assert_event(&t->flow->attempts[0], 3, TW_EV_CLIENT_DATA, d);
-    assert_true(tw_attempt_completed(&t->flow->attempts[0]));
+    assert_int_equal(tw_flow_attempt(t->flow, 0)->n_ack, 1);
+    assert_event(tw_flow_attempt(t->flow, 0), 2, TW_EV_ACK, d);
+    assert_event(tw_flow_attempt(t->flow, 0), 3, TW_EV_CLIENT_DATA, d);
+    assert_true(tw_attempt_completed(tw_flow_attempt(t->flow, 0)));
     tl_free(t);
 
     /* The client acknowledges a SYN+ACK the capture does not hold: the
@@ -265,8 +265,8 @@ static void test_completed_by_data(void **state)
     t = tl_new();
     tl_syn(t, 0, X, 100);
     tl_data(t, 30, true, X + 1, S + 1, 100);
-    assert_true(tw_attempt_completed(&t->flow->attempts[0]));
-    assert_int_equal(t->flow->attempts[0].n_ack, 1);
+    assert_true(tw_attempt_completed(tw_flow_attempt(t->flow, 0)));
+    assert_int_equal(tw_flow_attempt(t->flow, 0)->n_ack, 1);
     assert_int_equal(t->flow->n_capture_gaps, 1);
     tl_free(t);
 
@@ -274,10 +274,10 @@ static void test_completed_by_data(void **state)
     t = tl_new();
     tl_syn(t, 0, X, 100);
     tl_data(t, 30, false, S + 1, X + 1, 100);
-    assert_false(tw_attempt_completed(&t->flow->attempts[0]));
+    assert_false(tw_attempt_completed(tw_flow_attempt(t->flow, 0)));
     tl_data(t, 50, true, X + 1, 0, 100);
-    assert_int_equal(t->flow->attempts[0].n_ack, 0);
-    assert_true(tw_attempt_completed(&t->flow->attempts[0]));
+    assert_int_equal(tw_flow_attempt(t->flow, 0)->n_ack, 0);
+    assert_true(tw_attempt_completed(tw_flow_attempt(t->flow, 0)));
     tl_free(t);
 }
 
@@ -297,8 +297,8 @@ static void test_full_flow_retires_oldest(void **state)
     assert_int_equal(t->n_early, 1);
     assert_int_equal(t->early_isn[0], X);
     tl_assert_verdict(&t->early[0], TW_VERDICT_TIMEOUT); /* a later attempt exists */
-    assert_int_equal(t->flow->attempts[0].isn, X + 1000000u);
-    assert_int_equal(t->flow->attempts[TW_FLOW_ATTEMPTS - 1].isn, Z);
+    assert_int_equal(tw_flow_attempt(t->flow, 0)->isn, X + 1000000u);
+    assert_int_equal(tw_flow_attempt(t->flow, TW_FLOW_ATTEMPTS - 1)->isn, Z);
     tl_free(t);
 }
 
@@ -312,7 +312,7 @@ static void test_timeline_bound_reserves_slots(void **state)
     struct tl *t = tl_new();
     for (int k = 0; k < 40; k++)
         tl_syn(t, 100.0 * k, X, 100 + (uint32_t)k);
-    const struct tw_attempt *a = &t->flow->attempts[0];
+    const struct tw_attempt *a = tw_flow_attempt(t->flow, 0);
     int room = TW_MAX_EVENTS - 6;
     assert_int_equal(a->n_events, room);
     assert_int_equal(a->n_syn, 40);
@@ -349,7 +349,7 @@ static void test_timeline_storm_keeps_first_synack(void **state)
         tl_syn(t, 100.0 * k, X, 100 + (uint32_t)k);
     tl_synack(t, 2000, S, X + 1, 50000, 100);
     tl_ack(t, 2000.1, X + 1, S + 1, 200, 50000);
-    const struct tw_attempt *a = &t->flow->attempts[0];
+    const struct tw_attempt *a = tw_flow_attempt(t->flow, 0);
     assert_true(a->has_synack);
     assert_int_equal(a->n_synack, 1);
     assert_int_equal(event(a, a->n_events - 1)->kind, TW_EV_ACK);
@@ -381,7 +381,7 @@ static void test_icmp_never_creates_flow(void **state)
     p.icmp.quoted_dport = t->server_port;
     tl_feed(t, &p);
     assert_false(t->last_had_flow);
-    assert_int_equal(t->flow->attempts[0].n_events, 1);
+    assert_int_equal(tw_flow_attempt(t->flow, 0)->n_events, 1);
     tl_free(t);
 }
 
@@ -396,16 +396,16 @@ static void test_icmp_matched_by_quoted_tuple(void **state)
     uint64_t f = tl_icmp(t, 3001, 3, 13, X);
     assert_true(t->last_had_flow);
     assert_int_equal(t->last_side, TW_FROM_SERVER); /* travels to the client */
-    assert_event(&t->flow->attempts[0], 1, TW_EV_ICMP_ERROR, f);
-    const struct tw_event *e = event(&t->flow->attempts[0], 1);
+    assert_event(tw_flow_attempt(t->flow, 0), 1, TW_EV_ICMP_ERROR, f);
+    const struct tw_event *e = event(tw_flow_attempt(t->flow, 0), 1);
     assert_int_equal(e->icmp_type, 3);
     assert_int_equal(e->icmp_code, 13);
     assert_int_equal(e->seq, X);
     assert_int_equal(e->ttl, 255);
-    assert_int_equal(t->flow->attempts[1].n_events, 1);
+    assert_int_equal(tw_flow_attempt(t->flow, 1)->n_events, 1);
     /* Quoting an unknown sequence number: the newest attempt. */
     uint64_t g = tl_icmp(t, 3002, 3, 1, 42);
-    assert_event(&t->flow->attempts[1], 1, TW_EV_ICMP_ERROR, g);
+    assert_event(tw_flow_attempt(t->flow, 1), 1, TW_EV_ICMP_ERROR, g);
     /* Quoting the server's packet: the error travels to the server. */
     struct tw_packet p;
     memset(&p, 0, sizeof p);
@@ -442,7 +442,7 @@ static void test_ipv6_flows(void **state)
     assert_string_equal(buf, "[2001:db8:1::2]:40000");
     tw_endpoint_format(&f6->key.server, f6->key.server_port, buf, sizeof buf);
     assert_string_equal(buf, "[2001:db8:2::3]:80");
-    assert_true(f6->attempts[0].has_synack);
+    assert_true(tw_flow_attempt(f6, 0)->has_synack);
     /* The same last 4 bytes as IPv4 make another flow. */
     t->client = tl_v4(0, 0, 0, 2);
     t->server = tl_v4(0, 0, 0, 3);
@@ -475,7 +475,8 @@ static void test_table_capacity(void **state)
     tl_free(t);
     t = tl_new_limits(1 << 20, 60LL * 1000000000, 0);
     assert_true(tw_table_stats(t->table)->capacity > 16);
-    assert_true(tw_table_stats(t->table)->capacity * sizeof(struct tw_flow) <= (1 << 20));
+    size_t per_flow = sizeof(struct tw_flow) + (TW_FLOW_ATTEMPTS - 1) * sizeof(struct tw_attempt);
+    assert_true(tw_table_stats(t->table)->capacity * per_flow <= (1 << 20));
     tl_free(t);
 }
 
@@ -500,7 +501,7 @@ static void test_table_eviction_order(void **state)
     assert_int_equal(t->ended[0].why, TW_END_EVICTED);
     assert_int_equal(t->ended[0].flow.key.client_port, 40001);
     assert_true(t->ended[0].flow.is_evicted);
-    assert_int_equal(t->ended[0].flow.attempts[0].isn, X + 1);
+    assert_int_equal(t->ended[0].flow.first.isn, X + 1);
     open_flow(t, 5, 21);
     assert_int_equal(t->n_ended, 2);
     assert_int_equal(t->ended[1].flow.key.client_port, 40002);

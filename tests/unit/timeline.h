@@ -169,7 +169,7 @@ static inline uint64_t tl_feed(struct tl *t, struct tw_packet *pkt)
         assert_true(t->n_early < TL_MAX_EARLY);
         struct tw_judge_input in = {flow, 0, t->vantage, t->now_ns, false};
         tw_diagnose_attempt(&in, &t->early[t->n_early]);
-        t->early_isn[t->n_early] = flow->attempts[0].isn;
+        t->early_isn[t->n_early] = tw_flow_attempt(flow, 0)->isn;
         t->n_early++;
         tw_flow_retire_oldest(flow);
     }
