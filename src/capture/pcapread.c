@@ -40,17 +40,15 @@ struct tw_pcapread {
     size_t buf_len;      /* bytes of the file in buf */
 };
 
-static uint32_t get32(struct tw_cursor *c, bool is_be)
+static inline uint32_t get32(struct tw_cursor *c, bool is_be)
 {
     return is_be ? tw_get_be32(c) : tw_get_le32(c);
 }
 
 /* Reads [at, at + n) of the file into the buffer (and as much after it as
- * fits), unless the buffer holds it already; false when it cannot. */
-static bool load(tw_pcapread *m, uint64_t at, uint64_t n)
+ * fits), which does not hold it yet; false when it cannot. */
+static __attribute__((noinline)) bool load(tw_pcapread *m, uint64_t at, uint64_t n)
 {
-    if (at >= m->buf_off && at + n <= m->buf_off + m->buf_len)
-        return true;
     uint64_t len = m->file_bytes - at;
     if (len > TW_PCAPREAD_BUFFER)
         len = TW_PCAPREAD_BUFFER;
@@ -62,10 +60,15 @@ static bool load(tw_pcapread *m, uint64_t at, uint64_t n)
     return m->buf_len == len;
 }
 
-/* A cursor on [at, at + n) of the file, in the buffer; short when it cannot be. */
-static struct tw_cursor window(tw_pcapread *m, uint64_t at, uint64_t n)
+/* A cursor on [at, at + n) of the file, in the buffer; short when it cannot
+ * be. Inlined, with the reading apart: it runs twice a packet, and as a
+ * call its result went through the stack, read back before it was
+ * written out (a stall worth 3 % of a run's time on big.pcap). */
+static inline __attribute__((always_inline)) struct tw_cursor window(tw_pcapread *m, uint64_t at,
+                                                                     uint64_t n)
 {
-    if (!load(m, at, n))
+    bool is_held = at >= m->buf_off && at + n <= m->buf_off + m->buf_len;
+    if (!is_held && !load(m, at, n))
         return tw_cursor_make(NULL, 0);
     return tw_cursor_make(m->buf + (at - m->buf_off), (size_t)n);
 }
