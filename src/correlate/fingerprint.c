@@ -12,13 +12,15 @@
 uint64_t tw_packet_fingerprint(const struct tw_packet *p)
 {
     const struct tw_segment *s = &p->tcp;
-    uint64_t h = tw_mix64(0x9e3779b97f4a7c15ULL ^ s->seq);
-    h = tw_mix64(h ^ ((s->flags & TW_TCP_ACK) ? s->ack : 0));
-    h = tw_mix64(h ^ ((uint64_t)(s->flags & 0x3f) << 32 | s->payload_len));
-    if (s->has_ts)
-        h = tw_mix64(h ^ ((uint64_t)s->tsval << 32 | s->tsecr));
-    if (p->has_ip_id)
-        h = tw_mix64(h ^ (0x10000u | p->ip_id));
-    return h;
+    /* Three words mixed side by side, then together: every packet of a
+     * file is fingerprinted in the reading thread, and mixing one field
+     * after another made a chain of five dependent mixes. */
+    uint64_t numbers = (uint64_t)s->seq << 32 | ((s->flags & TW_TCP_ACK) ? s->ack : 0);
+    uint64_t shape = (uint64_t)(s->flags & 0x3f) << 32 | (uint64_t)s->has_ts << 38 |
+                     (uint64_t)(p->has_ip_id ? 0x10000u | p->ip_id : 0) << 40 | s->payload_len;
+    uint64_t stamps = s->has_ts ? (uint64_t)s->tsval << 32 | s->tsecr : 0;
+    uint64_t a = tw_mix64(numbers ^ 0x9e3779b97f4a7c15ULL);
+    uint64_t b = tw_mix64(shape ^ 0xc2b2ae3d27d4eb4fULL);
+    uint64_t c = tw_mix64(stamps ^ 0x165667b19e3779f9ULL);
+    return tw_mix64(a + (b << 21 | b >> 43) + (c << 42 | c >> 22));
 }
-

@@ -70,10 +70,10 @@ struct tw_table {
 /* The same for both orientations of a 4-tuple (the sum of the endpoints'
  * shares), so that a packet's flow is looked for in one bucket whichever
  * side sent it; keyed with the run's seed. */
-static uint64_t seeded_hash(uint64_t seed, const struct tw_flow_key *k)
+static uint64_t pair_hash(uint64_t seed, const struct tw_addr *a, uint16_t a_port,
+                          const struct tw_addr *b, uint16_t b_port)
 {
-    return tw_mix64(tw_endpoint_hash(seed, &k->client, k->client_port) +
-                    tw_endpoint_hash(seed, &k->server, k->server_port));
+    return tw_mix64(tw_endpoint_hash(seed, a, a_port) + tw_endpoint_hash(seed, b, b_port));
 }
 
 static bool key_eq(const struct tw_flow_key *a, const struct tw_flow_key *b)
@@ -375,13 +375,22 @@ static bool keys_of(const struct tw_packet *pkt, struct tw_flow_key *fwd, struct
 
 uint64_t tw_table_seed(const tw_table *t) { return t->seed; }
 
+/* As seeded_hash() of the packet's flow key, from the packet itself: the
+ * reading thread works this out for every packet, and building both keys
+ * first (80 bytes written and read back) cost more than the hashing. */
 bool tw_flow_hash(uint64_t seed, const struct tw_packet *pkt, uint64_t *h)
 {
-    struct tw_flow_key fwd, rev;
-    if (!keys_of(pkt, &fwd, &rev))
-        return false;
-    *h = seeded_hash(seed, &fwd);
-    return true;
+    if (pkt->l4 == TW_L4_TCP) {
+        *h = pair_hash(seed, &pkt->src, pkt->tcp.sport, &pkt->dst, pkt->tcp.dport);
+        return true;
+    }
+    if (pkt->l4 == TW_L4_ICMP_ERROR && pkt->icmp.quoted_proto == 6) {
+        /* the quoted packet's flow: its sender is the side the error goes back to */
+        *h = pair_hash(seed, &pkt->icmp.quoted_src, pkt->icmp.quoted_sport, &pkt->icmp.quoted_dst,
+                       pkt->icmp.quoted_dport);
+        return true;
+    }
+    return false;
 }
 
 void tw_table_prefetch_bucket(const tw_table *t, uint64_t h)
