@@ -29,6 +29,7 @@
 #include "analyze/reader.h"
 
 #include <pcap/pcap.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +112,8 @@ static void emit(struct run *r, const struct tw_attempt_record *rec)
 static void judge(struct run *r, const struct tw_flow *flow, int index, struct tw_attempt_record *rec)
 {
     const struct tw_attempt *a = tw_flow_attempt(flow, index);
-    memset(rec, 0, sizeof *rec);
+    /* the diagnosis clears its own fields (tw_diagnose_attempt) */
+    memset(rec, 0, offsetof(struct tw_attempt_record, diag));
     rec->file = r->sum.file;
     rec->key = flow->key;
     rec->is_isn_known = a->has_syn;

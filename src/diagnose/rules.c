@@ -779,9 +779,23 @@ static void note_syn_without_mss(const struct view *v, struct tw_diagnosis *d)
                    "source may be forged."));
 }
 
+/* Forgets what a rule that did not match may have written. The fields and
+ * counts only: nothing reads evidence past n_evidence (add_evidence clears
+ * each entry it adds) or why past its end, and clearing all 1.6 KB of it
+ * before and after every rule tried was 11 KB of writes for each attempt
+ * judged ok, the seventh rule. */
+static void clear_diagnosis(struct tw_diagnosis *d)
+{
+    d->verdict = TW_VERDICT_UNKNOWN;
+    d->lost = 0;
+    d->rests_on_timestamps = false;
+    d->n_evidence = 0;
+    d->why[0] = '\0';
+}
+
 void tw_diagnose_attempt(const struct tw_judge_input *in, struct tw_diagnosis *out)
 {
-    memset(out, 0, sizeof *out);
+    clear_diagnosis(out);
     struct view v;
     make_view(in, &v);
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
@@ -790,7 +804,7 @@ void tw_diagnose_attempt(const struct tw_judge_input *in, struct tw_diagnosis *o
             note_syn_without_mss(&v, out);
             return;
         }
-        memset(out, 0, sizeof *out);
+        clear_diagnosis(out);
     }
     out->verdict = TW_VERDICT_UNKNOWN;
     add_handshake(out, &v);
