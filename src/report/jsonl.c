@@ -22,6 +22,12 @@ struct jsonl_cache {
     const char *file;             /* the name whose JSON form is below (pointer) */
     char file_json[512];
     size_t file_json_len;
+    /* the last server endpoint written, quoted: most records share a few */
+    bool has_server;
+    struct tw_addr server;
+    uint16_t server_port;
+    char server_json[82];
+    size_t server_json_len;
 };
 
 struct jsonl {
@@ -129,15 +135,34 @@ static void put_file(struct line *l, const char *file)
     put_n(l, c->file_json, c->file_json_len);
 }
 
-/* "198.18.1.2:40000" or "[2001:db8::2]:40000": nothing to escape */
+/* "198.18.1.2:40000" or "[2001:db8::2]:40000" into buf[82]: nothing to
+ * escape. Returns its length. */
+static size_t quote_endpoint(char *buf, const struct tw_addr *a, uint16_t port)
+{
+    buf[0] = '"';
+    tw_endpoint_format(a, port, buf + 1, 80);
+    size_t n = strlen(buf);
+    buf[n] = '"';
+    return n + 1;
+}
+
 static void put_endpoint(struct line *l, const struct tw_addr *a, uint16_t port)
 {
     char buf[82];
-    buf[0] = '"';
-    tw_endpoint_format(a, port, buf + 1, sizeof buf - 2);
-    size_t n = strlen(buf);
-    buf[n] = '"';
-    put_n(l, buf, n + 1);
+    put_n(l, buf, quote_endpoint(buf, a, port));
+}
+
+/* The server's endpoint, formatted again only when it changes. */
+static void put_server(struct line *l, const struct tw_addr *a, uint16_t port)
+{
+    struct jsonl_cache *c = l->cache;
+    if (!c->has_server || c->server_port != port || memcmp(&c->server, a, sizeof *a) != 0) {
+        c->server_json_len = quote_endpoint(c->server_json, a, port);
+        c->server = *a;
+        c->server_port = port;
+        c->has_server = true;
+    }
+    put_n(l, c->server_json, c->server_json_len);
 }
 
 /* ns as seconds with 6 decimals, as printf's "%.6f" of ns / 1e9 prints it:
@@ -207,7 +232,7 @@ static void begin(struct line *l, void *ctx, const char *type, const struct tw_f
     put(l, "\",\"client\":");
     put_endpoint(l, &k->client, k->client_port);
     put(l, ",\"server\":");
-    put_endpoint(l, &k->server, k->server_port);
+    put_server(l, &k->server, k->server_port);
 }
 
 static void put_isn(struct line *l, bool is_known, uint32_t isn)
