@@ -19,7 +19,12 @@
 #include "decode/decode.h"
 
 #define TW_READER_BATCH 256 /* packets per batch */
-#define TW_READER_SLOTS 16  /* batches in flight */
+/* Batches in flight: 16,384 packets, 3.3 MB. The reading thread is the
+ * critical path and must never wait for room; the tracking thread stalls
+ * now and then behind the writing thread (which yields to both), and 16
+ * batches did not absorb that: the reader waited 17 to 26 ms a run on
+ * big.pcap (bench/README.md). */
+#define TW_READER_SLOTS 64
 
 /* What is worked out about a packet before it is tracked (by the reading
  * thread, when there is one), so that the tracking thread only uses it. */
