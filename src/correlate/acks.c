@@ -3,12 +3,14 @@
 
 #include <stdlib.h>
 
+#include "base/alloc.h"
+
 bool tw_acks_init(struct tw_acks *m, size_t max_bytes)
 {
     m->max_cap = max_bytes / sizeof(struct tw_ack_slot);
     m->cap = 1024;
     m->n = 0;
-    m->v = calloc(m->cap, sizeof *m->v);
+    m->v = tw_alloc_written(m->cap, sizeof *m->v);
     return m->v != NULL;
 }
 
@@ -34,7 +36,7 @@ static bool rebuild(struct tw_acks *m, int64_t keep_after_ns)
         return false;
     struct tw_ack_slot *old = m->v;
     size_t old_cap = m->cap;
-    m->v = calloc(cap, sizeof *m->v);
+    m->v = tw_alloc_written(cap, sizeof *m->v);
     if (!m->v) {
         m->v = old;
         return false;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/seq.h"
 
 void tw_fifo_free(struct tw_fifo *q)
@@ -19,8 +20,8 @@ static bool alloc(struct tw_fifo *q, size_t cap)
     while (nb < 2 * cap)
         nb *= 2;
     q->v = malloc(cap * sizeof *q->v);
-    q->fp_bucket = calloc(nb, sizeof *q->fp_bucket);
-    q->key_bucket = calloc(nb, sizeof *q->key_bucket);
+    q->fp_bucket = tw_alloc_written(nb, sizeof *q->fp_bucket);
+    q->key_bucket = tw_alloc_written(nb, sizeof *q->key_bucket);
     q->cap = cap;
     q->mask = nb - 1;
     return q->v && q->fp_bucket && q->key_bucket;
