@@ -333,6 +333,28 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
      * ACK, gets <SEQ=SEG.ACK><CTL=RST>. */
     if (is_no_connection_answer)
         return explain_no_connection(in, why, size, s_word, r_word);
+    /* Behind data the sender had already sent, with the receiver's window
+     * reaching past it: an endpoint's reset starts at SND.NXT (above;
+     * Linux's tcp_acceptable_seq takes the window's end only when SND.NXT
+     * lies beyond it), so this one was made from an older packet. */
+    if (S->has_seq && tw_seq_lt(rst->seq, S->snd_nxt)) {
+        uint32_t behind = S->snd_nxt - rst->seq;
+        bool is_window_open =
+            R->has_ack && R->window_bytes && tw_seq_le(S->snd_nxt, R->last_ack + R->window_bytes);
+        snprintf(why, size,
+                 is_window_open
+                     ? tw_tr(in->is_localized,
+                             "Its seq = %u%s matches no known signature: it lies %u bytes behind "
+                             "data the %s had already sent (SND.NXT = %u), where no endpoint's "
+                             "own reset starts; it was made from an older packet, by a box in "
+                             "the path or a tool")
+                     : tw_tr(in->is_localized,
+                             "Its seq = %u%s matches no known signature: it lies %u bytes behind "
+                             "data the %s had already sent (SND.NXT = %u)"),
+                 rst->seq, has_ack ? tw_tr(in->is_localized, " with ACK") : "", behind, s_word,
+                 S->snd_nxt);
+        return TW_RST_UNKNOWN;
+    }
     snprintf(why, size, tw_tr(in->is_localized, "Its seq = %u%s matches no known signature"),
              rst->seq, has_ack ? tw_tr(in->is_localized, " with ACK") : "");
     return TW_RST_UNKNOWN;

@@ -116,6 +116,22 @@ static void test_data_after_close_before_last_segment(void **state)
     tl_free(t);
 }
 
+/* A RST with ACK whose seq goes back to the client's first data byte
+ * after the client sent 137 bytes, the server's window open past them: no
+ * endpoint's own reset (suricata-verify bug-4903 has such). No signature,
+ * and the explanation says where the seq lies. */
+static void test_rst_behind_own_data(void **state)
+{
+    (void)state;
+    struct tl *t = established();
+    uint64_t frame;
+    struct tw_rst_result r = rst_from_client(t, 5.1, X + 1, TW_TCP_RST | TW_TCP_ACK, &frame);
+    assert_int_equal(r.cause, TW_RST_UNKNOWN);
+    assert_non_null(strstr(r.why, "it lies 137 bytes behind data the client had already sent"));
+    assert_non_null(strstr(r.why, "made from an older packet"));
+    tl_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +139,7 @@ int main(void)
         cmocka_unit_test(test_no_connection_after_own_abort),
         cmocka_unit_test(test_bare_rst_answering_ack_is_no_connection),
         cmocka_unit_test(test_data_after_close_before_last_segment),
+        cmocka_unit_test(test_rst_behind_own_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
