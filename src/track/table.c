@@ -353,44 +353,52 @@ static void make_key(struct tw_flow_key *k, const struct tw_addr *c, uint16_t cp
     k->server_port = sport;
 }
 
-/* The keys of the flow pkt belongs to, either way round; false when it
- * belongs to none (not TCP, nor an ICMP error quoting TCP). */
-static bool keys_of(const struct tw_packet *pkt, struct tw_flow_key *fwd, struct tw_flow_key *rev)
+/* The two ends of the TCP segment pkt is or (an ICMP error) quotes, its
+ * sender first; false when it is neither. */
+struct ends {
+    const struct tw_addr *src, *dst;
+    uint16_t sport, dport;
+};
+
+static bool ends_of(const struct tw_packet *pkt, struct ends *e)
 {
     if (pkt->l4 == TW_L4_TCP) {
-        make_key(fwd, &pkt->src, pkt->tcp.sport, &pkt->dst, pkt->tcp.dport);
-        make_key(rev, &pkt->dst, pkt->tcp.dport, &pkt->src, pkt->tcp.sport);
+        *e = (struct ends){&pkt->src, &pkt->dst, pkt->tcp.sport, pkt->tcp.dport};
         return true;
     }
     if (pkt->l4 == TW_L4_ICMP_ERROR && pkt->icmp.quoted_proto == 6) {
         /* The quoted packet was sent by the side the error goes back to. */
-        make_key(fwd, &pkt->icmp.quoted_src, pkt->icmp.quoted_sport, &pkt->icmp.quoted_dst,
-                 pkt->icmp.quoted_dport);
-        make_key(rev, &pkt->icmp.quoted_dst, pkt->icmp.quoted_dport, &pkt->icmp.quoted_src,
-                 pkt->icmp.quoted_sport);
+        *e = (struct ends){&pkt->icmp.quoted_src, &pkt->icmp.quoted_dst, pkt->icmp.quoted_sport,
+                           pkt->icmp.quoted_dport};
         return true;
     }
     return false;
 }
 
+/* The keys of the flow pkt belongs to, either way round; false when it
+ * belongs to none (not TCP, nor an ICMP error quoting TCP). */
+static bool keys_of(const struct tw_packet *pkt, struct tw_flow_key *fwd, struct tw_flow_key *rev)
+{
+    struct ends e;
+    if (!ends_of(pkt, &e))
+        return false;
+    make_key(fwd, e.src, e.sport, e.dst, e.dport);
+    make_key(rev, e.dst, e.dport, e.src, e.sport);
+    return true;
+}
+
 uint64_t tw_table_seed(const tw_table *t) { return t->seed; }
 
-/* As seeded_hash() of the packet's flow key, from the packet itself: the
- * reading thread works this out for every packet, and building both keys
- * first (80 bytes written and read back) cost more than the hashing. */
+/* From the packet's ends, not from its keys: the reading thread works this
+ * out for every packet, and building both keys first (80 bytes written and
+ * read back) cost more than the hashing. */
 bool tw_flow_hash(uint64_t seed, const struct tw_packet *pkt, uint64_t *h)
 {
-    if (pkt->l4 == TW_L4_TCP) {
-        *h = pair_hash(seed, &pkt->src, pkt->tcp.sport, &pkt->dst, pkt->tcp.dport);
-        return true;
-    }
-    if (pkt->l4 == TW_L4_ICMP_ERROR && pkt->icmp.quoted_proto == 6) {
-        /* the quoted packet's flow: its sender is the side the error goes back to */
-        *h = pair_hash(seed, &pkt->icmp.quoted_src, pkt->icmp.quoted_sport, &pkt->icmp.quoted_dst,
-                       pkt->icmp.quoted_dport);
-        return true;
-    }
-    return false;
+    struct ends e;
+    if (!ends_of(pkt, &e))
+        return false;
+    *h = pair_hash(seed, e.src, e.sport, e.dst, e.dport);
+    return true;
 }
 
 void tw_table_prefetch_bucket(const tw_table *t, uint64_t h)
