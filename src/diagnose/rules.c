@@ -7,6 +7,7 @@
  * SYN+ACK also "never completed", so the specific rules come first and the
  * catch-all timeout last. Rows refer to ../shared/spec/verdicts.md. */
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "base/i18n.h"
@@ -779,17 +780,15 @@ static void note_syn_without_mss(const struct view *v, struct tw_diagnosis *d)
                    "source may be forged."));
 }
 
-/* Forgets what a rule that did not match may have written. The fields and
- * counts only: nothing reads evidence past n_evidence (add_evidence clears
- * each entry it adds) or why past its end, and clearing all 1.6 KB of it
- * before and after every rule tried was 11 KB of writes for each attempt
- * judged ok, the seventh rule. */
+/* Forgets what a rule that did not match may have written. The fields
+ * before the evidence (their padding too: records are written to files
+ * whole up to there) and the explanation's first byte only: nothing reads
+ * evidence past n_evidence (add_evidence clears each entry it adds) or why
+ * past its end, and clearing all 1.6 KB before and after every rule tried
+ * was 11 KB of writes for each attempt judged ok, the seventh rule. */
 static void clear_diagnosis(struct tw_diagnosis *d)
 {
-    d->verdict = TW_VERDICT_UNKNOWN;
-    d->lost = 0;
-    d->rests_on_timestamps = false;
-    d->n_evidence = 0;
+    memset(d, 0, offsetof(struct tw_diagnosis, evidence));
     d->why[0] = '\0';
 }
 

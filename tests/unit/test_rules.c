@@ -1070,6 +1070,30 @@ static void test_vantage_fallback(void **state)
     assert_string_equal(why, "no handshake seen");
 }
 
+/* A diagnosis is written to files whole up to its evidence (correlate's
+ * spill), so everything before the evidence, padding included, is cleared
+ * however dirty the memory it lands in; an ok attempt passes six rules
+ * that do not match first. */
+static void test_diagnosis_head_cleared(void **state)
+{
+    (void)state;
+    struct tl *t = tl_new();
+    tl_syn(t, 0, 1000, 0);
+    tl_synack(t, 1, 5000, 1001, 0, 0);
+    tl_ack(t, 2, 1001, 5001, 0, 0);
+    struct tw_diagnosis d, expected;
+    memset(&d, 0xaa, sizeof d);
+    tl_judge(t, 0, TW_VANTAGE_CLIENT, &d);
+    tl_assert_verdict(&d, TW_VERDICT_OK);
+    memset(&expected, 0, sizeof expected);
+    expected.verdict = d.verdict;
+    expected.lost = d.lost;
+    expected.rests_on_timestamps = d.rests_on_timestamps;
+    expected.n_evidence = d.n_evidence;
+    assert_memory_equal(&d, &expected, offsetof(struct tw_diagnosis, evidence));
+    tl_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1123,6 +1147,7 @@ int main(void)
         cmocka_unit_test(test_vantage_timing_ratio),
         cmocka_unit_test(test_vantage_refused_answer),
         cmocka_unit_test(test_vantage_fallback),
+        cmocka_unit_test(test_diagnosis_head_cleared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
