@@ -127,14 +127,6 @@ static const struct tw_event *server_ack_with(const struct tw_attempt *a, uint32
     return found;
 }
 
-static bool has_kind(const struct tw_attempt *a, enum tw_event_kind k)
-{
-    for (int i = 0; i < a->n_events; i++)
-        if (a->events[i].kind == k)
-            return true;
-    return false;
-}
-
 /* A RST the same side sent earlier in this attempt: after it, that side
  * has no connection, and answers what still comes as such. */
 static const struct tw_event *earlier_own_rst(const struct tw_rst_input *in)
@@ -247,7 +239,7 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
             return TW_RST_CHALLENGE_ACK;
         }
         /* A SYN+ACK for a connection the client closed while connecting. */
-        if (a->has_synack && !has_kind(a, TW_EV_ACK) && rst->seq == a->isn + 1 &&
+        if (a->has_synack && !tw_attempt_has_event(a, TW_EV_ACK) && rst->seq == a->isn + 1 &&
             (R->last_flags & (TW_TCP_SYN | TW_TCP_ACK)) == (TW_TCP_SYN | TW_TCP_ACK)) {
             snprintf(
                 why, size,

@@ -31,29 +31,39 @@ const char *tw_event_name(enum tw_event_kind k)
 
 static struct tw_attempt *find_by_isn(struct tw_flow *flow, uint32_t isn)
 {
-    for (int i = flow->n_attempts - 1; i >= 0; i--)
-        if (tw_flow_attempt(flow, i)->has_syn && tw_flow_attempt(flow, i)->isn == isn)
-            return tw_flow_attempt(flow, i);
+    for (int i = flow->n_attempts - 1; i >= 0; i--) {
+        struct tw_attempt *a = tw_flow_attempt(flow, i);
+        if (a->has_syn && a->isn == isn)
+            return a;
+    }
     return NULL;
 }
 
 /* The newest attempt whose SYN ack acknowledges. */
 static struct tw_attempt *find_acking(struct tw_flow *flow, uint32_t ack)
 {
-    for (int i = flow->n_attempts - 1; i >= 0; i--)
-        if (tw_attempt_acks_syn(tw_flow_attempt(flow, i), ack))
-            return tw_flow_attempt(flow, i);
+    for (int i = flow->n_attempts - 1; i >= 0; i--) {
+        struct tw_attempt *a = tw_flow_attempt(flow, i);
+        if (tw_attempt_acks_syn(a, ack))
+            return a;
+    }
+    return NULL;
+}
+
+/* The newest attempt whose SYN+ACK ack acknowledges. */
+static struct tw_attempt *find_synacked(struct tw_flow *flow, uint32_t ack)
+{
+    for (int i = flow->n_attempts - 1; i >= 0; i--) {
+        struct tw_attempt *a = tw_flow_attempt(flow, i);
+        if (a->has_synack && a->server_isn + 1 == ack)
+            return a;
+    }
     return NULL;
 }
 
 static struct tw_attempt *newest(struct tw_flow *flow)
 {
     return flow->n_attempts ? tw_flow_attempt(flow, flow->n_attempts - 1) : NULL;
-}
-
-static bool has_event(const struct tw_attempt *a, enum tw_event_kind kind)
-{
-    return (a->event_kinds >> kind) & 1u;
 }
 
 /* The client's first data segment of a; NULL when there is none. */
@@ -91,9 +101,9 @@ bool tw_attempt_completed(const struct tw_attempt *a)
 {
     if (a->n_ack > 0)
         return true;
-    if (has_event(a, TW_EV_CLIENT_DATA) && has_event(a, TW_EV_SERVER_DATA))
+    if (tw_attempt_has_event(a, TW_EV_CLIENT_DATA) && tw_attempt_has_event(a, TW_EV_SERVER_DATA))
         return true;
-    return has_event(a, TW_EV_SERVER_ACK) && has_event(a, TW_EV_CLIENT_DATA) &&
+    return tw_attempt_has_event(a, TW_EV_SERVER_ACK) && tw_attempt_has_event(a, TW_EV_CLIENT_DATA) &&
            server_acked_client_data(a);
 }
 
@@ -161,7 +171,7 @@ static void add_event(struct tw_attempt *a, const struct tw_packet *pkt, enum tw
                               kind == TW_EV_SYNACK_OTHER || kind == TW_EV_SERVER_ACK;
     int room = is_retransmittable ? TW_MAX_EVENTS - RESERVED_EVENTS : TW_MAX_EVENTS;
     if (a->n_events >= room && is_retransmittable && a->n_events < TW_MAX_EVENTS &&
-        !has_event(a, kind))
+        !tw_attempt_has_event(a, kind))
         room = TW_MAX_EVENTS; /* the first of its kind is evidence, never crowded out */
     if (a->n_events >= room) {
         a->n_events_dropped++;
@@ -195,7 +205,7 @@ static void add_event(struct tw_attempt *a, const struct tw_packet *pkt, enum tw
 static void add_once(struct tw_attempt *a, const struct tw_packet *pkt, enum tw_side side,
                      enum tw_event_kind kind)
 {
-    if (!has_event(a, kind))
+    if (!tw_attempt_has_event(a, kind))
         add_event(a, pkt, side, kind);
 }
 
@@ -253,11 +263,8 @@ static struct tw_attempt *file_client(struct tw_flow *flow, const struct tw_pack
         if (challenged)
             a = challenged;
     }
-    if (!a && (seg->flags & TW_TCP_ACK)) {
-        for (int i = flow->n_attempts - 1; i >= 0 && !a; i--)
-            if (tw_flow_attempt(flow, i)->has_synack && tw_flow_attempt(flow, i)->server_isn + 1 == seg->ack)
-                a = tw_flow_attempt(flow, i);
-    }
+    if (!a && (seg->flags & TW_TCP_ACK))
+        a = find_synacked(flow, seg->ack);
     if (!a)
         a = newest(flow);
     bool is_plain_ack = (seg->flags & TW_TCP_ACK) && !(seg->flags & (TW_TCP_SYN | TW_TCP_RST));

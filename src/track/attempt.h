@@ -127,6 +127,12 @@ struct tw_flow {
     struct tw_attempt first;
 };
 
+/* Whether a's timeline holds an event of this kind. */
+static inline bool tw_attempt_has_event(const struct tw_attempt *a, enum tw_event_kind kind)
+{
+    return (a->event_kinds >> kind) & 1u;
+}
+
 /* Attempt i (0: the oldest) of flow, i < TW_FLOW_ATTEMPTS. Takes a const
  * flow and returns a mutable attempt, as strchr does. */
 static inline struct tw_attempt *tw_flow_attempt(const struct tw_flow *flow, int i)
