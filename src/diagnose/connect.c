@@ -17,10 +17,9 @@ const char *const tw_connect_bucket_name[TW_CONNECT_BUCKETS] = {
 struct server_entry {
     struct tw_addr server;
     uint16_t server_port;
-    bool has_failure;
+    uint64_t failed;               /* failed attempts; the two below when not 0 */
     enum tw_verdict first_verdict; /* of its earliest failed attempt */
     int64_t since_ns;              /* that attempt's first packet */
-    uint64_t failed;
     uint64_t attempts_since;       /* worked out by tw_server_tally_failures */
 };
 
@@ -81,7 +80,7 @@ static size_t endpoint_slot(const tw_server_tally *t, const struct tw_addr *a, u
     size_t i = (size_t)tw_endpoint_hash(t->seed, a, port) & (t->n_slots - 1);
     while (t->slots[i]) {
         const struct server_entry *e = &t->entries[t->slots[i] - 1];
-        if (e->server_port == port && memcmp(e->server.b, a->b, 16) == 0)
+        if (tw_endpoint_cmp(&e->server, e->server_port, a, port) == 0)
             break;
         i = (i + 1) & (t->n_slots - 1);
     }
@@ -107,21 +106,22 @@ static bool grow_slots(tw_server_tally *t)
     return true;
 }
 
-static size_t used_bytes(const tw_server_tally *t)
+/* What is left of the budget. */
+static size_t budget_left(const tw_server_tally *t)
 {
-    return t->cap_entries * sizeof *t->entries + t->n_slots * sizeof *t->slots +
-           t->cap_attempts * sizeof *t->attempts;
+    size_t used = t->cap_entries * sizeof *t->entries + t->n_slots * sizeof *t->slots +
+                  t->cap_attempts * sizeof *t->attempts;
+    return t->budget_bytes > used ? t->budget_bytes - used : 0;
 }
 
 void tw_server_tally_add(tw_server_tally *t, const struct tw_attempt_brief *b)
 {
     /* each array may double within what is left of the budget */
-    size_t left = t->budget_bytes > used_bytes(t) ? t->budget_bytes - used_bytes(t) : 0;
     size_t i = t->n_slots ? endpoint_slot(t, &b->server, b->server_port) : 0;
     if (!t->n_slots || !t->slots[i]) {
         if (t->n_entries >= UINT32_MAX - 1 ||
             !tw_grow((void **)&t->entries, &t->cap_entries, t->n_entries, sizeof *t->entries, 64,
-                     t->cap_entries + left / sizeof *t->entries) ||
+                     t->cap_entries + budget_left(t) / sizeof *t->entries) ||
             !grow_slots(t)) {
             t->is_partial = true;
             return;
@@ -130,10 +130,9 @@ void tw_server_tally_add(tw_server_tally *t, const struct tw_attempt_brief *b)
         t->entries[t->n_entries] = (struct server_entry){.server = b->server,
                                                          .server_port = b->server_port};
         t->slots[i] = (uint32_t)++t->n_entries;
-        left = t->budget_bytes > used_bytes(t) ? t->budget_bytes - used_bytes(t) : 0;
     }
     if (!tw_grow((void **)&t->attempts, &t->cap_attempts, t->n_attempts, sizeof *t->attempts,
-                 1024, t->cap_attempts + left / sizeof *t->attempts)) {
+                 1024, t->cap_attempts + budget_left(t) / sizeof *t->attempts)) {
         t->is_partial = true;
         return;
     }
@@ -142,11 +141,10 @@ void tw_server_tally_add(tw_server_tally *t, const struct tw_attempt_brief *b)
     struct server_entry *e = &t->entries[k];
     if (tw_verdict_is_failure(b->verdict)) {
         /* the earliest by first packet; of two at once, the one judged first */
-        if (!e->has_failure || b->first_ns < e->since_ns) {
+        if (!e->failed || b->first_ns < e->since_ns) {
             e->since_ns = b->first_ns;
             e->first_verdict = b->verdict;
         }
-        e->has_failure = true;
         e->failed++;
     }
 }
@@ -162,7 +160,7 @@ size_t tw_server_tally_failures(tw_server_tally *t, const struct tw_server_failu
     *out = NULL;
     size_t n = 0;
     for (size_t k = 0; k < t->n_entries; k++) {
-        n += t->entries[k].has_failure;
+        n += t->entries[k].failed > 0;
         t->entries[k].attempts_since = 0;
     }
     if (!n || !tw_grow((void **)&t->out, &t->cap_out, n - 1, sizeof *t->out, 16, SIZE_MAX))
@@ -170,12 +168,12 @@ size_t tw_server_tally_failures(tw_server_tally *t, const struct tw_server_failu
     for (size_t i = 0; i < t->n_attempts; i++) {
         const struct server_attempt *a = &t->attempts[i];
         struct server_entry *e = &t->entries[a->server];
-        e->attempts_since += e->has_failure && a->first_ns >= e->since_ns;
+        e->attempts_since += e->failed && a->first_ns >= e->since_ns;
     }
     size_t m = 0;
     for (size_t k = 0; k < t->n_entries; k++) {
         const struct server_entry *e = &t->entries[k];
-        if (e->has_failure)
+        if (e->failed)
             t->out[m++] = (struct tw_server_failures){
                 .server = e->server,
                 .server_port = e->server_port,

@@ -22,8 +22,8 @@ struct jsonl_cache {
     const char *file;             /* the name whose JSON form is below (pointer) */
     char file_json[512];
     size_t file_json_len;
-    /* the last server endpoint written, quoted: most records share a few */
-    bool has_server;
+    /* the last server endpoint written, quoted (length 0: none yet): most
+     * records share a few */
     struct tw_addr server;
     uint16_t server_port;
     char server_json[82];
@@ -156,11 +156,10 @@ static void put_endpoint(struct line *l, const struct tw_addr *a, uint16_t port)
 static void put_server(struct line *l, const struct tw_addr *a, uint16_t port)
 {
     struct jsonl_cache *c = l->cache;
-    if (!c->has_server || c->server_port != port || memcmp(&c->server, a, sizeof *a) != 0) {
+    if (!c->server_json_len || tw_endpoint_cmp(&c->server, c->server_port, a, port) != 0) {
         c->server_json_len = quote_endpoint(c->server_json, a, port);
         c->server = *a;
         c->server_port = port;
-        c->has_server = true;
     }
     put_n(l, c->server_json, c->server_json_len);
 }
