@@ -254,18 +254,30 @@ static bool merge_levels(tw_spillsort *s, int from, int to, const void *items, s
     return !is_error;
 }
 
+/* Makes lv's file (the first time) and moves to its end; false when it
+ * cannot. */
+static bool seek_end(struct level *lv)
+{
+    if (!lv->file && !(lv->file = tmpfile()))
+        return false;
+    return fseeko(lv->file, (off_t)lv->file_bytes, SEEK_SET) == 0;
+}
+
+/* The n items just written at the end of lv's file are its newest run. */
+static void note_run(tw_spillsort *s, struct level *lv, size_t n)
+{
+    lv->runs[lv->n_runs++] = (struct run){lv->file_bytes, n};
+    lv->file_bytes += (uint64_t)n * s->item_bytes;
+    s->n_items += n;
+}
+
 /* Appends items[0, n) (sorted) to level l as one run. */
 static bool append_run(tw_spillsort *s, int l, const void *items, size_t n)
 {
     struct level *lv = &s->levels[l];
-    if (!lv->file && !(lv->file = tmpfile()))
+    if (!seek_end(lv) || fwrite(items, s->item_bytes, n, lv->file) != n)
         return false;
-    if (fseeko(lv->file, (off_t)lv->file_bytes, SEEK_SET) != 0 ||
-        fwrite(items, s->item_bytes, n, lv->file) != n)
-        return false;
-    lv->runs[lv->n_runs++] = (struct run){lv->file_bytes, n};
-    lv->file_bytes += (uint64_t)n * s->item_bytes;
-    s->n_items += n;
+    note_run(s, lv, n);
     return true;
 }
 
@@ -291,16 +303,12 @@ static bool push_down(tw_spillsort *s, int l)
     struct level *next = &s->levels[l + 1];
     if (next->n_runs == TW_SPILLSORT_FAN_IN && !push_down(s, l + 1))
         return false;
-    if (!next->file && !(next->file = tmpfile()))
-        return false;
-    if (fseeko(next->file, (off_t)next->file_bytes, SEEK_SET) != 0)
+    if (!seek_end(next))
         return false;
     struct writer w = {next->file, s->item_bytes, 0, true};
     if (!merge_levels(s, l, l, NULL, 0, write_item, &w) || !w.is_ok)
         return false;
-    next->runs[next->n_runs++] = (struct run){next->file_bytes, w.n};
-    next->file_bytes += (uint64_t)w.n * s->item_bytes;
-    s->n_items += w.n;
+    note_run(s, next, w.n);
     return true;
 }
 

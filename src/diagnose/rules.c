@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/i18n.h"
+#include "base/seq.h"
 #include "diagnose/diagnose.h"
 
 #define NS_PER_S 1000000000LL
@@ -545,7 +546,7 @@ static const struct tw_attempt *held_connection(const struct view *v, uint32_t a
     const struct tw_flow *flow = v->in->flow;
     for (int i = v->in->index - 1; i >= 0; i--) {
         const struct tw_attempt *p = tw_flow_attempt(flow, i);
-        if (p->has_syn && (uint32_t)(ack - (p->isn + 1)) < (1u << 24))
+        if (p->has_syn && tw_seq_in(ack, p->isn + 1, 1u << 24))
             return p;
     }
     return NULL;

@@ -107,9 +107,6 @@ static void report_one(struct connects *c, const struct tw_attempt_brief *briefs
         c->inner.connect(c->inner.ctx, &rec);
 }
 
-/* Groups the pending attempts and writes the connects that can no longer
- * change at now_ns with `open` still open (every one when open is NULL: at
- * the end); the attempts of the others stay. */
 /* After a spill: the attempts stream past in order (tw_spillsort_merge);
  * each connect is gathered in c->group and written when the next attempt
  * starts another. */
@@ -137,6 +134,9 @@ static void stream_attempt(void *ctx, const void *item)
         c->is_partial = true;
 }
 
+/* Groups the pending attempts and writes the connects that can no longer
+ * change at now_ns with `open` still open (every one when open is NULL: at
+ * the end); the attempts of the others stay. */
 static void report_connects(struct connects *c, int64_t now_ns,
                             const struct tw_attempt_brief *open, size_t n_open)
 {
