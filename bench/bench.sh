@@ -207,7 +207,13 @@ pair() { # name
     "$out/derive_pair" "$server" "$client" 2.5 0.005 100 5 > "$out/$1.drops"
     cat "$client" > /dev/null # warm the page cache (measure warms the server's)
     local one="$tcpwhy --format json" two="$tcpwhy --format json $client"
-    measure "$server" "$one" "$two"
+    # the floor: both files analysed alone at the same time, two processes,
+    # nothing correlated (what a pair costs before its correlation)
+    local apart=$out/$1.apart
+    printf '#!/bin/sh\n"%s" --format json "%s" > /dev/null & "%s" --format json "$1" > /dev/null; wait\n' \
+        "$tcpwhy" "$client" "$tcpwhy" > "$apart"
+    chmod +x "$apart"
+    measure "$server" "$one" "$two" "$apart"
     local s_t=${T[$one]} s_m=${M[$one]} s_c=${C[$one]} p_t=${T[$two]} p_m=${M[$two]} p_c=${C[$two]}
     echo "$1 pair: $(stat -L -c %s "$server") + $(stat -L -c %s "$client") bytes; median of $runs runs;" \
         "load average $(cut -d' ' -f1 /proc/loadavg)"
@@ -215,8 +221,12 @@ pair() { # name
         "$s_t" "$s_c" "$s_m"
     printf '  %-40s %8s s wall %8s s CPU %8s KiB\n' "tcpwhy --format json CLIENT SERVER" \
         "$p_t" "$p_c" "$p_m"
+    printf '  %-40s %8s s wall %8s s CPU\n' "both alone at once, nothing correlated" \
+        "${T[$apart]}" "${C[$apart]}"
     printf '  %-40s %8s wall (target < 2), %s CPU\n' "pair / single" \
         "$(ratio "$p_t" "$s_t")" "$(ratio "$p_c" "$s_c")"
+    printf '  %-40s %8s wall, %s CPU\n' "both alone at once / single (the floor)" \
+        "$(ratio "${T[$apart]}" "$s_t")" "$(ratio "${C[$apart]}" "$s_c")"
     "$tcpwhy" --format json "$client" "$server" > "$out/$1.pair.jsonl" || true
     python3 - "$out/$1.drops" "$out/$1.pair.jsonl" <<'PY'
 import json, sys
