@@ -454,7 +454,8 @@ static void read_frames(struct run *r, tw_capture *cap, tw_table *table, struct 
         struct tw_packet_sums sums = tw_packet_sums_of(tw_table_seed(table), &pkt);
         take_packet(r, table, &pkt, &sums);
         if (opt->progress)
-            tw_progress_update(opt->progress, tw_capture_bytes_read(cap), fr->number);
+            tw_progress_update_lane(opt->progress, opt->progress_lane, tw_capture_bytes_read(cap),
+                                    fr->number);
         if (opt->live)
             live_tick(r);
         if (opt->stop_flag && *opt->stop_flag)
@@ -512,7 +513,8 @@ static void read_file(struct run *r, tw_capture *cap, tw_table *table, struct tw
             take_packet(r, table, &b->pkts[i], &b->sums[i]);
         }
         if (opt->progress)
-            tw_progress_update(opt->progress, b->bytes_read, b->pkts[b->n - 1].frame);
+            tw_progress_update_lane(opt->progress, opt->progress_lane, b->bytes_read,
+                                    b->pkts[b->n - 1].frame);
         if (opt->stop_flag && *opt->stop_flag)
             break;
     }

@@ -22,6 +22,7 @@ struct tw_analyze_options {
     volatile int *stop_flag;  /* set (e.g. by a signal handler) to stop reading */
     tw_capture_run *run;      /* NULL, or note every packet here for correlation */
     struct tw_progress *progress; /* NULL, or told of bytes and frames read (report/progress.h) */
+    int progress_lane;        /* 0; two files read at once: 0 and 1 (tw_progress_begin_joint) */
     /* Files only: 1 does everything in the caller's thread; more (0: one
      * per core) runs reading and decoding in a thread of their own, and
      * reporting in another, for files of 4 MiB or more. The output is the

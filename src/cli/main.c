@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analyze/analyzer.h"
@@ -170,6 +171,16 @@ static void *read_into_run(void *p)
     return NULL;
 }
 
+/* For the progress meter: the two files' sizes, 0 when either is unknown
+ * (standard input, a pipe). */
+static uint64_t both_sizes(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) != 0 || stat(b, &sb) != 0 || !S_ISREG(sa.st_mode) || !S_ISREG(sb.st_mode))
+        return 0;
+    return (uint64_t)sa.st_size + (uint64_t)sb.st_size;
+}
+
 /* Reads two inputs at the same time, each in its own thread, and correlates
  * them as they are read (correlate/window.c: memory bounded by the matching
  * window, not by the files). Fresh runs in ci and cj. Returns 2 when an
@@ -185,11 +196,15 @@ static int read_pair(const struct tw_cli_options *o, struct tw_analyze_options a
     int status = 0;
     memset(r, 0, sizeof r);
     memset(c, 0, sizeof *c);
-    aopt.progress = NULL; /* one progress line cannot follow two readers */
+    /* one line follows both readers (lanes 0 and 1) */
+    if (aopt.progress)
+        tw_progress_begin_joint(aopt.progress, o->files[i], o->files[j], N_("correlating"),
+                                both_sizes(o->files[i], o->files[j]));
     for (int k = 0; k < 2; k++) {
         memset(col[k], 0, sizeof *col[k]);
         r[k].path = o->files[k ? j : i];
         r[k].aopt = aopt;
+        r[k].aopt.progress_lane = k;
         r[k].col = col[k];
         /* --memcap bounds the correlation's state: half of it per run (each
          * reader's own analysis is bounded by --memcap, as when alone) */
@@ -225,6 +240,8 @@ static int read_pair(const struct tw_cli_options *o, struct tw_analyze_options a
         if (r[k].one.warning[0])
             fprintf(stderr, _("tcpwhy: warning: %s\n"), r[k].one.warning);
     }
+    if (aopt.progress)
+        tw_progress_end_joint(aopt.progress);
     return status;
 }
 
