@@ -60,6 +60,16 @@ void *tw_queue_reserve(tw_queue *q)
     return slot;
 }
 
+void *tw_queue_try_reserve(tw_queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    void *slot = q->is_closed || q->n_pushed == q->n_slots
+                     ? NULL
+                     : q->slots + (q->head + q->n_pushed) % q->n_slots * q->slot_bytes;
+    pthread_mutex_unlock(&q->lock);
+    return slot;
+}
+
 void tw_queue_push(tw_queue *q)
 {
     pthread_mutex_lock(&q->lock);
@@ -88,6 +98,24 @@ void tw_queue_release(tw_queue *q)
         pthread_cond_signal(&q->has_room);
     pthread_mutex_unlock(&q->lock);
 }
+
+size_t tw_queue_wait_pushed(tw_queue *q, size_t n)
+{
+    pthread_mutex_lock(&q->lock);
+    while (!q->is_closed && q->n_pushed < n && q->n_pushed < q->n_slots)
+        pthread_cond_wait(&q->has_work, &q->lock);
+    size_t n_pushed = q->n_pushed;
+    pthread_mutex_unlock(&q->lock);
+    return n_pushed;
+}
+
+/* Pushed slots stay where they are until the consumer (the caller) releases them. */
+void *tw_queue_pushed_at(tw_queue *q, size_t i)
+{
+    return q->slots + (q->head + i) % q->n_slots * q->slot_bytes;
+}
+
+size_t tw_queue_n_slots(const tw_queue *q) { return q->n_slots; }
 
 void tw_queue_wake_in_halves(tw_queue *q)
 {

@@ -23,6 +23,9 @@ void tw_queue_free(tw_queue *q);
 
 /* Producer: a free slot, waiting while all are full; NULL once closed. */
 void *tw_queue_reserve(tw_queue *q);
+/* Producer: a free slot, or NULL when all are full or the queue is closed,
+ * without waiting (a producer that runs before its consumer). */
+void *tw_queue_try_reserve(tw_queue *q);
 /* Producer: the slot from tw_queue_reserve() is ready for the consumer. */
 void tw_queue_push(tw_queue *q);
 
@@ -31,6 +34,13 @@ void tw_queue_push(tw_queue *q);
 void *tw_queue_take(tw_queue *q);
 /* Consumer: done with the slot from tw_queue_take(). */
 void tw_queue_release(tw_queue *q);
+
+/* Consumer, looking ahead without taking: waits until n slots are pushed
+ * or the queue is closed; returns how many are pushed (at most n_slots).
+ * tw_queue_pushed_at(q, i), i below that, is the i-th oldest of them. */
+size_t tw_queue_wait_pushed(tw_queue *q, size_t n);
+void *tw_queue_pushed_at(tw_queue *q, size_t i);
+size_t tw_queue_n_slots(const tw_queue *q);
 
 /* Before either side uses q: a side that waits is woken only once half the
  * slots are ready for it (pushed for the consumer, free for the producer),

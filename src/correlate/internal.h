@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "base/i18n.h"
+#include "base/queue.h"
 #include "correlate/correlate.h"
 
 /* Addresses remembered per run: enough to relate a capture that holds no
@@ -54,6 +55,12 @@ static inline uint64_t tw_mix_key(uint64_t x)
     return x;
 }
 
+/* Packets handed from a run's reader to the window at a time. */
+struct tw_run_batch {
+    size_t n;
+    struct tw_seen v[TW_RUN_BATCH];
+};
+
 /* Per side of a run (enum tw_side), what matched. */
 struct tw_run_matched {
     uint64_t n, n_data;
@@ -63,17 +70,16 @@ struct tw_capture_run {
     const char *file;
     bool is_localized; /* explanations in the user's language (base/i18n.h) */
     /* The reader's packets on their way to the window (window.c): a queue
-     * filled by the reader (tw_capture_run_packet, maybe in another thread)
-     * and emptied by tw_correlate(). Streaming (tw_capture_run_stream), the
-     * queue has a fixed size and the reader waits when it is full;
-     * otherwise it grows to max_queue and then stops noting packets. */
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    struct tw_seen *queue;
-    size_t q_head, q_count, q_cap, max_queue;
-    bool is_streaming, is_finished;
-    struct tw_seen batch[TW_RUN_BATCH]; /* the reader's, not yet queued */
-    size_t n_batch;
+     * of batches (base/queue.h) filled by the reader (tw_capture_run_packet,
+     * maybe in another thread) and emptied by tw_correlate(), both in place.
+     * Streaming (tw_capture_run_stream), the reader waits when it is full;
+     * otherwise it stops noting packets then. */
+    tw_queue *queue;
+    size_t n_batches;        /* the queue's slots */
+    struct tw_run_batch *filling; /* the reader's, not yet pushed; NULL: none */
+    uint64_t n_queued;       /* packets pushed (read only once the reader has finished) */
+    bool is_stopped;         /* not streaming, the queue full: packets only counted */
+    bool is_streaming;
     uint64_t n_noted;        /* TCP packets noted */
     uint64_t n_client_syns;
     /* After tw_correlate(): the packets that left the window unmatched,
@@ -102,9 +108,15 @@ struct tw_capture_run {
     bool is_server_side;     /* merged as the server side: its records on file are at vantage both */
 };
 
-/* Moves up to max queued packets of run into out, waiting for the reader
- * when the queue is empty; 0 when the reader has finished and all are out. */
-size_t tw_run_take(tw_capture_run *run, struct tw_seen *out, size_t max);
+/* The oldest queued batch of run, read in place (n packets, never 0),
+ * waiting for the reader when the queue is empty; NULL when the reader has
+ * finished and all are out. It stays queued until tw_run_release(). */
+const struct tw_seen *tw_run_front(tw_capture_run *run, size_t *n);
+/* Gives the front batch back to the reader. */
+void tw_run_release(tw_capture_run *run);
+/* Takes and gives back every batch until the reader has finished (so that
+ * it never waits on a full queue for ever). */
+void tw_run_drain(tw_capture_run *run);
 
 /* What the first estimate of the clock offset needs of a packet (window.c):
  * 16 bytes to sort, not the whole tw_seen. */

@@ -86,9 +86,8 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
     struct tw_window_result *w = malloc(sizeof *w);
     if (!w) {
         /* the readers must not wait on a full queue for ever */
-        struct tw_seen sink[64];
-        while (tw_run_take(a, sink, 64) || tw_run_take(b, sink, 64))
-            ;
+        tw_run_drain(a);
+        tw_run_drain(b);
     }
     if (!w || !tw_window_match(a, b, w)) {
         free(w);

@@ -8,14 +8,7 @@
 tw_capture_run *tw_capture_run_new(const char *file, size_t budget_bytes, struct tw_error *err)
 {
     tw_capture_run *run = calloc(1, sizeof *run);
-    if (!run || pthread_mutex_init(&run->lock, NULL) != 0) {
-        free(run);
-        tw_fail(err, TW_E_NOMEM, file, TW_OFFSET_UNKNOWN, 0, "out of memory");
-        return NULL;
-    }
-    if (pthread_cond_init(&run->changed, NULL) != 0) {
-        pthread_mutex_destroy(&run->lock);
-        free(run);
+    if (!run) {
         tw_fail(err, TW_E_NOMEM, file, TW_OFFSET_UNKNOWN, 0, "out of memory");
         return NULL;
     }
@@ -23,9 +16,9 @@ tw_capture_run *tw_capture_run_new(const char *file, size_t budget_bytes, struct
     run->budget_bytes = budget_bytes;
     /* half the budget for the packets (a quarter of it queued, the rest in
      * the window and the unmatched ones: window.c), a quarter for the records */
-    run->max_queue = budget_bytes / 8 / sizeof(struct tw_seen);
-    if (run->max_queue < 4 * TW_RUN_BATCH)
-        run->max_queue = 4 * TW_RUN_BATCH;
+    run->n_batches = budget_bytes / 8 / sizeof(struct tw_run_batch);
+    if (run->n_batches < 4)
+        run->n_batches = 4;
     run->max_seen = budget_bytes / 8 / sizeof(struct tw_seen);
     run->max_records = budget_bytes / 4 / sizeof(struct tw_attempt_record);
     run->is_whole = true;
@@ -41,9 +34,7 @@ void tw_capture_run_free(tw_capture_run *run)
 {
     if (!run)
         return;
-    pthread_mutex_destroy(&run->lock);
-    pthread_cond_destroy(&run->changed);
-    free(run->queue);
+    tw_queue_free(run->queue);
     free(run->seen);
     free(run->atts);
     free(run->merged);
@@ -57,110 +48,92 @@ void tw_capture_run_free(tw_capture_run *run)
     free(run);
 }
 
+/* Not streaming, the run is fed before it is read: the queue is made at the
+ * first packet, and what does not fit is only counted. Its memory is
+ * reserved, not written, until packets fill it. */
+static bool make_queue(tw_capture_run *run)
+{
+    if (!run->queue)
+        run->queue = tw_queue_new(run->n_batches, sizeof(struct tw_run_batch));
+    return run->queue != NULL;
+}
+
 bool tw_capture_run_stream(tw_capture_run *run)
 {
-    run->queue = malloc(run->max_queue * sizeof *run->queue);
-    run->q_cap = run->queue ? run->max_queue : 0;
-    run->is_streaming = run->queue != NULL;
+    run->is_streaming = make_queue(run);
     return run->is_streaming;
 }
 
 /* ---- the queue: the reader's side ---------------------------------------------- */
 
-/* The queue is a ring of q_cap packets: copied in at most two pieces (not
- * a division per packet). */
-static void put(tw_capture_run *run, const struct tw_seen *in, size_t n)
+/* A batch for the reader to fill: streaming, waiting for room; otherwise
+ * at once, or none when the queue is full (then it stops noting packets). */
+static bool reserve(tw_capture_run *run)
 {
-    if (!n)
-        return;
-    size_t at = (run->q_head + run->q_count) % run->q_cap;
-    size_t n_first = n < run->q_cap - at ? n : run->q_cap - at;
-    memcpy(&run->queue[at], in, n_first * sizeof *in);
-    memcpy(run->queue, in + n_first, (n - n_first) * sizeof *in);
-}
-
-static void get(const tw_capture_run *run, struct tw_seen *out, size_t n)
-{
-    if (!n)
-        return;
-    size_t n_first = n < run->q_cap - run->q_head ? n : run->q_cap - run->q_head;
-    memcpy(out, &run->queue[run->q_head], n_first * sizeof *out);
-    memcpy(out + n_first, run->queue, (n - n_first) * sizeof *out);
-}
-
-/* Hands the reader's batch to the queue. Streaming, waits for room;
- * otherwise grows the queue, and past its maximum drops the packets. */
-static void hand_over(tw_capture_run *run)
-{
-    pthread_mutex_lock(&run->lock);
-    if (run->is_streaming) {
-        while (run->q_cap - run->q_count < run->n_batch)
-            pthread_cond_wait(&run->changed, &run->lock);
-    } else if (run->q_cap - run->q_count < run->n_batch) {
-        /* nobody reads yet (q_head is 0): grow in place */
-        size_t want = run->q_count + run->n_batch;
-        if (want > run->max_queue ||
-            !tw_grow((void **)&run->queue, &run->q_cap, want - 1, sizeof *run->queue, 4096,
-                     run->max_queue)) {
-            run->is_whole = false;
-            run->n_batch = 0;
-            pthread_mutex_unlock(&run->lock);
-            return;
-        }
+    if (run->is_streaming)
+        run->filling = tw_queue_reserve(run->queue);
+    else if (make_queue(run))
+        run->filling = tw_queue_try_reserve(run->queue);
+    if (!run->filling) {
+        run->is_whole = false;
+        run->is_stopped = true;
+        return false;
     }
-    put(run, run->batch, run->n_batch);
-    run->q_count += run->n_batch;
-    run->n_batch = 0;
-    pthread_cond_broadcast(&run->changed);
-    pthread_mutex_unlock(&run->lock);
+    run->filling->n = 0;
+    return true;
+}
+
+static void push(tw_capture_run *run)
+{
+    run->n_queued += run->filling->n;
+    run->filling = NULL;
+    tw_queue_push(run->queue);
 }
 
 void tw_capture_run_finish(tw_capture_run *run)
 {
-    if (run->n_batch)
-        hand_over(run);
-    pthread_mutex_lock(&run->lock);
-    run->is_finished = true;
-    pthread_cond_broadcast(&run->changed);
-    pthread_mutex_unlock(&run->lock);
+    if (run->filling && run->filling->n)
+        push(run);
+    if (make_queue(run))
+        tw_queue_close(run->queue);
 }
 
 /* ---- the queue: the window's side ---------------------------------------------- */
 
-size_t tw_run_take(tw_capture_run *run, struct tw_seen *out, size_t max)
+const struct tw_seen *tw_run_front(tw_capture_run *run, size_t *n)
 {
-    pthread_mutex_lock(&run->lock);
-    while (run->q_count == 0 && !run->is_finished)
-        pthread_cond_wait(&run->changed, &run->lock);
-    size_t n = run->q_count < max ? run->q_count : max;
-    get(run, out, n);
-    if (n) {
-        run->q_head = (run->q_head + n) % run->q_cap;
-        run->q_count -= n;
-        pthread_cond_broadcast(&run->changed);
-    }
-    pthread_mutex_unlock(&run->lock);
-    return n;
+    const struct tw_run_batch *b = run->queue ? tw_queue_take(run->queue) : NULL;
+    *n = b ? b->n : 0;
+    return b ? b->v : NULL;
+}
+
+void tw_run_release(tw_capture_run *run) { tw_queue_release(run->queue); }
+
+void tw_run_drain(tw_capture_run *run)
+{
+    size_t n;
+    while (tw_run_front(run, &n))
+        tw_run_release(run);
 }
 
 size_t tw_run_peek_max(const tw_capture_run *run)
 {
-    return run->is_streaming ? run->q_cap - TW_RUN_BATCH : run->q_count;
+    return run->is_streaming ? (run->n_batches - 1) * TW_RUN_BATCH : run->n_queued;
 }
 
 size_t tw_run_peek(tw_capture_run *run, struct tw_seen_key *out, size_t n)
 {
-    pthread_mutex_lock(&run->lock);
-    while (run->q_count < n && !run->is_finished)
-        pthread_cond_wait(&run->changed, &run->lock);
-    if (n > run->q_count)
-        n = run->q_count;
-    for (size_t i = 0; i < n; i++) {
-        const struct tw_seen *s = &run->queue[(run->q_head + i) % run->q_cap];
-        out[i] = (struct tw_seen_key){s->fp, s->ts_ns};
+    if (!run->queue)
+        return 0;
+    /* every batch but the last is full */
+    size_t n_pushed = tw_queue_wait_pushed(run->queue, (n + TW_RUN_BATCH - 1) / TW_RUN_BATCH);
+    size_t k = 0;
+    for (size_t i = 0; i < n_pushed && k < n; i++) {
+        const struct tw_run_batch *b = tw_queue_pushed_at(run->queue, i);
+        for (size_t j = 0; j < b->n && k < n; j++, k++)
+            out[k] = (struct tw_seen_key){b->v[j].fp, b->v[j].ts_ns};
     }
-    pthread_mutex_unlock(&run->lock);
-    return n;
+    return k;
 }
 
 static void note_addr(tw_capture_run *run, const struct tw_addr *a)
@@ -190,7 +163,13 @@ void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, uin
     }
     if (!a || pkt->l4 != TW_L4_TCP)
         return;
-    struct tw_seen *e = &run->batch[run->n_batch++];
+    bool is_client_syn = side == TW_FROM_CLIENT && (pkt->tcp.flags & 0x12) == 0x02;
+    run->n_noted++;
+    run->n_client_syns += is_client_syn;
+    if (run->is_stopped || (!run->filling && !reserve(run)))
+        return;
+    struct tw_run_batch *b = run->filling;
+    struct tw_seen *e = &b->v[b->n++];
     memset(e, 0, sizeof *e);
     e->ts_ns = pkt->ts_ns;
     e->frame = pkt->frame;
@@ -210,10 +189,8 @@ void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, uin
     e->role = TW_EV_COUNT;
     if (a->n_events && a->events[a->n_events - 1].frame == pkt->frame)
         e->role = a->events[a->n_events - 1].kind;
-    run->n_noted++;
-    run->n_client_syns += side == TW_FROM_CLIENT && (e->tcp_flags & 0x12) == 0x02;
-    if (run->n_batch == TW_RUN_BATCH)
-        hand_over(run);
+    if (b->n == TW_RUN_BATCH)
+        push(run);
 }
 
 /* Keeps a RST record on the run's temporary file (memory stays bounded);

@@ -58,7 +58,7 @@
 /* ---- one side of the window -------------------------------------------------- */
 struct side {
     tw_capture_run *run;
-    struct tw_seen in[TW_RUN_BATCH]; /* taken from the run's queue */
+    const struct tw_seen *in; /* the run's front batch, read in place; NULL: none yet */
     size_t n_in, i_in;
     bool is_done;
     struct tw_fifo pending, held;
@@ -72,9 +72,11 @@ struct side {
 static const struct tw_seen *head(struct side *s)
 {
     if (s->i_in == s->n_in && !s->is_done) {
-        s->n_in = tw_run_take(s->run, s->in, TW_RUN_BATCH);
+        if (s->in)
+            tw_run_release(s->run);
+        s->in = tw_run_front(s->run, &s->n_in);
         s->i_in = 0;
-        s->is_done = s->n_in == 0;
+        s->is_done = s->in == NULL;
     }
     return s->is_done ? NULL : &s->in[s->i_in];
 }
@@ -664,7 +666,7 @@ static void drain(struct window *w)
 {
     for (int k = 0; k < 2; k++)
         while (head(&w->x[k]))
-            w->x[k].i_in++;
+            w->x[k].i_in = w->x[k].n_in;
 }
 
 bool tw_window_match(tw_capture_run *a, tw_capture_run *b, struct tw_window_result *res)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "correlate/correlate.h"
+#include "correlate/internal.h" /* TW_RUN_BATCH */
 
 #define NS 1000000000LL
 
@@ -125,6 +126,28 @@ static void correlate_pair(tw_capture_run **cl, tw_capture_run **sv, struct tw_c
     /* give them in the "wrong" order: orientation must not depend on it */
     assert_true(tw_correlate(*sv, *cl, c));
     tw_correlate_merge(c);
+}
+
+/* A run fed before it is read keeps what its queue holds (a share of its
+ * budget: here 4 batches of TW_RUN_BATCH packets) and counts the rest; the
+ * correlation of what was kept says it is partial. */
+static void test_queue_full_when_fed_first(void **state)
+{
+    (void)state;
+    enum { N = 3200 };
+    static struct pkt_spec specs[N];
+    size_t n = exchange(specs, N, 1000.0);
+    assert_true(n > 4 * TW_RUN_BATCH + 100);
+    tw_capture_run *cl, *sv;
+    new_runs(&cl, &sv, 1 << 20);
+    feed(cl, sv, specs, n, 0.01, 0.0, 0.0, -1, -1);
+    struct tw_correlation c;
+    assert_true(tw_correlate(cl, sv, &c));
+    assert_true(c.is_partial);
+    assert_int_equal(c.n_matched, 4 * TW_RUN_BATCH);
+    assert_int_equal(c.n_client_packets, n); /* counted, all of them */
+    tw_capture_run_free(cl);
+    tw_capture_run_free(sv);
 }
 
 static void test_offset_within_bounds(void **state)
@@ -591,6 +614,7 @@ static void test_clock_step(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_queue_full_when_fed_first),
         cmocka_unit_test(test_offset_within_bounds),
         cmocka_unit_test(test_drift_estimated),
         cmocka_unit_test(test_loss_and_capture_loss),
