@@ -20,13 +20,13 @@
 #include <unistd.h>
 
 #include "analyze/analyzer.h"
+#include "analyze/pair.h"
 #include "base/i18n.h"
 #include "cli/options.h"
 #include "cli/rewrite.h"
 #include "report/aggregate.h"
 #include "report/pcap_out.h"
 #include "report/progress.h"
-#include "report/thread.h"
 
 /* stdout's buffer when reading files (see main). */
 #define STDOUT_BUFFER_BYTES (256u * 1024u)
@@ -85,52 +85,6 @@ static int analyze_each(const struct tw_cli_options *o, const struct tw_analyze_
             fprintf(stderr, _("tcpwhy: warning: %s\n"), res->warning);
     }
     return status;
-}
-
-/* Writes a run's records: its RSTs, then the attempts not folded into the
- * other run of its pair, then its summary, recounted to what was written. */
-/* Writing one run's records: counts what is written into the summary. */
-struct emitter {
-    struct tw_sink *sink;
-    struct tw_file_summary *sum;
-    struct tw_analyze_result *res;
-};
-
-static void emit_attempt(void *ctx, const struct tw_attempt_record *rec)
-{
-    struct emitter *e = ctx;
-    e->sum->attempts++;
-    e->sum->verdicts[rec->diag.verdict]++;
-    e->res->n_attempts++;
-    if (tw_verdict_is_failure(rec->diag.verdict))
-        e->res->n_failed++;
-    e->sink->attempt(e->sink->ctx, rec);
-}
-
-static void emit_rst(void *ctx, const struct tw_rst_record *rec)
-{
-    struct emitter *e = ctx;
-    e->sink->rst(e->sink->ctx, rec);
-}
-
-static void emit_run(struct tw_collector *col, struct tw_sink *sink, struct tw_analyze_result *res)
-{
-    tw_capture_run *run = col->run;
-    struct tw_file_summary *sum = &col->summary;
-    struct emitter e = {sink, sum, res};
-    sum->attempts = 0;
-    memset(sum->verdicts, 0, sizeof sum->verdicts);
-    for (size_t i = 0; i < tw_capture_run_n_rsts(run); i++)
-        emit_rst(&e, tw_capture_run_rst_at(run, i));
-    for (size_t i = 0; i < tw_capture_run_n_attempts(run); i++)
-        if (!tw_correlate_is_merged(run, i))
-            emit_attempt(&e, tw_capture_run_attempt_at(run, i));
-        else if (sink->folded)
-            sink->folded(sink->ctx, tw_capture_run_attempt_at(run, i));
-    /* past the memory budget: on a temporary file, never merged */
-    tw_capture_run_replay_spilled(run, emit_attempt, emit_rst, &e);
-    if (col->has_summary)
-        sink->summary(sink->ctx, sum);
 }
 
 struct candidate {
@@ -272,33 +226,6 @@ static int read_alone(const struct tw_cli_options *o, struct tw_analyze_options 
     return status;
 }
 
-/* A pair correlated: the pairing records, then the client side's records
- * and the server side's. Unrelated: the pairing record, then each alone.
- * With threads to spare, the records are formatted and written in a thread
- * of their own while this one reads them back (and merges them). */
-static void emit_pair(struct tw_correlation *c, struct tw_collector *ci, struct tw_collector *cj,
-                      struct tw_sink *sink, struct tw_analyze_result *res, int n_threads)
-{
-    if (c->is_related) {
-        tw_correlate_merge(c);
-        sink->correlation(sink->ctx, c);
-        struct tw_sink threaded;
-        bool is_threaded = tw_analyze_threads(n_threads) > 1 && tw_report_thread(&threaded, sink);
-        struct tw_sink *out = is_threaded ? &threaded : sink;
-        bool i_first = c->client_run == ci->run;
-        emit_run(i_first ? ci : cj, out, res);
-        emit_run(i_first ? cj : ci, out, res);
-        if (is_threaded)
-            threaded.free(threaded.ctx);
-        return;
-    }
-    c->client_run = ci->run;
-    c->server_run = cj->run;
-    sink->correlation(sink->ctx, c);
-    emit_run(ci, sink, res);
-    emit_run(cj, sink, res);
-}
-
 /* Several inputs: pair the ones that saw the same traffic (most shared
  * packets first; each input in at most one pair), then write everything in
  * command-line order. Two inputs are read and correlated in one go. More
@@ -315,7 +242,7 @@ static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_op
         memset(col, 0, sizeof col);
         int status = read_pair(o, aopt, &col[0], &col[1], 0, 1, &c);
         if (col[0].run && col[1].run && !stop_requested)
-            emit_pair(&c, &col[0], &col[1], sink, res, aopt.n_threads);
+            tw_pair_emit(&c, &col[0], &col[1], sink, res, aopt.n_threads);
         tw_capture_run_free(col[0].run);
         tw_capture_run_free(col[1].run);
         return status;
@@ -369,7 +296,7 @@ static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_op
             if (st)
                 status = st;
             if (col[i].run && col[j].run)
-                emit_pair(&c, &col[i], &col[j], sink, res, aopt.n_threads);
+                tw_pair_emit(&c, &col[i], &col[j], sink, res, aopt.n_threads);
             continue;
         }
         int st = read_alone(o, aopt, &col[i], i);
@@ -401,7 +328,7 @@ static int analyze_together(const struct tw_cli_options *o, struct tw_analyze_op
                 sink->correlation(sink->ctx, &c);
             tw_capture_run_free(other);
         }
-        emit_run(&col[i], sink, res);
+        tw_pair_emit_run(&col[i], sink, res);
     }
     for (size_t i = 0; i < n; i++)
         tw_capture_run_free(col[i].run);
