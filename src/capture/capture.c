@@ -45,6 +45,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/ns.h"
 #include "capture/pcapread.h"
 #include "capture/pcapng.h"
 
@@ -185,10 +186,9 @@ static tw_capture *open_own(tw_capture *cap, FILE *f, const struct tw_pcapng_sur
 }
 
 /* Timestamps are kept in ns in an int64_t, and the pipeline subtracts them.
- * A damaged or crafted record can claim any second; clamp to +-2^62 ns
- * (about 146 years either side of 1970) so that no difference of two of them
- * overflows. */
-#define TS_LIMIT_S 4611686017LL
+ * A damaged or crafted record can claim any second; clamp to +-TW_NS_LIMIT
+ * (base/ns.h) so that no difference of two of them overflows. */
+#define TS_LIMIT_S (TW_NS_LIMIT / 1000000000 - 1) /* whole seconds, with room for the fraction */
 
 static int64_t clamped_ns(int64_t sec, int64_t frac_ns)
 {

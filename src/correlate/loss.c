@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/grow.h"
+#include "base/ns.h"
 #include "base/seq.h"
 #include "correlate/internal.h"
 
@@ -111,12 +112,10 @@ static void mark(struct tw_correlation *c)
     mark_direction(&c->c2s, c->client_run, c->server_run, TW_FROM_CLIENT, off + c->delay_c2s_s);
     mark_direction(&c->s2c, c->server_run, c->client_run, TW_FROM_SERVER, -off + c->delay_s2c_s);
     const tw_capture_run *a = c->client_run, *b = c->server_run;
-    c->overlap_start_ns = a->first_ns > (int64_t)((double)b->first_ns - off * NS)
-                              ? a->first_ns
-                              : (int64_t)((double)b->first_ns - off * NS);
-    c->overlap_end_ns = a->last_ns < (int64_t)((double)b->last_ns - off * NS)
-                            ? a->last_ns
-                            : (int64_t)((double)b->last_ns - off * NS);
+    int64_t b_first = (int64_t)tw_ns_clamp_d((double)b->first_ns - off * NS);
+    int64_t b_last = (int64_t)tw_ns_clamp_d((double)b->last_ns - off * NS);
+    c->overlap_start_ns = a->first_ns > b_first ? a->first_ns : b_first;
+    c->overlap_end_ns = a->last_ns < b_last ? a->last_ns : b_last;
 }
 
 /* ---- merging the judgments of one attempt ---------------------------------- */
@@ -353,7 +352,8 @@ void tw_merge_attempt(const struct tw_correlation *c, const struct tw_lost_index
     cr->diag = merged;
     cr->vantage = TW_VANTAGE_BOTH;
     if (sr && sr->first_ns && (double)sr->first_ns - c->offset_s * NS < (double)cr->first_ns)
-        cr->first_ns = (int64_t)((double)sr->first_ns - tw_finite_or_zero(c->offset_s) * NS);
+        cr->first_ns =
+            (int64_t)tw_ns_clamp_d((double)sr->first_ns - tw_finite_or_zero(c->offset_s) * NS);
 }
 
 /* A RST lost between the points never reached its receiver, whatever its

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/ns.h"
 #include "correlate/internal.h"
 
 #define NS 1e9
@@ -46,7 +47,8 @@ static void estimate_drift(const struct tw_window_result *w, const tw_capture_ru
     if (t1 - t0 < 10 * (int64_t)NS)
         return;
     /* the client side's middle, on a's clock */
-    double mid_s = (double)(t0 + (t1 - t0) / 2 - w->seg0_ns) / NS + (a_is_client ? 0 : c->offset_s);
+    double mid_s = (double)tw_ns_add(t0 + (t1 - t0) / 2, -w->seg0_ns) / NS +
+                   (a_is_client ? 0 : c->offset_s);
     double hi[2] = {INFINITY, INFINITY}, lo[2] = {-INFINITY, -INFINITY};
     double t_min[2] = {INFINITY, INFINITY}, t_max[2] = {-INFINITY, -INFINITY};
     for (size_t i = 0; i < w->n_segments; i++) {
@@ -187,7 +189,9 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
         /* the window's step is in tB - tA, at a time on a's clock */
         c->last_step_s = a_is_client ? w->last_step_s : -w->last_step_s;
         c->last_step_ns = a_is_client ? w->last_step_ns
-                                      : w->last_step_ns - (int64_t)(tw_finite_or_zero(c->offset_s) * NS);
+                                      : tw_ns_add(w->last_step_ns,
+                                                  -(int64_t)tw_ns_clamp_d(
+                                                      tw_finite_or_zero(c->offset_s) * NS));
     }
     estimate_drift(w, cl, a_is_client, c);
     free(w);

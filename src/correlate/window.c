@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "base/grow.h"
+#include "base/ns.h"
 #include "base/seq.h"
 #include "correlate/acks.h"
 #include "correlate/fifo.h"
@@ -39,6 +40,9 @@
 #define TW_WINDOW_MARGIN_S 0.2
 /* Without any match in the first packets: centre 0, this deviation. */
 #define TW_UNKNOWN_DEV_S 5.0
+/* The first estimate leaves out deltas further than this from the median:
+ * more than any path delays a packet (TCP's own timers give up sooner). */
+#define TW_MAX_DEV_S 10.0
 /* How long an unmatched packet waits for a retransmission or an ack. */
 #define TW_HOLD_S 30.0
 /* How long an attempt's highest ack is remembered past twice the window:
@@ -113,7 +117,7 @@ struct window {
 
 static double centre_at(const struct window *w, int64_t t_ns)
 {
-    return w->has_fit ? w->fit_icpt + w->fit_slope * ((double)(t_ns - w->res->seg0_ns) / NS)
+    return w->has_fit ? w->fit_icpt + w->fit_slope * ((double)tw_ns_add(t_ns, -w->res->seg0_ns) / NS)
                       : w->centre_s;
 }
 
@@ -121,8 +125,13 @@ static int64_t merged_time(const struct window *w, int k, const struct tw_seen *
 {
     if (k == 0)
         return s->ts_ns;
-    double c = centre_at(w, s->ts_ns - (int64_t)(w->centre_s * NS));
-    return s->ts_ns - (int64_t)llround(c * NS);
+    double c = centre_at(w, tw_ns_add(s->ts_ns, -(int64_t)tw_ns_clamp_d(w->centre_s * NS)));
+    return tw_ns_add(s->ts_ns, -(int64_t)llround(tw_ns_clamp_d(c * NS)));
+}
+
+static int64_t half_width_ns(const struct window *w)
+{
+    return (int64_t)tw_ns_clamp_d(w->half_width_s * NS);
 }
 
 /* ---- the first estimate ------------------------------------------------------ */
@@ -236,11 +245,19 @@ static bool first_estimate(struct window *w)
     if (n == SIZE_MAX)
         return false;
     /* centre: the median; spread: to the 1st and 99th percentiles, so that
-     * one stray match does not widen the window */
+     * one stray match does not widen the window, of the deltas within
+     * TW_MAX_DEV_S of the median: no path delays a packet that long, so a
+     * delta further off comes from a damaged timestamp (few packets have no
+     * percentiles to leave it out) */
     w->has_estimate = n > 0;
     if (n) {
-        double med = nth_smallest(d, n, n / 2), lo = nth_smallest(d, n, n / 100),
-               hi = nth_smallest(d, n, n - 1 - n / 100);
+        double med = nth_smallest(d, n, n / 2);
+        size_t n_near = 0;
+        for (size_t i = 0; i < n; i++)
+            if (fabs(d[i] - med) <= TW_MAX_DEV_S)
+                d[n_near++] = d[i];
+        n = n_near; /* the median itself is near */
+        double lo = nth_smallest(d, n, n / 100), hi = nth_smallest(d, n, n - 1 - n / 100);
         w->centre_s = med;
         w->max_dev_s = fmax(hi - med, med - lo);
     } else {
@@ -394,7 +411,7 @@ static void release_held(struct window *w, int k, int64_t now_ns, bool is_all)
     int64_t hold_ns = (int64_t)(TW_HOLD_S * NS);
     while (s->held.head < s->held.tail) {
         struct tw_fifo_entry *e = tw_fifo_at(&s->held, s->held.head);
-        if (!is_all && e->t_ns + hold_ns >= now_ns && !tw_fifo_full(&s->held))
+        if (!is_all && tw_ns_add(e->t_ns, hold_ns) >= now_ns && !tw_fifo_full(&s->held))
             break;
         s->held.head++;
         if (e->is_uncompared) {
@@ -435,9 +452,9 @@ static void leave(struct window *w, int k, int64_t now_ns, bool is_early)
 static void expire(struct window *w, int k, int64_t now_ns, bool is_all)
 {
     struct side *s = &w->x[k];
-    int64_t hw_ns = (int64_t)(w->half_width_s * NS);
+    int64_t hw_ns = half_width_ns(w);
     while (s->pending.head < s->pending.tail &&
-           (is_all || tw_fifo_at(&s->pending, s->pending.head)->t_ns + hw_ns < now_ns))
+           (is_all || tw_ns_add(tw_fifo_at(&s->pending, s->pending.head)->t_ns, hw_ns) < now_ns))
         leave(w, k, now_ns, false);
 }
 
@@ -530,8 +547,8 @@ static void forget_walked(struct window *w, int k, int64_t after_ns)
 static void restart_at(struct window *w, double d, int64_t after_ns)
 {
     int64_t reached_a = w->x[0].last_ts_ns;
-    int64_t reached_b = w->x[1].last_ts_ns - (int64_t)llround(d * NS);
-    w->compare_from_ns = (reached_a > reached_b ? reached_a : reached_b) + 1;
+    int64_t reached_b = tw_ns_add(w->x[1].last_ts_ns, -(int64_t)llround(tw_ns_clamp_d(d * NS)));
+    w->compare_from_ns = tw_ns_add(reached_a > reached_b ? reached_a : reached_b, 1);
     forget_walked(w, 0, after_ns);
     forget_walked(w, 1, after_ns);
     w->has_estimate = true;
@@ -605,10 +622,15 @@ static void step(struct window *w, int k, const struct tw_seen *in)
     release_held(w, 0, t, false);
     release_held(w, 1, t, false);
     double memory_s = 2 * w->half_width_s + TW_ACK_MEMORY_S;
-    if (!tw_acks_note(&me->acks, in, t, t - (int64_t)(memory_s * NS)))
+    if (!tw_acks_note(&me->acks, in, t, tw_ns_add(t, -(int64_t)tw_ns_clamp_d(memory_s * NS))))
         w->res->is_cut = true;
     tw_fifo_note_acked(&other->held, in);
     struct tw_fifo_entry *copy = tw_fifo_find(&other->pending, in->fp);
+    /* a copy more than the half-width later (this packet's time went back:
+     * a damaged or crafted timestamp) is not this packet's: the ones more
+     * than the half-width earlier have left the window already */
+    if (copy && tw_ns_add(copy->t_ns, -half_width_ns(w)) > t)
+        copy = NULL;
     if (copy) {
         copy->is_matched = true;
         me->matched[in->side].n++;

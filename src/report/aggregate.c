@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/ns.h"
+
 #define KEY_BYTES 18
 #define NS_PER_MIN (60 * 1000000000LL)
 
@@ -182,13 +184,9 @@ static void widen(struct tw_agg_timeline *tl, int64_t ns)
     tl->bin_ns = ns;
 }
 
-/* Times are kept within +-2^62 ns (+-146 years around 1970), so that bin
- * arithmetic cannot overflow on a capture with absurd timestamps. */
-#define TIME_LIMIT_NS (INT64_C(1) << 62)
-
 static void timeline_add(struct tw_agg_timeline *tl, int64_t t_ns, enum tw_verdict v)
 {
-    t_ns = t_ns > TIME_LIMIT_NS ? TIME_LIMIT_NS : t_ns < -TIME_LIMIT_NS ? -TIME_LIMIT_NS : t_ns;
+    t_ns = tw_ns_clamp(t_ns); /* bin arithmetic cannot overflow (base/ns.h) */
     if (!tl->bin_ns) {
         tl->bin_ns = bin_widths_ms[0] * 1000000LL;
         tl->first_bin = floor_div(t_ns, tl->bin_ns);

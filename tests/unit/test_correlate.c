@@ -45,6 +45,10 @@ static void make_packet(struct tw_packet *p, const struct pkt_spec *s, uint64_t 
     p->ip_id = (uint16_t)(s->seq ^ s->ack ^ s->flags);
 }
 
+/* The index of a packet whose client-side timestamp is a century early (a
+ * damaged record), or -1. */
+static int damaged_time_index = -1;
+
 /* Feeds `n` packets into a client-side and a server-side run. Client
  * packets reach the server side after `delay_s`; server packets reach the
  * client side after `delay_s`. The server-side clock reads
@@ -71,6 +75,8 @@ static void feed(tw_capture_run *cl, tw_capture_run *sv, const struct pkt_spec *
         bool server_sees = (s->side == TW_FROM_SERVER || reaches) && (int)i != missed_by_server;
         if (client_sees) {
             make_packet(&p, s, ++fc, (int64_t)llround(at_client * NS));
+            if ((int)i == damaged_time_index)
+                p.ts_ns -= INT64_C(100) * 365 * 86400 * 1000000000;
             tw_capture_run_packet(cl, &p, tw_packet_fingerprint(&p), s->side, &a);
         }
         if (server_sees) {
@@ -164,6 +170,27 @@ static void test_offset_within_bounds(void **state)
     assert_true(fabs(c.delay_c2s_s - 0.010) < 1e-6 && fabs(c.delay_s2c_s - 0.010) < 1e-6);
     assert_int_equal(c.c2s.lost + c.s2c.lost, 0);
     assert_false(c.has_drift); /* under 10 s */
+    tw_capture_run_free(cl);
+    tw_capture_run_free(sv);
+}
+
+/* A packet whose timestamp went a century back in one capture is not
+ * matched with its copy (more than the window away), and its delta does not
+ * widen the window or the offset's bounds: among so few packets the first
+ * estimate has no percentiles to leave it out. */
+static void test_damaged_timestamp_left_out(void **state)
+{
+    (void)state;
+    tw_capture_run *cl, *sv;
+    struct tw_correlation c;
+    damaged_time_index = 6;
+    correlate_pair(&cl, &sv, &c, 0.010, 3.2171, 0, -1, -1, 5);
+    damaged_time_index = -1;
+    assert_true(c.is_offset_consistent);
+    assert_true(c.offset_low_s <= 3.2171 + 1e-9 && 3.2171 - 1e-9 <= c.offset_high_s);
+    assert_true(c.offset_high_s - c.offset_low_s < 0.1);
+    assert_true(c.window_s < 1.0);
+    assert_int_equal(c.n_matched + 1, c.n_client_packets);
     tw_capture_run_free(cl);
     tw_capture_run_free(sv);
 }
@@ -616,6 +643,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_queue_full_when_fed_first),
         cmocka_unit_test(test_offset_within_bounds),
+        cmocka_unit_test(test_damaged_timestamp_left_out),
         cmocka_unit_test(test_drift_estimated),
         cmocka_unit_test(test_loss_and_capture_loss),
         cmocka_unit_test(test_unrelated),
