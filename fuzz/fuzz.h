@@ -13,6 +13,7 @@
 int tw_fuzz_decode(const uint8_t *data, size_t size);
 int tw_fuzz_capture(const uint8_t *data, size_t size);
 int tw_fuzz_track(const uint8_t *data, size_t size);
+int tw_fuzz_pair(const uint8_t *data, size_t size);
 
 #ifdef TW_FUZZ_REPLAY
 #define TW_FUZZ_ENTRY(name) tw_fuzz_##name

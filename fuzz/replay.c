@@ -44,6 +44,7 @@ static int replay_file(const char *path)
     tw_fuzz_decode(buf, n);
     tw_fuzz_capture(buf, n);
     tw_fuzz_track(buf, n);
+    tw_fuzz_pair(buf, n);
     free(buf);
     return 0;
 }
@@ -113,6 +114,6 @@ int main(int argc, char **argv)
             n_files++;
         }
     }
-    printf("replay: %u inputs through decode, capture and track\n", n_files);
+    printf("replay: %u inputs through decode, capture, track and pair\n", n_files);
     return rc;
 }

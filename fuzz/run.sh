@@ -3,15 +3,16 @@
 #   fuzz/run.sh BUILD_DIR TARGET SECONDS|-runs=N [libFuzzer options...]
 #   e.g. fuzz/run.sh build-fuzz decode 600
 #        fuzz/run.sh build-fuzz capture -runs=10000000
-# TARGET is decode, capture or track (BUILD_DIR/fuzz/fuzz_TARGET, built with
+# TARGET is decode, capture, track or pair (BUILD_DIR/fuzz/fuzz_TARGET, built with
 # -DCMAKE_C_COMPILER=clang -DTCPWHY_FUZZ=ON -DTCPWHY_SANITIZE=ON). The working
 # corpus lives in ${TW_FUZZ_WORK:-/tmp/tcpwhy-fuzz}/TARGET, outside the
 # repository, and starts from fuzz/seeds, the lab fixtures and, for decode,
-# the frames of the seed captures. One process, one thread: the machine is shared.
+# the frames of the seed captures (for pair: the lab's pairs of captures).
+# One process, one thread: the machine is shared.
 # Crashes are written to the work directory; copy each one into
 # tests/robust/crashes/ so that ctest replays it from then on.
 set -euo pipefail
-[ $# -ge 3 ] || { sed -n '2,13p' "$0" >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
 build=$1 target=$2 amount=$3
 shift 3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +22,10 @@ bin=$build/fuzz/fuzz_$target
 work=${TW_FUZZ_WORK:-/tmp/tcpwhy-fuzz}/$target
 mkdir -p "$work/corpus" "$work/artifacts"
 
-if [ -z "$(ls -A "$work/corpus")" ]; then
+if [ -z "$(ls -A "$work/corpus")" ] && [ "$target" = pair ]; then
+  # fuzz_pair's input: two captures (fuzz/pair_seeds.py), from the lab's pairs
+  python3 "$here/pair_seeds.py" "$root/tests/fixtures" "$work/corpus"
+elif [ -z "$(ls -A "$work/corpus")" ]; then
   cp "$here"/seeds/*.pcap* "$work/corpus/" 2>/dev/null || true
   for f in "$root"/tests/fixtures/*/*.pcap*; do
     cp "$f" "$work/corpus/$(basename "$(dirname "$f")")-$(basename "$f")"
