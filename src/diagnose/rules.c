@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/i18n.h"
+#include "base/ns.h"
 #include "base/seq.h"
 #include "diagnose/diagnose.h"
 
@@ -343,7 +344,9 @@ static int64_t outcome_known_at(const struct view *v)
     int64_t gap = prev ? last->ts_ns - prev->ts_ns : NS_PER_S;
     if (gap < NS_PER_S)
         gap = NS_PER_S;
-    return v->a->last_ns + 2 * gap + 1; /* quiet for more than twice the gap */
+    /* quiet for more than twice the gap; a gap of a century (a damaged
+     * timestamp) holds the outcome open for ever rather than overflowing */
+    return tw_ns_add(v->a->last_ns, tw_ns_add(tw_ns_add(gap, gap), 1));
 }
 
 static bool outcome_known(const struct view *v)
