@@ -8,6 +8,7 @@
 #include "base/spillsort.h"
 
 #include "base/io.h"
+#include "base/tmpfile.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -258,7 +259,7 @@ static bool merge_levels(tw_spillsort *s, int from, int to, const void *items, s
  * cannot. */
 static bool seek_end(struct level *lv)
 {
-    if (!lv->file && !(lv->file = tmpfile()))
+    if (!lv->file && !(lv->file = tw_tmpfile()))
         return false;
     return fseeko(lv->file, (off_t)lv->file_bytes, SEEK_SET) == 0;
 }

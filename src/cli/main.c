@@ -21,6 +21,7 @@
 
 #include "analyze/analyzer.h"
 #include "analyze/pair.h"
+#include "base/tmpfile.h"
 #include "base/i18n.h"
 #include "cli/options.h"
 #include "cli/rewrite.h"
@@ -193,6 +194,13 @@ static int read_pair(const struct tw_cli_options *o, struct tw_analyze_options a
         }
         if (r[k].one.warning[0])
             fprintf(stderr, _("tcpwhy: warning: %s\n"), r[k].one.warning);
+        int why = 0;
+        uint64_t n_dropped = col[k]->run ? tw_capture_run_n_dropped(col[k]->run, &why) : 0;
+        if (n_dropped)
+            fprintf(stderr,
+                    _("tcpwhy: warning: %s: %llu records past --memcap are left out: no "
+                      "temporary file in %s (%s); set TMPDIR to a directory with room\n"),
+                    r[k].path, (unsigned long long)n_dropped, tw_tmp_dir(), strerror(why));
     }
     if (aopt.progress)
         tw_progress_end_joint(aopt.progress);

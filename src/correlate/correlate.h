@@ -78,6 +78,10 @@ void tw_capture_run_replay_spilled(tw_capture_run *run,
 const char *tw_capture_run_file(const tw_capture_run *run);
 /* false when the run stopped noting packets (budget) */
 bool tw_capture_run_is_whole(const tw_capture_run *run);
+/* Records past the budget that no temporary file could hold (base/tmpfile.h:
+ * $TMPDIR missing or full): left out of the output. *first_errno: why the
+ * first could not be kept. */
+uint64_t tw_capture_run_n_dropped(const tw_capture_run *run, int *first_errno);
 size_t tw_capture_run_n_attempts(const tw_capture_run *run);
 struct tw_attempt_record *tw_capture_run_attempt_at(tw_capture_run *run, size_t i);
 size_t tw_capture_run_n_rsts(const tw_capture_run *run);

@@ -103,6 +103,8 @@ struct tw_capture_run {
     size_t budget_bytes;
     FILE *spill_atts, *spill_rsts;
     uint64_t n_spilled_atts, n_spilled_rsts;
+    uint64_t n_dropped;      /* records neither memory nor a temporary file held */
+    int drop_errno;          /* why the first of them could not be kept */
     uint8_t *spill_merged;   /* a bit per record on file: folded into the other run's */
     struct tw_merge_later *merge_later; /* the client side: its file's merge, done as it is written */
     bool is_server_side;     /* merged as the server side: its records on file are at vantage both */

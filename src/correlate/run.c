@@ -1,8 +1,10 @@
 /* A capture's packets and judgments, kept for correlation. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/grow.h"
+#include "base/tmpfile.h"
 #include "correlate/internal.h"
 
 tw_capture_run *tw_capture_run_new(const char *file, size_t budget_bytes, struct tw_error *err)
@@ -199,8 +201,17 @@ void tw_capture_run_packet(tw_capture_run *run, const struct tw_packet *pkt, uin
 static bool spill(FILE **f, const void *rec, size_t size)
 {
     if (!*f)
-        *f = tmpfile();
+        *f = tw_tmpfile();
     return *f && fwrite(rec, size, 1, *f) == 1;
+}
+
+/* A record neither memory nor a temporary file could hold: counted, with
+ * why the first one could not (errno), for the warning. */
+static void note_dropped(tw_capture_run *run)
+{
+    if (!run->n_dropped++)
+        run->drop_errno = errno;
+    run->is_whole = false;
 }
 
 void tw_capture_run_attempt(tw_capture_run *run, const struct tw_attempt_record *rec)
@@ -208,12 +219,17 @@ void tw_capture_run_attempt(tw_capture_run *run, const struct tw_attempt_record 
     if (run->n_atts >= run->max_records ||
         !tw_grow((void **)&run->atts, &run->cap_atts, run->n_atts, sizeof *run->atts, 64,
                  run->max_records)) {
-        run->n_spilled_atts += tw_spill_attempt(run, rec);
+        if (tw_spill_attempt(run, rec))
+            run->n_spilled_atts++;
+        else
+            note_dropped(run);
         return;
     }
     bool *m = realloc(run->merged, run->cap_atts * sizeof *m);
-    if (!m)
+    if (!m) {
+        note_dropped(run);
         return;
+    }
     run->merged = m;
     run->merged[run->n_atts] = false;
     run->atts[run->n_atts++] = *rec;
@@ -225,8 +241,16 @@ void tw_capture_run_rst(tw_capture_run *run, const struct tw_rst_record *rec)
         tw_grow((void **)&run->rsts, &run->cap_rsts, run->n_rsts, sizeof *run->rsts, 64,
                 run->max_records))
         run->rsts[run->n_rsts++] = *rec;
+    else if (spill(&run->spill_rsts, rec, sizeof *rec))
+        run->n_spilled_rsts++;
     else
-        run->n_spilled_rsts += spill(&run->spill_rsts, rec, sizeof *rec);
+        note_dropped(run);
+}
+
+uint64_t tw_capture_run_n_dropped(const tw_capture_run *run, int *first_errno)
+{
+    *first_errno = run->drop_errno;
+    return run->n_dropped;
 }
 
 const char *tw_capture_run_file(const tw_capture_run *run) { return run->file; }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/grow.h"
+#include "base/tmpfile.h"
 #include "correlate/internal.h"
 
 /* The packed record's fixed part: everything before the evidence. */
@@ -91,7 +92,7 @@ static bool read_packed_at(FILE *f, uint64_t at, struct tw_attempt_record *rec)
 bool tw_spill_attempt(tw_capture_run *run, const struct tw_attempt_record *rec)
 {
     if (!run->spill_atts)
-        run->spill_atts = tmpfile();
+        run->spill_atts = tw_tmpfile();
     return run->spill_atts && write_packed(run->spill_atts, rec);
 }
 
@@ -261,7 +262,7 @@ static bool merge_share(struct tw_correlation *c, struct tw_lost_index *ix, cons
         return true;
     }
     if (ok && cl->spill_atts) {
-        FILE *out = tmpfile();
+        FILE *out = tw_tmpfile();
         ok = out && fseek(cl->spill_atts, 0, SEEK_SET) == 0;
         struct tw_attempt_record cr;
         for (uint64_t at = 0; ok && at < cl->n_spilled_atts; at++) {

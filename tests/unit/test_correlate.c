@@ -1,12 +1,14 @@
 /* Correlation on hand-built packet streams: pairing, orientation, clock
  * offset and drift, loss and capture loss. What kernels do is tested on the
  * lab's fixtures; this tests the arithmetic. */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -267,12 +269,11 @@ static void count_rst(void *ctx, const struct tw_rst_record *rec)
 
 /* Past its budget a run keeps records on a temporary file and gives them
  * back, in order, for writing: memory stays bounded, nothing is lost. */
-static void test_records_spill_past_budget(void **state)
+/* A run whose budget holds two attempt records in memory, given five. */
+static tw_capture_run *run_of_five_attempts(void)
 {
-    (void)state;
     struct tw_error err;
     memset(&err, 0, sizeof err);
-    /* a budget that holds two attempt records in memory */
     tw_capture_run *run = tw_capture_run_new("x.pcap", 8 * sizeof(struct tw_attempt_record), &err);
     assert_non_null(run);
     struct tw_attempt_record rec;
@@ -282,6 +283,13 @@ static void test_records_spill_past_budget(void **state)
         rec.isn = 1000 + i;
         tw_capture_run_attempt(run, &rec);
     }
+    return run;
+}
+
+static void test_records_spill_past_budget(void **state)
+{
+    (void)state;
+    tw_capture_run *run = run_of_five_attempts();
     struct tw_rst_record rst;
     memset(&rst, 0, sizeof rst);
     for (int i = 0; i < 4; i++)
@@ -293,6 +301,27 @@ static void test_records_spill_past_budget(void **state)
     tw_capture_run_replay_spilled(run, count_att, count_rst, NULL);
     assert_int_equal(n_replayed_atts, 5);
     assert_int_equal(n_replayed_rsts, 2);
+    tw_capture_run_free(run);
+}
+
+/* Past the budget with no temporary file to be had ($TMPDIR missing):
+ * the records are counted as left out, with why, for the warning. */
+static void test_records_dropped_without_tmpdir(void **state)
+{
+    (void)state;
+    char *saved = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", "/nonexistent/tcpwhy-test", 1);
+    tw_capture_run *run = run_of_five_attempts();
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
+    free(saved);
+    int why = 0;
+    assert_int_equal(tw_capture_run_n_attempts(run), 2);
+    assert_int_equal(tw_capture_run_n_dropped(run, &why), 3);
+    assert_int_equal(why, ENOENT);
+    assert_false(tw_capture_run_is_whole(run));
     tw_capture_run_free(run);
 }
 
@@ -648,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_loss_and_capture_loss),
         cmocka_unit_test(test_unrelated),
         cmocka_unit_test(test_records_spill_past_budget),
+        cmocka_unit_test(test_records_dropped_without_tmpdir),
         cmocka_unit_test(test_spilled_records_merge),
         cmocka_unit_test(test_copy_outside_window),
         cmocka_unit_test(test_window_follows_drift),
