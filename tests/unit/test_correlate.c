@@ -616,13 +616,16 @@ static void test_resegmented_not_lost(void **state)
  * offset: the window follows it, nothing is lost or missed, the packets
  * walked on the old clock in between are left out, and the clock record
  * gives the offset after the step. */
-static void test_clock_step(void **state)
+/* 100 connections a second apart, 5 packets each, 5 ms each way; the
+ * server's clock 0.5 s ahead, then jump s more from jump_at on. Returns
+ * how many packets each capture holds. */
+static size_t correlate_jump(tw_capture_run **cl_out, tw_capture_run **sv_out,
+                             struct tw_correlation *out, double jump, double jump_at)
 {
-    (void)state;
     tw_capture_run *cl, *sv;
     new_runs(&cl, &sv, 1 << 20);
     uint64_t fc = 0, fs = 0;
-    double d = 0.005, before = 0.5, jump = 1.5, jump_at = 80.25; /* past the first look (60 s) */
+    double d = 0.005, before = 0.5;
     size_t n_packets = 0;
     struct tw_attempt a;
     memset(&a, 0, sizeof a);
@@ -649,9 +652,20 @@ static void test_clock_step(void **state)
             n_packets++;
         }
     }
+    assert_true(tw_correlate(cl, sv, out));
+    tw_correlate_merge(out);
+    *cl_out = cl;
+    *sv_out = sv;
+    return n_packets;
+}
+
+static void test_clock_step(void **state)
+{
+    (void)state;
+    tw_capture_run *cl, *sv;
     struct tw_correlation c;
-    assert_true(tw_correlate(cl, sv, &c));
-    tw_correlate_merge(&c);
+    double before = 0.5, jump = 1.5;
+    size_t n_packets = correlate_jump(&cl, &sv, &c, jump, 80.25); /* past the first look (60 s) */
     assert_int_equal(c.n_clock_steps, 1);
     assert_true(fabs(c.last_step_s - jump) < 0.02);
     assert_true(c.offset_low_s <= before + jump + 1e-6 && before + jump - 1e-6 <= c.offset_high_s);
@@ -663,6 +677,25 @@ static void test_clock_step(void **state)
      * packets, on both sides, are left out, and every other one matched */
     assert_int_equal(c.n_uncompared, 2 * 2 * 5);
     assert_int_equal(c.n_matched + c.n_uncompared / 2, n_packets);
+    tw_capture_run_free(cl);
+    tw_capture_run_free(sv);
+}
+
+/* A 30 s jump 20 s in, within the first look: its deltas are more than
+ * 10 s from the median, left out of the first window, and the jump is
+ * followed as a step; the offset after it holds. (Before, they widened the
+ * window to 30 s and the bounds came out infinite.) */
+static void test_clock_step_early(void **state)
+{
+    (void)state;
+    tw_capture_run *cl, *sv;
+    struct tw_correlation c;
+    correlate_jump(&cl, &sv, &c, 30.0, 20.25);
+    assert_int_equal(c.n_clock_steps, 1);
+    assert_true(fabs(c.last_step_s - 30.0) < 0.02);
+    assert_true(c.is_offset_consistent);
+    assert_true(c.offset_low_s <= 30.5 + 1e-6 && 30.5 - 1e-6 <= c.offset_high_s);
+    assert_true(c.window_s < 1.0);
     tw_capture_run_free(cl);
     tw_capture_run_free(sv);
 }
@@ -684,6 +717,7 @@ int main(void)
         cmocka_unit_test(test_offset_found_while_walking),
         cmocka_unit_test(test_resegmented_not_lost),
         cmocka_unit_test(test_clock_step),
+        cmocka_unit_test(test_clock_step_early),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
