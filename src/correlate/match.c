@@ -140,7 +140,15 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
     const struct tw_delta_stats *dc = &w->delta[TW_FROM_CLIENT], *ds = &w->delta[TW_FROM_SERVER];
     bool a_is_client;
     char orient[200];
-    if (dc->n && ds->n) {
+    /* no delay either way, to the nanosecond: not two points of a path */
+    bool is_copy = dc->n && ds->n && dc->min == 0 && dc->max == 0 && ds->min == 0 && ds->max == 0;
+    if (is_copy) {
+        a_is_client = true;
+        snprintf(orient, sizeof orient, "%s",
+                 tw_tr(a->is_localized,
+                       "every shared packet has the same time in both: they are copies of one "
+                       "capture (or one file given twice), neither nearer the client"));
+    } else if (dc->n && ds->n) {
         a_is_client = dc->median >= ds->median;
         snprintf(
             orient, sizeof orient,
@@ -164,7 +172,9 @@ bool tw_correlate(tw_capture_run *a, tw_capture_run *b, struct tw_correlation *c
     c->n_server_packets = sv->n_noted;
     size_t len = strlen(c->why);
     snprintf(c->why + len, sizeof c->why - len,
-             tw_tr(a->is_localized, "; %s is nearer the client: %s"), cl->file, orient);
+             is_copy ? tw_tr(a->is_localized, "; %s is taken as the client side: %s")
+                     : tw_tr(a->is_localized, "; %s is nearer the client: %s"),
+             cl->file, orient);
 
     /* Clock: offset = the server side's clock - the client side's. A client
      * packet cannot reach the server side before it left the client side:

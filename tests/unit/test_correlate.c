@@ -197,6 +197,23 @@ static void test_damaged_timestamp_left_out(void **state)
     tw_capture_run_free(sv);
 }
 
+/* The same packets at the same times in both (one file given twice, or a
+ * copy): no delay either way tells an orientation; the pairing says so and
+ * keeps the order given. */
+static void test_copies_of_one_capture(void **state)
+{
+    (void)state;
+    tw_capture_run *cl, *sv;
+    struct tw_correlation c;
+    correlate_pair(&cl, &sv, &c, 0.0, 0.0, 0, -1, -1, 5); /* given as (sv, cl) */
+    assert_true(c.is_related);
+    assert_ptr_equal(c.client_run, sv);
+    assert_non_null(strstr(c.why, "copies of one capture"));
+    assert_true(c.offset_low_s == 0 && c.offset_high_s == 0);
+    tw_capture_run_free(cl);
+    tw_capture_run_free(sv);
+}
+
 static void test_drift_estimated(void **state)
 {
     (void)state;
@@ -706,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_queue_full_when_fed_first),
         cmocka_unit_test(test_offset_within_bounds),
         cmocka_unit_test(test_damaged_timestamp_left_out),
+        cmocka_unit_test(test_copies_of_one_capture),
         cmocka_unit_test(test_drift_estimated),
         cmocka_unit_test(test_loss_and_capture_loss),
         cmocka_unit_test(test_unrelated),
