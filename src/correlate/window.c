@@ -98,6 +98,8 @@ struct window {
     struct side x[2]; /* a, b */
     struct tw_window_result *res;
     double centre_s, max_dev_s;
+    int64_t centre_ns;      /* centre_s, in ns (clamped: base/ns.h) */
+    uint64_t clock_version; /* changes whenever merged_time() would */
     bool has_estimate; /* some match gave the centre; false: searching */
     struct syn_index *syns; /* both sides' handshake packets (searching, steps) */
     double step_candidate_s; /* a handshake packet's shift from the centre, not yet confirmed */
@@ -105,6 +107,7 @@ struct window {
     int64_t last_match_ns;  /* merged time of the last match */
     int64_t compare_from_ns; /* on a's clock: what comes before is left out */
     double half_width_s;
+    int64_t half_width_ns;  /* the same, in ns (clamped) */
     /* drift: lines through segment midpoints */
     double fit_n, fit_t, fit_m, fit_tt, fit_tm;
     bool has_fit;
@@ -125,13 +128,23 @@ static int64_t merged_time(const struct window *w, int k, const struct tw_seen *
 {
     if (k == 0)
         return s->ts_ns;
-    double c = centre_at(w, tw_ns_add(s->ts_ns, -(int64_t)tw_ns_clamp_d(w->centre_s * NS)));
+    double c = centre_at(w, tw_ns_add(s->ts_ns, -w->centre_ns));
     return tw_ns_add(s->ts_ns, -(int64_t)llround(tw_ns_clamp_d(c * NS)));
 }
 
-static int64_t half_width_ns(const struct window *w)
+/* The centre and the half-width are kept in ns too: times meet them for
+ * every packet. */
+static void set_centre(struct window *w, double centre_s)
 {
-    return (int64_t)tw_ns_clamp_d(w->half_width_s * NS);
+    w->centre_s = centre_s;
+    w->centre_ns = (int64_t)tw_ns_clamp_d(centre_s * NS);
+    w->clock_version++;
+}
+
+static void set_half_width(struct window *w, double half_width_s)
+{
+    w->half_width_s = half_width_s;
+    w->half_width_ns = (int64_t)tw_ns_clamp_d(half_width_s * NS);
 }
 
 /* ---- the first estimate ------------------------------------------------------ */
@@ -258,14 +271,14 @@ static bool first_estimate(struct window *w)
                 d[n_near++] = d[i];
         n = n_near; /* the median itself is near */
         double lo = nth_smallest(d, n, n / 100), hi = nth_smallest(d, n, n - 1 - n / 100);
-        w->centre_s = med;
+        set_centre(w, med);
         w->max_dev_s = fmax(hi - med, med - lo);
     } else {
-        w->centre_s = 0;
+        set_centre(w, 0);
         w->max_dev_s = TW_UNKNOWN_DEV_S;
     }
     free(d);
-    w->half_width_s = w->max_dev_s + TW_WINDOW_MARGIN_S;
+    set_half_width(w, w->max_dev_s + TW_WINDOW_MARGIN_S);
     return true;
 }
 
@@ -328,6 +341,7 @@ static void refit(struct window *w)
     }
     double den = n * stt - st * st;
     w->has_fit = n >= 2 && den > 0;
+    w->clock_version++;
     if (w->has_fit) {
         w->fit_slope = (n * stm - st * sm) / den;
         w->fit_icpt = (sm - w->fit_slope * st) / n;
@@ -379,13 +393,14 @@ static void learn(struct window *w, const struct tw_seen *sa, const struct tw_se
         refit(w);
     if (!w->has_estimate) {
         w->has_estimate = true;
-        w->centre_s = d;
+        set_centre(w, d);
         w->max_dev_s = 0;
     }
     double dev = fabs(d - centre_at(w, sa->ts_ns));
     if (dev > w->max_dev_s)
         w->max_dev_s = dev;
-    w->half_width_s = w->max_dev_s + TW_WINDOW_MARGIN_S;
+    if (w->max_dev_s + TW_WINDOW_MARGIN_S != w->half_width_s)
+        set_half_width(w, w->max_dev_s + TW_WINDOW_MARGIN_S);
     if (w->half_width_s > r->window_s)
         r->window_s = w->half_width_s;
 }
@@ -452,7 +467,7 @@ static void leave(struct window *w, int k, int64_t now_ns, bool is_early)
 static void expire(struct window *w, int k, int64_t now_ns, bool is_all)
 {
     struct side *s = &w->x[k];
-    int64_t hw_ns = half_width_ns(w);
+    int64_t hw_ns = w->half_width_ns;
     while (s->pending.head < s->pending.tail &&
            (is_all || tw_ns_add(tw_fifo_at(&s->pending, s->pending.head)->t_ns, hw_ns) < now_ns))
         leave(w, k, now_ns, false);
@@ -553,9 +568,9 @@ static void restart_at(struct window *w, double d, int64_t after_ns)
     forget_walked(w, 1, after_ns);
     w->has_estimate = true;
     w->has_step_candidate = false;
-    w->centre_s = d;
+    set_centre(w, d);
     w->max_dev_s = 0;
-    w->half_width_s = TW_WINDOW_MARGIN_S;
+    set_half_width(w, TW_WINDOW_MARGIN_S);
     w->res->is_cut = true;
 }
 
@@ -571,6 +586,7 @@ static void clock_step(struct window *w, double d, int64_t t_ns)
     r->n_segments = 0;
     w->n_sample[0] = w->n_sample[1] = 0;
     w->has_fit = false;
+    w->clock_version++;
     restart_at(w, d, w->last_match_ns);
 }
 
@@ -606,13 +622,29 @@ static void syn_step(struct window *w, int k, const struct tw_seen *in)
 }
 
 /* ---- the loop ------------------------------------------------------------------ */
-static void step(struct window *w, int k, const struct tw_seen *in)
+/* b's head on a's clock, as the loop worked it out to choose the side. */
+struct merged_head {
+    const struct tw_seen *s; /* NULL: none */
+    int64_t t_ns;
+    uint64_t clock_version;  /* w->clock_version then */
+};
+
+static int64_t merged_head_time(const struct window *w, struct merged_head *h,
+                                const struct tw_seen *s)
+{
+    if (h->s != s || h->clock_version != w->clock_version)
+        *h = (struct merged_head){s, merged_time(w, 1, s), w->clock_version};
+    return h->t_ns;
+}
+
+/* One packet of side k walked. h: b's head's merged time, if known. */
+static void step(struct window *w, int k, const struct tw_seen *in, struct merged_head *h)
 {
     struct side *me = &w->x[k], *other = &w->x[!k];
     look_ahead(w, k);
     me->last_ts_ns = in->ts_ns;
-    syn_step(w, k, in);
-    int64_t t = merged_time(w, k, in);
+    syn_step(w, k, in); /* may move the clock */
+    int64_t t = k ? merged_head_time(w, h, in) : in->ts_ns;
     if (t < w->compare_from_ns) {
         w->res->n_uncompared++;
         return;
@@ -629,7 +661,7 @@ static void step(struct window *w, int k, const struct tw_seen *in)
     /* a copy more than the half-width later (this packet's time went back:
      * a damaged or crafted timestamp) is not this packet's: the ones more
      * than the half-width earlier have left the window already */
-    if (copy && tw_ns_add(copy->t_ns, -half_width_ns(w)) > t)
+    if (copy && tw_ns_add(copy->t_ns, -w->half_width_ns) > t)
         copy = NULL;
     if (copy) {
         copy->is_matched = true;
@@ -706,12 +738,17 @@ bool tw_window_match(tw_capture_run *a, tw_capture_run *b, struct tw_window_resu
               first_estimate(w) && syns_start(w);
     if (ok) {
         res->window_s = w->half_width_s;
+        /* b's head's merged time is worked out once while a's packets go
+         * past it (a batch slot is reused: forgotten once b moves on) */
+        struct merged_head h = {NULL, 0, 0};
         for (;;) {
             const struct tw_seen *pa = head(&w->x[0]), *pb = head(&w->x[1]);
             if (!pa && !pb)
                 break;
-            int k = !pa ? 1 : !pb ? 0 : merged_time(w, 1, pb) < pa->ts_ns;
-            step(w, k, k ? pb : pa);
+            int k = !pa ? 1 : !pb ? 0 : merged_head_time(w, &h, pb) < pa->ts_ns;
+            step(w, k, k ? pb : pa, &h);
+            if (k)
+                h.s = NULL;
             w->x[k].i_in++;
         }
         for (int k = 0; k < 2; k++) {
