@@ -4,10 +4,11 @@
  * length (4 bytes, little-endian), the first capture, then the second. Both
  * are written to memory files (memfd) and analysed into runs as the command
  * line does for two files; then correlated (match, clock, loss), merged and
- * written, by the JSON or the text reporter (option bit 0) to /dev/null,
- * with a memory budget that holds every record or one small enough that
- * records go to the temporary files and are merged from there (bit 1). Seeds: the lab's
- * two-point fixtures (fuzz/seeds/pair-*), made by fuzz/run.sh. */
+ * written to /dev/null by the JSON, the text (option bit 0) or the HTML
+ * reporter (bit 2), with a memory budget that holds every record or one
+ * small enough that records go to the temporary files and are merged from
+ * there (bit 1). Seeds: the lab's two-point fixtures (fuzz/pair_seeds.py;
+ * some in fuzz/seeds/pair-*). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,8 +102,9 @@ int TW_FUZZ_ENTRY(pair)(const uint8_t *data, size_t size)
 
     struct tw_report_options ropt = {.is_verbose = true, .has_ladder = true};
     struct tw_sink sink;
-    bool is_made = (options & 1) ? tw_report_text(&sink, st->devnull, &ropt)
-                                 : tw_report_jsonl(&sink, st->devnull, &ropt);
+    bool is_made = (options & 4)   ? tw_report_html(&sink, st->devnull, &ropt)
+                   : (options & 1) ? tw_report_text(&sink, st->devnull, &ropt)
+                                   : tw_report_jsonl(&sink, st->devnull, &ropt);
     if (!is_made)
         abort();
     struct tw_analyze_result res;

@@ -2,8 +2,9 @@
 """Writes fuzz_pair inputs (fuzz/fuzz_pair.c) made of the lab's two-point
 fixtures: for every fixture whose args name two captures, an options byte,
 the first capture's length (4 bytes, little-endian), the first capture, the
-second. Two per pair: JSON with the default budget (options 0), text with
-a budget small enough to spill records to the temporary files (options 3).
+second. Three per pair: JSON with a budget that holds every record
+(options 0), text with one small enough to spill records to the temporary
+files (options 3), HTML (options 4).
     fuzz/pair_seeds.py FIXTURES_DIR OUT_DIR"""
 import os
 import struct
@@ -22,6 +23,6 @@ for name in sorted(os.listdir(fixtures)):
     if len(paths) != 2 or not all(os.path.isfile(p) for p in paths):
         continue
     a, b = (open(p, 'rb').read() for p in paths)
-    for options in (0, 3):
+    for options in (0, 3, 4):
         with open(os.path.join(out, 'pair-%s-%d' % (name, options)), 'wb') as f:
             f.write(bytes([options]) + struct.pack('<I', len(a)) + a + b)
