@@ -53,6 +53,18 @@ static void mem_report_open(struct mem_report *m, bool is_streaming)
     assert_true(tw_report_text(&m->sink, m->out, &opt));
 }
 
+/* big.pcap's summary through sink, then the sink freed and out closed. */
+static void end_of_file(struct tw_sink *sink, FILE *out)
+{
+    struct tw_file_summary sum;
+    memset(&sum, 0, sizeof sum);
+    sum.file = "big.pcap";
+    sum.is_complete = true;
+    sink->summary(sink->ctx, &sum);
+    sink->free(sink->ctx);
+    fclose(out);
+}
+
 static void test_big_capture_summed_up(void **state)
 {
     (void)state;
@@ -73,13 +85,7 @@ static void test_big_capture_summed_up(void **state)
         record(&r, (uint8_t)i, 443, TW_VERDICT_REFUSED, 1700000040 + i);
         sink.attempt(sink.ctx, &r);
     }
-    struct tw_file_summary sum;
-    memset(&sum, 0, sizeof sum);
-    sum.file = "big.pcap";
-    sum.is_complete = true;
-    sink.summary(sink.ctx, &sum);
-    sink.free(sink.ctx);
-    fclose(out);
+    end_of_file(&sink, out);
     char *buf = m.buf;
     assert_non_null(strstr(buf, "... and 22 more attempts not shown"));
     assert_non_null(strstr(buf, "2 timeout 20 refused"));
@@ -126,11 +132,40 @@ static void test_live_connect_line_at_once(void **state)
     free(buf);
 }
 
+/* Briefs past the connects' budget with no temporary file to be had
+ * ($TMPDIR missing): the text report says the connects are partial. */
+static void test_connects_partial_said(void **state)
+{
+    (void)state;
+    struct mem_report m;
+    mem_report_open(&m, false);
+    FILE *out = m.out;
+    char *saved = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", "/nonexistent/tcpwhy-test", 1);
+    struct tw_sink sink;
+    assert_true(tw_report_connects(&sink, m.sink, 0, 1 << 16, false));
+    struct tw_attempt_record r;
+    for (int i = 0; i < 6000; i++) {
+        record(&r, (uint8_t)(i % 200), 8080, TW_VERDICT_OK, 1700000000 + i);
+        r.key.client_port = (uint16_t)(10000 + i);
+        sink.attempt(sink.ctx, &r);
+    }
+    end_of_file(&sink, out);
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
+    free(saved);
+    assert_non_null(strstr(m.buf, "partial: not every attempt past --memcap could be kept"));
+    free(m.buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_big_capture_summed_up),
         cmocka_unit_test(test_live_connect_line_at_once),
+        cmocka_unit_test(test_connects_partial_said),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
