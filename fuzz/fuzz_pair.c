@@ -82,8 +82,8 @@ int TW_FUZZ_ENTRY(pair)(const uint8_t *data, size_t size)
         return 0;
     struct state *st = state_get();
     uint8_t options = data[0];
-    size_t n_first = (size_t)data[1] | (size_t)data[2] << 8 | (size_t)data[3] << 16 |
-                     (size_t)data[4] << 24;
+    size_t n_first =
+        (size_t)data[1] | (size_t)data[2] << 8 | (size_t)data[3] << 16 | (size_t)data[4] << 24;
     data += 5;
     size -= 5;
     if (n_first > size)

@@ -29,8 +29,7 @@ static void emit_rst(void *ctx, const struct tw_rst_record *rec)
     e->sink->rst(e->sink->ctx, rec);
 }
 
-void tw_pair_emit_run(struct tw_collector *col, struct tw_sink *sink,
-                      struct tw_analyze_result *res)
+void tw_pair_emit_run(struct tw_collector *col, struct tw_sink *sink, struct tw_analyze_result *res)
 {
     tw_capture_run *run = col->run;
     struct tw_file_summary *sum = &col->summary;

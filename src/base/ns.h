@@ -25,9 +25,9 @@ static inline double tw_ns_clamp_d(double ns)
 {
     if (ns != ns)
         return 0;
-    return ns > (double)TW_NS_LIMIT ? (double)TW_NS_LIMIT
-         : ns < -(double)TW_NS_LIMIT ? -(double)TW_NS_LIMIT
-                                     : ns;
+    return ns > (double)TW_NS_LIMIT    ? (double)TW_NS_LIMIT
+           : ns < -(double)TW_NS_LIMIT ? -(double)TW_NS_LIMIT
+                                       : ns;
 }
 
 /* a + b, held at INT64_MIN or INT64_MAX instead of wrapping */
