@@ -102,7 +102,7 @@ static int64_t parse_duration_ns(const char *s)
 {
     char *end;
     double v = strtod(s, &end);
-    if (end == s || v <= 0 || v > 1e6)
+    if (end == s || !(v > 0 && v <= 1e6)) /* NaN too */
         return 0;
     double scale = 1e9;
     if (strcmp(end, "ms") == 0)
@@ -287,7 +287,7 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
         case OPT_STATS_INTERVAL: {
             char *end;
             double sec = strtod(optarg, &end);
-            if (end == optarg || *end || sec < 0.2 || sec > 86400)
+            if (end == optarg || *end || !(sec >= 0.2 && sec <= 86400)) /* NaN too */
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
                                "--stats-interval takes seconds from 0.2 to 86400, not '%s'",
                                optarg);
@@ -351,7 +351,7 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
         case OPT_IDLE: {
             char *end;
             double s = strtod(optarg, &end);
-            if (end == optarg || *end || s <= 0 || s > 1e6)
+            if (end == optarg || *end || !(s > 0 && s <= 1e6)) /* NaN too */
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
                                "--idle takes seconds, not '%s'", optarg);
             o->idle_ns = (int64_t)(s * 1e9);
