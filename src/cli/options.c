@@ -4,7 +4,9 @@
  * and the first word that is not starts the filter. */
 #include "cli/options.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,19 +59,25 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* "64M", "1G", "65536" -> bytes; 0 on error. */
+/* "64M", "1G", "65536" -> bytes; 0 on error (strtoull takes "-1" for the
+ * largest value, and a shift can carry a number past 64 bits). */
 static size_t parse_size(const char *s)
 {
     char *end;
+    errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (end == s)
+    if (end == s || *s == '-' || errno == ERANGE)
         return 0;
+    int shift = 0;
     switch (*end) {
-    case 'k': case 'K': v <<= 10; end++; break;
-    case 'm': case 'M': v <<= 20; end++; break;
-    case 'g': case 'G': v <<= 30; end++; break;
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
     default: break;
     }
+    if (v > (SIZE_MAX >> shift))
+        return 0;
+    v <<= shift;
     if (*end == 'i' || *end == 'B')
         end++;
     if (*end == 'B')
@@ -318,7 +326,7 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             o->memcap_bytes = parse_size(optarg);
             if (o->memcap_bytes < (1u << 20))
                 return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
-                               "--memcap takes a size of at least 1M (e.g. 64M), not '%s'", optarg);
+                               "--memcap takes a size such as 64M (at least 1M), not '%s'", optarg);
             break;
         case OPT_MAX_FLOWS: {
             char *end;
