@@ -59,6 +59,22 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* --lang: a language tcpwhy has messages in (English is the source), as
+ * a locale names it (zh_CN, zh_CN.UTF-8, en_GB, C), or a LANGUAGE list
+ * that starts with one (zh_CN:en). */
+static bool is_known_language(const char *lang)
+{
+    size_t n = strcspn(lang, ":");
+    size_t base = strcspn(lang, "_.@:");
+    if (n == 1 && lang[0] == 'C')
+        return true;
+    if (n == 5 && strncmp(lang, "POSIX", 5) == 0)
+        return true;
+    if (base == 2 && strncmp(lang, "en", 2) == 0)
+        return true;
+    return strncmp(lang, "zh_CN", 5) == 0 && (n == 5 || lang[5] == '.' || lang[5] == '@');
+}
+
 /* "64M", "1G", "65536" -> bytes; 0 on error (strtoull takes "-1" for the
  * largest value, and a shift can carry a number past 64 bits). */
 static size_t parse_size(const char *s)
@@ -302,8 +318,11 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             o->stats_interval_ns = (int64_t)(sec * 1e9);
             break;
         }
-        case OPT_LANG:
-            break; /* applied before parsing (lang.c) */
+        case OPT_LANG: /* applied before parsing (lang.c); here only checked */
+            if (!is_known_language(optarg))
+                return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                               "--lang takes en or zh_CN, not '%s'", optarg);
+            break;
         case OPT_NO_DEFAULT_FILTER:
             o->is_default_filter_off = true;
             break;
