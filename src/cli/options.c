@@ -427,6 +427,19 @@ int tw_cli_parse(int argc, char **argv, struct tw_cli_options *o, struct tw_erro
             return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
                            "--filter=%s names none of the input files", o->wsfilter_file);
     }
+    /* Standard input is read once. More than two inputs are read once per
+     * pair to choose the pairs, then again (main.c). */
+    size_t n_stdin = 0;
+    for (size_t k = 0; k < o->n_files; k++)
+        n_stdin += strcmp(o->files[k], "-") == 0;
+    if (n_stdin > 1)
+        return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                       "standard input ('-') can be given only once");
+    if (n_stdin && o->n_files > 2 && !o->is_separate)
+        return tw_fail(err, TW_E_USAGE, NULL, TW_OFFSET_UNKNOWN, 0,
+                       "with more than two inputs each is read several times to pair them; "
+                       "standard input cannot be read again: save it to a file first (or "
+                       "use --separate)");
     if (o->write_file) {
         /* Problems are known only at the end: -w reads each file twice
          * (live, it keeps the packets in memory instead). */
