@@ -221,7 +221,15 @@ tw_capture *tw_capture_open_file(const char *path, const char *bpf_filter, struc
         return NULL;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+    bool has_stat = fstat(fileno(f), &st) == 0;
+    if (has_stat && S_ISDIR(st.st_mode)) {
+        tw_fail(err, TW_E_IO, path, TW_OFFSET_UNKNOWN, 0, "is a directory, not a capture file");
+        if (f != stdin)
+            fclose(f);
+        free(cap);
+        return NULL;
+    }
+    if (has_stat && S_ISREG(st.st_mode))
         cap->file_bytes = (uint64_t)st.st_size;
     if (f != stdin && is_regular_file(f)) {
         struct tw_pcapng_survey sv;
