@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/i18n.h"
+#include "base/ns.h"
 #include "base/seq.h"
 
 static const char *const cause_names[] = {
@@ -255,8 +256,12 @@ static enum tw_rst_cause find_cause(const struct tw_rst_input *in, char *why, si
      * answers may be in the capture (they were lost on the way back), so
      * the timing says it as well as the silence. */
     int64_t since_probe = in->pkt->ts_ns - S->last_probe_ns;
-    bool on_probe_timer = S->n_probes_since_data > 0 && S->probe_gap_ns > 0 &&
-                          since_probe >= 0 && since_probe * 2 <= S->probe_gap_ns * 3;
+    /* within one and a half probe intervals; saturating (base/ns.h): a
+     * damaged timestamp can make the interval a century */
+    bool on_probe_timer =
+        S->n_probes_since_data > 0 && S->probe_gap_ns > 0 && since_probe >= 0 &&
+        tw_ns_add(since_probe, since_probe) <=
+            tw_ns_add(S->probe_gap_ns, tw_ns_add(S->probe_gap_ns, S->probe_gap_ns));
     if (S->n_probes > 0 || on_probe_timer) {
         unsigned n = S->n_probes > 0 ? S->n_probes : S->n_probes_since_data;
         snprintf(why, size,
