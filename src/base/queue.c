@@ -115,8 +115,6 @@ void *tw_queue_pushed_at(tw_queue *q, size_t i)
     return q->slots + (q->head + i) % q->n_slots * q->slot_bytes;
 }
 
-size_t tw_queue_n_slots(const tw_queue *q) { return q->n_slots; }
-
 void tw_queue_wake_in_halves(tw_queue *q)
 {
     q->wake_at = q->n_slots / 2 > 1 ? q->n_slots / 2 : 1;

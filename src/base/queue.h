@@ -40,7 +40,6 @@ void tw_queue_release(tw_queue *q);
  * tw_queue_pushed_at(q, i), i below that, is the i-th oldest of them. */
 size_t tw_queue_wait_pushed(tw_queue *q, size_t n);
 void *tw_queue_pushed_at(tw_queue *q, size_t i);
-size_t tw_queue_n_slots(const tw_queue *q);
 
 /* Before either side uses q: a side that waits is woken only once half the
  * slots are ready for it (pushed for the consumer, free for the producer),

@@ -199,12 +199,6 @@ static int64_t clamped_ns(int64_t sec, int64_t frac_ns)
     return sec * 1000000000 + frac_ns;
 }
 
-static bool is_regular_file(FILE *f)
-{
-    struct stat st;
-    return fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 tw_capture *tw_capture_open_file(const char *path, const char *bpf_filter, struct tw_error *err)
 {
     tw_capture *cap = calloc(1, sizeof *cap);
@@ -229,9 +223,10 @@ tw_capture *tw_capture_open_file(const char *path, const char *bpf_filter, struc
         free(cap);
         return NULL;
     }
-    if (has_stat && S_ISREG(st.st_mode))
+    bool is_regular = has_stat && S_ISREG(st.st_mode);
+    if (is_regular)
         cap->file_bytes = (uint64_t)st.st_size;
-    if (f != stdin && is_regular_file(f)) {
+    if (f != stdin && is_regular) {
         struct tw_pcapng_survey sv;
         bool is_mixed = tw_pcapng_survey(f, &sv) && sv.is_mixed;
         if (fseeko(f, 0, SEEK_SET) != 0) {

@@ -21,8 +21,8 @@
 
 #include "analyze/analyzer.h"
 #include "analyze/pair.h"
-#include "base/tmpfile.h"
 #include "base/i18n.h"
+#include "base/tmpfile.h"
 #include "cli/options.h"
 #include "cli/rewrite.h"
 #include "report/aggregate.h"

@@ -70,7 +70,8 @@ static const struct {
     {"connect_time", N_("Connect time (one connect() of the application, retries included)")},
     {"connects", N_("Connects")},
     {"retried", N_("needed more than one attempt")},
-    {"connects_partial", N_("partial: some attempts past --memcap could not be kept (in memory "
+    /* the text report's words (text.c) */
+    {"connects_partial", N_("partial: not every attempt past --memcap could be kept (in memory "
                             "or on a temporary file in $TMPDIR), so some connects are missing")},
     {"by_server", N_("Failures per server and port")},
     {"by_subnet", N_("Failures per client subnet")},

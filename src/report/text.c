@@ -99,10 +99,10 @@ static void print_connects(struct text *t, const struct tw_file_summary *s)
     if (s->connects_over_app_timeout)
         fprintf(out, _("; %llu took longer than the application's timeout"),
                 (unsigned long long)s->connects_over_app_timeout);
-    if (s->is_connects_partial)
-        fputs(_("\n  partial: not every attempt past --memcap could be kept (in memory or on a "
-                "temporary file in $TMPDIR), so some connects are missing"),
-              out);
+    if (s->is_connects_partial) /* the HTML report's words too (html.c) */
+        fprintf(out, "\n  %s",
+                _("partial: not every attempt past --memcap could be kept (in memory or on a "
+                  "temporary file in $TMPDIR), so some connects are missing"));
     fputs(_("\n  connect time:"), out);
     for (int b = 0; b < TW_CONNECT_BUCKETS; b++)
         if (s->connect_histogram[b])

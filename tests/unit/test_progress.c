@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,23 @@ static const char *written(FILE *f, char *buf, size_t size)
     return buf;
 }
 
+/* A meter writing to a fresh temporary file, which it returns. */
+static FILE *meter_on_file(struct tw_progress *p, bool is_enabled)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    tw_progress_init(p, f, is_enabled);
+    return f;
+}
+
+/* The meter's last output erased its line. */
+static bool ends_erased(FILE *f)
+{
+    char buf[2048];
+    size_t n = strlen(written(f, buf, sizeof buf));
+    return n >= 4 && strcmp(buf + n - 4, "\r\x1b[K") == 0;
+}
+
 /* As if the file began 3 s ago and nothing was drawn since. */
 static void age(struct tw_progress *p)
 {
@@ -46,10 +64,8 @@ static void test_one_file(void **state)
 {
     (void)state;
     char buf[1024];
-    FILE *f = tmpfile();
-    assert_non_null(f);
     struct tw_progress p;
-    tw_progress_init(&p, f, true);
+    FILE *f = meter_on_file(&p, true);
     tw_progress_begin(&p, "one.pcap", "reading", 1000);
     update_n(&p, 0, 500, 100, 1024);
     assert_string_equal(written(f, buf, sizeof buf), ""); /* the first 2 s are quiet */
@@ -58,8 +74,7 @@ static void test_one_file(void **state)
     assert_non_null(strstr(written(f, buf, sizeof buf), "reading one.pcap:  50%"));
     assert_null(strstr(buf, " + "));
     tw_progress_end(&p);
-    size_t n = strlen(written(f, buf, sizeof buf));
-    assert_true(n >= 4 && strcmp(buf + n - 4, "\r\x1b[K") == 0); /* the line erased */
+    assert_true(ends_erased(f));
     fclose(f);
 }
 
@@ -69,10 +84,8 @@ static void test_two_files_one_line(void **state)
 {
     (void)state;
     char buf[2048];
-    FILE *f = tmpfile();
-    assert_non_null(f);
     struct tw_progress p;
-    tw_progress_init(&p, f, true);
+    FILE *f = meter_on_file(&p, true);
     tw_progress_begin_joint(&p, "client.pcap", "server.pcap", "correlating", 2000);
     tw_progress_begin(&p, "client.pcap", "reading", 1000); /* a reader's: ignored */
     age(&p);
@@ -83,11 +96,9 @@ static void test_two_files_one_line(void **state)
     update_n(&p, 0, 900, 100, 1024);
     assert_non_null(strstr(written(f, buf, sizeof buf), "+ server.pcap:  75%"));
     tw_progress_end(&p); /* a reader's: ignored */
-    size_t n = strlen(written(f, buf, sizeof buf));
-    assert_false(strcmp(buf + n - 4, "\r\x1b[K") == 0);
+    assert_false(ends_erased(f));
     tw_progress_end_joint(&p);
-    n = strlen(written(f, buf, sizeof buf));
-    assert_true(n >= 4 && strcmp(buf + n - 4, "\r\x1b[K") == 0);
+    assert_true(ends_erased(f));
     assert_false(p.is_joint);
     fclose(f);
 }
@@ -111,10 +122,8 @@ static void *read_lane(void *v)
 static void test_two_threads(void **state)
 {
     (void)state;
-    FILE *f = tmpfile();
-    assert_non_null(f);
     struct tw_progress p;
-    tw_progress_init(&p, f, true);
+    FILE *f = meter_on_file(&p, true);
     tw_progress_begin_joint(&p, "a", "b", "correlating", 4000000);
     p.start_ns -= 3 * SECOND_NS;
     pthread_t th[2];
@@ -135,10 +144,8 @@ static void test_disabled_is_silent(void **state)
 {
     (void)state;
     char buf[256];
-    FILE *f = tmpfile();
-    assert_non_null(f);
     struct tw_progress p;
-    tw_progress_init(&p, f, false);
+    FILE *f = meter_on_file(&p, false);
     tw_progress_begin_joint(&p, "a", "b", "correlating", 100);
     age(&p);
     update_n(&p, 0, 50, 10, 4096);
