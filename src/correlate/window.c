@@ -41,7 +41,8 @@
 /* Without any match in the first packets: centre 0, this deviation. */
 #define TW_UNKNOWN_DEV_S 5.0
 /* The first estimate leaves out deltas further than this from the median:
- * more than any path delays a packet (TCP's own timers give up sooner). */
+ * more than a path's queues delay a packet (milliseconds, at worst
+ * seconds when a buffer is bloated). */
 #define TW_MAX_DEV_S 10.0
 /* How long an unmatched packet waits for a retransmission or an ack. */
 #define TW_HOLD_S 30.0
